@@ -1,0 +1,13 @@
+# Run `make test` to vet and test everything against PostgreSQL and SQLite.
+# scripts/with-postgres.sh uses $DATABASE_URL if set, else a PostgreSQL on
+# 127.0.0.1:5432, else a throwaway cluster it starts and removes.
+
+.PHONY: test vet
+
+test:
+	./scripts/with-postgres.sh ./scripts/test.sh
+
+vet:
+	@files=$$(find . \( -name .git -o -name node_modules -o -name testdata -o -name vendor \) -prune -o -name '*.go' -type f -print0 | xargs -0 -r gofmt -l); \
+	if [ -n "$$files" ]; then echo "gofmt needed on:"; echo "$$files"; exit 1; fi
+	go vet ./...

@@ -1,0 +1,110 @@
+// Package accounts holds Guildhall's users and sessions: device, custom and email
+// authentication, JWT session and refresh tokens with Nakama's claims, refresh,
+// logout revocation, bearer-token verification and the account read.
+//
+// It holds no HTTP code: the api package decodes requests, calls these methods and
+// writes Nakama's wire JSON. Every failure a client can cause is a *groups.Error
+// carrying Nakama's code and message text; any other error is a server fault.
+package accounts
+
+import (
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+	"gorm.io/gorm"
+)
+
+// Config holds the session settings (Nakama's session.* options). Zero values take
+// the defaults below, which are Nakama's.
+type Config struct {
+	// EncryptionKey signs session tokens (HS256). Default "defaultencryptionkey".
+	EncryptionKey string
+	// RefreshEncryptionKey signs refresh tokens (HS256). Default
+	// "defaultrefreshencryptionkey".
+	RefreshEncryptionKey string
+	// TokenExpiry is the life of a session token. Default 60 s.
+	TokenExpiry time.Duration
+	// RefreshTokenExpiry is the life of a refresh token. Default 3600 s.
+	RefreshTokenExpiry time.Duration
+	// VerifyCacheTTL is how long VerifySession trusts a positive database answer for
+	// a token id without asking again (see verifyCache). Default 2 s; negative
+	// disables the cache.
+	VerifyCacheTTL time.Duration
+}
+
+// Defaults, equal to Nakama's.
+const (
+	DefaultEncryptionKey        = "defaultencryptionkey"
+	DefaultRefreshEncryptionKey = "defaultrefreshencryptionkey"
+	DefaultTokenExpiry          = 60 * time.Second
+	DefaultRefreshTokenExpiry   = 3600 * time.Second
+	DefaultVerifyCacheTTL       = 2 * time.Second
+)
+
+func (c Config) withDefaults() Config {
+	if c.EncryptionKey == "" {
+		c.EncryptionKey = DefaultEncryptionKey
+	}
+	if c.RefreshEncryptionKey == "" {
+		c.RefreshEncryptionKey = DefaultRefreshEncryptionKey
+	}
+	if c.TokenExpiry <= 0 {
+		c.TokenExpiry = DefaultTokenExpiry
+	}
+	if c.RefreshTokenExpiry <= 0 {
+		c.RefreshTokenExpiry = DefaultRefreshTokenExpiry
+	}
+	if c.VerifyCacheTTL == 0 {
+		c.VerifyCacheTTL = DefaultVerifyCacheTTL
+	}
+	return c
+}
+
+// Service implements every account and session operation. It is safe for
+// concurrent use; create one per process with New.
+type Service struct {
+	db    *gorm.DB // writes, and reads when no read pool is given
+	rdb   *gorm.DB // reads
+	cfg   Config
+	cache *verifyCache
+	now   func() time.Time // the clock; tests may move it
+
+	bcryptCost int // bcrypt.DefaultCost; tests lower it
+}
+
+// Option adjusts a Service made by New.
+type Option func(*Service)
+
+// WithReadDB sends the Service's reads (credential lookups, VerifySession, the
+// refresh lookup, GetAccount) to read, a pool on the same database. With SQLite's
+// single-connection write pool this keeps the per-request VerifySession off the
+// writer; reads only ever need data committed before them, which WAL readers see.
+func WithReadDB(read *gorm.DB) Option {
+	return func(s *Service) {
+		if read != nil {
+			s.rdb = read
+		}
+	}
+}
+
+// New returns a Service over db (PostgreSQL or SQLite, schema from migrations),
+// which it uses for writes and, unless WithReadDB is given, for reads.
+func New(db *gorm.DB, cfg Config, opts ...Option) *Service {
+	cfg = cfg.withDefaults()
+	s := &Service{
+		db:    db,
+		rdb:   db,
+		cfg:   cfg,
+		cache: newVerifyCache(cfg.VerifyCacheTTL),
+		now:   time.Now,
+
+		bcryptCost: bcrypt.DefaultCost,
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Config returns the effective configuration (defaults filled in).
+func (s *Service) Config() Config { return s.cfg }

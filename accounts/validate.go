@@ -1,0 +1,127 @@
+package accounts
+
+import (
+	"crypto/rand"
+	"regexp"
+	"strings"
+
+	"github.com/guildhall/guildhall/groups"
+)
+
+// Validation follows Nakama's order and message texts exactly (reference §2.3).
+
+// The user-facing messages, shared by validation and the tests.
+const (
+	msgDeviceIDRequired    = "Device ID is required."
+	msgDeviceIDChars       = "Device ID invalid, no spaces or control characters allowed."
+	msgDeviceIDLength      = "Device ID invalid, must be 10-128 bytes."
+	msgCustomIDRequired    = "Custom ID is required."
+	msgCustomIDChars       = "Custom ID invalid, no spaces or control characters allowed."
+	msgCustomIDLength      = "Custom ID invalid, must be 6-128 bytes."
+	msgEmailChars          = "Invalid email address, no spaces or control characters allowed."
+	msgEmailFormat         = "Invalid email address format."
+	msgEmailLength         = "Invalid email address, must be 10-255 bytes."
+	msgPasswordLength      = "Password must be at least 8 characters long."
+	msgUsernameRequired    = "Username is required when email address is not supplied."
+	msgUsernameChars       = "Username invalid, no spaces or control characters allowed."
+	msgUsernameLength      = "Username invalid, must be 1-128 bytes."
+	msgAccountNotFound     = "User account not found."
+	msgUsernameTaken       = "Username is already in use."
+	msgBanned              = "User account banned."
+	msgInvalidCredentials  = "Invalid credentials."
+	msgRefreshRequired     = "Refresh token is required."
+	msgRefreshInvalid      = "Refresh token invalid or expired."
+	msgLogoutTokenInvalid  = "Session token invalid."
+	msgLogoutRefreshBad    = "Refresh token invalid."
+	msgAuthTokenInvalid    = "Auth token invalid"
+	msgGetAccountNotFound  = "Account not found."
+	generatedUsernameChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+)
+
+// isControl reports ASCII control characters (POSIX [[:cntrl:]]).
+func isControl(b byte) bool { return b < 0x20 || b == 0x7f }
+
+// hasSpaceOrControl: ids and emails may contain neither whitespace nor control
+// characters.
+func hasSpaceOrControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if isControl(s[i]) || s[i] == ' ' {
+			return true
+		}
+	}
+	return false
+}
+
+// hasControl: usernames may contain plain spaces but no control characters (tab,
+// newline and the other whitespace below 0x20 are control characters).
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if isControl(s[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// validateID checks a device or custom id.
+func validateID(id string, minLen int, required, chars, length string) error {
+	switch {
+	case id == "":
+		return groups.Invalid(required)
+	case hasSpaceOrControl(id):
+		return groups.Invalid(chars)
+	case len(id) < minLen || len(id) > 128:
+		return groups.Invalid(length)
+	}
+	return nil
+}
+
+// emailFormat is Nakama's loose email shape: something, '@', something, '.',
+// something.
+var emailFormat = regexp.MustCompile(`^.+@.+\..+$`)
+
+func validateEmail(email string) error {
+	switch {
+	case hasSpaceOrControl(email):
+		return groups.Invalid(msgEmailChars)
+	case !emailFormat.MatchString(email):
+		return groups.Invalid(msgEmailFormat)
+	case len(email) < 10 || len(email) > 255:
+		return groups.Invalid(msgEmailLength)
+	}
+	return nil
+}
+
+// validateUsername checks a username the client sent; "" is valid here (the
+// caller decides whether to generate one or to reject it).
+func validateUsername(username string) error {
+	switch {
+	case username == "":
+		return nil
+	case hasControl(username):
+		return groups.Invalid(msgUsernameChars)
+	case len(username) > 128:
+		return groups.Invalid(msgUsernameLength)
+	}
+	return nil
+}
+
+// generateUsername returns 10 random ASCII letters, as Nakama does. Letters only
+// also keep the JWT payload plain (see encodePayload).
+func generateUsername() string {
+	const n = 10
+	var b strings.Builder
+	b.Grow(n)
+	for b.Len() < n {
+		var buf [16]byte
+		// rand.Read never fails (it panics on a broken system source).
+		_, _ = rand.Read(buf[:])
+		for _, c := range buf {
+			// Rejection sampling: 208 = 4*52, so c%52 is uniform below it.
+			if c < 208 && b.Len() < n {
+				b.WriteByte(generatedUsernameChars[int(c)%len(generatedUsernameChars)])
+			}
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,263 @@
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/base64"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/guildhall/guildhall/accounts"
+	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/hooks"
+)
+
+const callerKey = "guildhall.caller"
+
+func unauthenticated(msg string) error {
+	return &groups.Error{Code: groups.CodeUnauthenticated, Message: msg}
+}
+
+// authorization returns the single Authorization header, or ok=false when it
+// is missing or repeated (Nakama refuses both).
+func authorization(c *fiber.Ctx) (string, bool) {
+	var values []string
+	c.Request().Header.VisitAll(func(k, v []byte) {
+		if strings.EqualFold(string(k), fiber.HeaderAuthorization) {
+			values = append(values, string(v))
+		}
+	})
+	if len(values) != 1 {
+		return "", false
+	}
+	return values[0], true
+}
+
+// basicUser returns the user part of a Basic credential.
+func basicUser(header string) (string, bool) {
+	const prefix = "Basic "
+	if len(header) < len(prefix) || !strings.EqualFold(header[:len(prefix)], prefix) {
+		return "", false
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(header[len(prefix):]))
+	if err != nil {
+		return "", false
+	}
+	user, _, ok := strings.Cut(string(raw), ":")
+	return user, ok
+}
+
+func keyEqual(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+// serverKeyAuth guards authenticate and refresh: Basic with the server key as user.
+func (s *Server) serverKeyAuth(c *fiber.Ctx) error {
+	h, ok := authorization(c)
+	if !ok {
+		return unauthenticated("Server key required")
+	}
+	user, ok := basicUser(h)
+	if !ok || !keyEqual(user, s.cfg.ServerKey) {
+		return unauthenticated("Server key invalid")
+	}
+	c.Locals(callerKey, &hooks.Caller{ClientIP: c.IP()})
+	return c.Next()
+}
+
+// sessionAuth guards client routes: a Bearer session token of an existing,
+// enabled user that has not logged out.
+func (s *Server) sessionAuth(c *fiber.Ctx) error {
+	h, ok := authorization(c)
+	if !ok {
+		if c.Request().Header.Peek(fiber.HeaderAuthorization) == nil {
+			return unauthenticated("Auth token required")
+		}
+		return unauthenticated("Auth token invalid")
+	}
+	const prefix = "Bearer "
+	if len(h) < len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+		return unauthenticated("Auth token invalid")
+	}
+	claims, err := s.accounts.VerifySession(c.UserContext(), strings.TrimSpace(h[len(prefix):]))
+	if err != nil {
+		return err
+	}
+	c.Locals(callerKey, &hooks.Caller{
+		UserID: claims.UserID, Username: claims.Username, Vars: claims.Vars,
+		SessionExp: claims.ExpiresAt, ClientIP: c.IP(),
+	})
+	c.Locals(claimsKey, claims)
+	return c.Next()
+}
+
+const claimsKey = "guildhall.claims"
+
+// httpKeyAuth guards server-to-server routes: ?http_key= or Basic with the
+// http key as user, as Nakama's RPC endpoint takes it.
+func (s *Server) httpKeyAuth(c *fiber.Ctx) error {
+	if key, ok := query(c, "http_key"); ok {
+		if !keyEqual(key, s.cfg.HTTPKey) {
+			return unauthenticated("HTTP key invalid")
+		}
+	} else if h, ok := authorization(c); !ok {
+		return unauthenticated("HTTP key required")
+	} else if user, ok := basicUser(h); !ok || !keyEqual(user, s.cfg.HTTPKey) {
+		return unauthenticated("HTTP key invalid")
+	}
+	c.Locals(callerKey, &hooks.Caller{HTTPKey: true, ClientIP: c.IP()})
+	return c.Next()
+}
+
+func caller(c *fiber.Ctx) *hooks.Caller {
+	cl, _ := c.Locals(callerKey).(*hooks.Caller)
+	return cl
+}
+
+// authRequest decodes an authenticate body and its create/username query.
+func authRequest(c *fiber.Ctx, email bool) (accounts.AuthRequest, error) {
+	var req accounts.AuthRequest
+	b, err := parseBody(c)
+	if err != nil {
+		return req, err
+	}
+	fields := []struct {
+		name string
+		dst  *string
+	}{{"id", &req.ID}}
+	if email {
+		fields = []struct {
+			name string
+			dst  *string
+		}{{"email", &req.Email}, {"password", &req.Password}}
+	}
+	for _, f := range fields {
+		v, err := b.str(f.name)
+		if err != nil {
+			return req, err
+		}
+		if v != nil {
+			*f.dst = *v
+		}
+	}
+	if req.Vars, err = b.strMap("vars"); err != nil {
+		return req, err
+	}
+	if req.Create, err = queryBool(c, "create"); err != nil {
+		return req, err
+	}
+	req.Username, _ = query(c, "username")
+	return req, nil
+}
+
+type authFunc func(context.Context, accounts.AuthRequest) (accounts.Session, error)
+
+func (s *Server) authenticate(c *fiber.Ctx, email bool, fn authFunc) error {
+	req, err := authRequest(c, email)
+	if err != nil {
+		return err
+	}
+	sess, err := fn(c.UserContext(), req)
+	if err != nil {
+		return failed("authenticate", err)
+	}
+	return c.JSON(sessionJSON{Created: sess.Created, Token: sess.Token, RefreshToken: sess.RefreshToken})
+}
+
+func (s *Server) authenticateDevice(c *fiber.Ctx) error {
+	return s.authenticate(c, false, s.accounts.AuthenticateDevice)
+}
+
+func (s *Server) authenticateCustom(c *fiber.Ctx) error {
+	return s.authenticate(c, false, s.accounts.AuthenticateCustom)
+}
+
+func (s *Server) authenticateEmail(c *fiber.Ctx) error {
+	return s.authenticate(c, true, s.accounts.AuthenticateEmail)
+}
+
+func (s *Server) sessionRefresh(c *fiber.Ctx) error {
+	b, err := parseBody(c)
+	if err != nil {
+		return err
+	}
+	token, err := b.str("token")
+	if err != nil {
+		return err
+	}
+	vars, err := b.strMap("vars")
+	if err != nil {
+		return err
+	}
+	if token == nil {
+		token = new(string)
+	}
+	sess, err := s.accounts.Refresh(c.UserContext(), *token, vars)
+	if err != nil {
+		return failed("refresh session", err)
+	}
+	return c.JSON(sessionJSON{Token: sess.Token, RefreshToken: sess.RefreshToken})
+}
+
+func (s *Server) sessionLogout(c *fiber.Ctx) error {
+	b, err := parseBody(c)
+	if err != nil {
+		return err
+	}
+	token, err := b.str("token")
+	if err != nil {
+		return err
+	}
+	refresh, err := b.str("refresh_token")
+	if err != nil {
+		return err
+	}
+	claims, _ := c.Locals(claimsKey).(accounts.Claims)
+	if err := s.accounts.Logout(c.UserContext(), claims, deref(token), deref(refresh)); err != nil {
+		return failed("logout", err)
+	}
+	return empty(c)
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+type accountJSON struct {
+	User        accountUserJSON `json:"user"`
+	Wallet      string          `json:"wallet,omitempty"`
+	Email       string          `json:"email,omitempty"`
+	Devices     []deviceJSON    `json:"devices,omitempty"`
+	CustomID    string          `json:"custom_id,omitempty"`
+	VerifyTime  string          `json:"verify_time,omitempty"`
+	DisableTime string          `json:"disable_time,omitempty"`
+}
+
+type accountUserJSON = userJSON
+
+type deviceJSON struct {
+	ID string `json:"id"`
+}
+
+func (s *Server) getAccount(c *fiber.Ctx) error {
+	a, err := s.accounts.GetAccount(c.UserContext(), caller(c).UserID)
+	if err != nil {
+		return failed("get account", err)
+	}
+	u := a.User
+	out := accountJSON{
+		User: userJSON{
+			ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, AvatarURL: u.AvatarURL,
+			LangTag: u.LangTag, Location: u.Location, Timezone: u.Timezone, Metadata: u.Metadata,
+			CreateTime: timestamp(u.CreateTime), UpdateTime: timestamp(u.UpdateTime),
+		},
+		Wallet: a.Wallet, Email: a.Email, CustomID: a.CustomID,
+		VerifyTime: timestamp(a.VerifyTime), DisableTime: timestamp(a.DisableTime),
+	}
+	for _, d := range a.Devices {
+		out.Devices = append(out.Devices, deviceJSON{ID: d})
+	}
+	return c.JSON(out)
+}

@@ -1,0 +1,203 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/guildhall/guildhall/groups"
+)
+
+// body is a decoded JSON request object. Nakama's gateway accepts each field
+// under its proto (snake_case) or lowerCamelCase name, ignores unknown keys,
+// takes int32 as a number or a numeric string, and treats null as unset.
+type body map[string]json.RawMessage
+
+// parseBody decodes the request body; an empty body is an empty object.
+func parseBody(c *fiber.Ctx) (body, error) {
+	raw := bytes.TrimSpace(c.Body())
+	if len(raw) == 0 {
+		return body{}, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	var b body
+	if err := dec.Decode(&b); err != nil || b == nil {
+		return nil, groups.Invalid("Request body must be a JSON object.")
+	}
+	if dec.More() {
+		return nil, groups.Invalid("Request body has trailing data after the JSON object.")
+	}
+	return b, nil
+}
+
+// field finds a field by its snake_case name or the lowerCamelCase form of it.
+func (b body) field(name string) (json.RawMessage, bool) {
+	if v, ok := b[name]; ok && string(v) != "null" {
+		return v, true
+	}
+	if camel := camelCase(name); camel != name {
+		if v, ok := b[camel]; ok && string(v) != "null" {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+func camelCase(s string) string {
+	parts := strings.Split(s, "_")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
+}
+
+func typeError(name, want string) error {
+	return groups.Invalid(fmt.Sprintf("Invalid value for field %q: expected %s.", name, want))
+}
+
+func (b body) str(name string) (*string, error) {
+	raw, ok := b.field(name)
+	if !ok {
+		return nil, nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, typeError(name, "a string")
+	}
+	return &s, nil
+}
+
+func (b body) boolean(name string) (*bool, error) {
+	raw, ok := b.field(name)
+	if !ok {
+		return nil, nil
+	}
+	var v bool
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, typeError(name, "a boolean")
+	}
+	return &v, nil
+}
+
+func (b body) int32(name string) (*int, error) {
+	raw, ok := b.field(name)
+	if !ok {
+		return nil, nil
+	}
+	text := string(raw)
+	if len(raw) > 0 && raw[0] == '"' {
+		if err := json.Unmarshal(raw, &text); err != nil {
+			return nil, typeError(name, "an integer")
+		}
+	}
+	n, err := strconv.ParseInt(text, 10, 32)
+	if err != nil {
+		return nil, typeError(name, "a 32-bit integer")
+	}
+	v := int(n)
+	return &v, nil
+}
+
+func (b body) strMap(name string) (map[string]string, error) {
+	raw, ok := b.field(name)
+	if !ok {
+		return nil, nil
+	}
+	var m map[string]string
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, typeError(name, "an object of strings")
+	}
+	return m, nil
+}
+
+// query reads a query parameter by its proto or camel name, copied out of
+// fasthttp's reusable buffer.
+func query(c *fiber.Ctx, name string) (string, bool) {
+	args := c.Context().QueryArgs()
+	if v := args.Peek(name); v != nil {
+		return string(v), true
+	}
+	if camel := camelCase(name); camel != name {
+		if v := args.Peek(camel); v != nil {
+			return string(v), true
+		}
+	}
+	return "", false
+}
+
+// queryAll reads a repeated query parameter (user_ids=a&user_ids=b).
+func queryAll(c *fiber.Ctx, name string) []string {
+	args := c.Context().QueryArgs()
+	var out []string
+	for _, n := range []string{name, camelCase(name)} {
+		for _, v := range args.PeekMulti(n) {
+			out = append(out, string(v))
+		}
+		if len(out) > 0 || n == camelCase(name) {
+			break
+		}
+	}
+	return out
+}
+
+// queryBool parses with Go's rules (true/false/1/0/t/f…), as the gateway does.
+func queryBool(c *fiber.Ctx, name string) (*bool, error) {
+	s, ok := query(c, name)
+	if !ok || s == "" {
+		return nil, nil
+	}
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return nil, groups.Invalid(fmt.Sprintf("Invalid value for query parameter %q: expected a boolean.", name))
+	}
+	return &v, nil
+}
+
+func queryInt(c *fiber.Ctx, name string) (*int, error) {
+	s, ok := query(c, name)
+	if !ok || s == "" {
+		return nil, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 32)
+	if err != nil {
+		return nil, groups.Invalid(fmt.Sprintf("Invalid value for query parameter %q: expected an integer.", name))
+	}
+	v := int(n)
+	return &v, nil
+}
+
+// listLimit reads `limit`: absent means the listing's default (0 here), but an
+// explicit value must be within 1-100.
+func listLimit(c *fiber.Ctx) (int, error) {
+	n, err := queryInt(c, "limit")
+	if err != nil || n == nil {
+		return 0, err
+	}
+	if *n < 1 || *n > groups.MaxListLimit {
+		return 0, groups.Invalid("Invalid limit - limit must be between 1 and 100.")
+	}
+	return *n, nil
+}
+
+func stateParam(c *fiber.Ctx) (*groups.State, error) {
+	n, err := queryInt(c, "state")
+	if err != nil || n == nil {
+		return nil, err
+	}
+	s := groups.State(*n)
+	if !s.Valid() {
+		return nil, groups.Invalid("Invalid state - state must be between 0 and 4.")
+	}
+	return &s, nil
+}
+
+// param copies a path parameter out of fasthttp's reusable buffer.
+func param(c *fiber.Ctx, name string) string {
+	return strings.Clone(c.Params(name))
+}

@@ -1,0 +1,96 @@
+// Package api is Guildhall's HTTP surface: Nakama's REST paths on Fiber, thin
+// handlers that decode a request, run it through its hook point and encode
+// Nakama's wire JSON.
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/cors"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+
+	"github.com/guildhall/guildhall/accounts"
+	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/hooks"
+)
+
+// Config is the API's settings.
+type Config struct {
+	ServerKey      string        // Basic auth user for authenticate and refresh
+	HTTPKey        string        // server-to-server key (/v2/server/…, RPC)
+	RequestTimeout time.Duration // per request; default 10 s
+	Logger         *slog.Logger
+}
+
+// Server holds what the handlers need.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	groups   *groups.Service
+	accounts *accounts.Service
+	hooks    *hooks.Registry
+}
+
+// New builds the Fiber app with every route.
+func New(cfg Config, g *groups.Service, a *accounts.Service, h *hooks.Registry) *fiber.App {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 10 * time.Second
+	}
+	if h == nil {
+		h = hooks.New(cfg.Logger)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, groups: g, accounts: a, hooks: h}
+	app := fiber.New(fiber.Config{
+		AppName:               "guildhall",
+		BodyLimit:             256 * 1024,
+		DisableStartupMessage: true,
+		ErrorHandler:          errorHandler(cfg.Logger),
+		ReadTimeout:           30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+	})
+	app.Use(recover.New())
+	app.Use(cors.New(cors.Config{
+		AllowOrigins: "*",
+		AllowHeaders: "Authorization, Content-Type, User-Agent",
+		AllowMethods: "GET, HEAD, POST, PUT, DELETE",
+	}))
+	app.Use(s.requestContext)
+	s.routes(app)
+	return app
+}
+
+type ctxKey int
+
+const requestIDKey ctxKey = 0
+
+// requestContext gives each request a deadline and an id, and the no-store
+// headers Nakama sends.
+func (s *Server) requestContext(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.RequestTimeout)
+	defer cancel()
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	ctx = context.WithValue(ctx, requestIDKey, hex.EncodeToString(b[:]))
+	c.SetUserContext(ctx)
+	c.Set("Cache-Control", "no-store, no-cache, must-revalidate")
+	return c.Next()
+}
+
+func requestID(c *fiber.Ctx) string {
+	id, _ := c.UserContext().Value(requestIDKey).(string)
+	return id
+}
+
+// empty answers a successful call with Nakama's empty object.
+func empty(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.SendString("{}")
+}

@@ -1,0 +1,536 @@
+package groups
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Service applies the group rules. Every change is one Store transaction that
+// locks the group row first and reads the actor's and targets' states under
+// that lock, so rules and counters hold under any concurrency.
+type Service struct {
+	store Store
+	now   func() time.Time
+}
+
+// NewService returns a Service over store.
+func NewService(store Store) *Service {
+	return &Service{store: store, now: func() time.Time { return time.Now().UTC() }}
+}
+
+func newID() string { return uuid.NewString() }
+
+// CreateGroup creates a group whose owner becomes its first superadmin.
+func (s *Service) CreateGroup(ctx context.Context, a Actor, req CreateGroupRequest) (Group, error) {
+	owner := a.UserID
+	if a.System {
+		owner = req.OwnerID
+	} else if req.OwnerID != "" && req.OwnerID != a.UserID {
+		return Group{}, Errorf(CodePermissionDenied, "Only the server may create a group for another user.")
+	}
+	if owner == "" {
+		return Group{}, Invalid("Group owner user ID must be set.")
+	}
+	owner, ok := parseID(owner)
+	if !ok {
+		return Group{}, Invalid("User ID must be a valid ID.")
+	}
+	if req.Name == "" {
+		return Group{}, Invalid("Group name must be set.")
+	}
+	if req.MaxCount < 0 {
+		return Group{}, Invalid("Group max count must be >= 1 when set.")
+	}
+	if req.MaxCount == 0 {
+		req.MaxCount = DefaultMaxCount
+	}
+	if req.LangTag == "" {
+		req.LangTag = "en"
+	}
+	if req.Metadata == "" {
+		req.Metadata = "{}"
+	} else if !a.System {
+		return Group{}, Errorf(CodePermissionDenied, "Only the server may set group metadata.")
+	}
+	if err := checkGroupFields(req.Name, req.Description, req.LangTag, req.AvatarURL, req.Metadata); err != nil {
+		return Group{}, err
+	}
+	now := s.now()
+	g := Group{
+		ID: newID(), CreatorID: owner, Name: req.Name, Description: req.Description,
+		LangTag: req.LangTag, Metadata: req.Metadata, AvatarURL: req.AvatarURL, Open: req.Open,
+		EdgeCount: 1, MaxCount: req.MaxCount, CreateTime: now, UpdateTime: now,
+	}
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		names, err := tx.Usernames(ctx, []string{owner})
+		if err != nil {
+			return err
+		}
+		if _, ok := names[owner]; !ok {
+			return Errorf(CodeNotFound, "User not found.")
+		}
+		if err := tx.InsertGroup(ctx, g); err != nil {
+			if errors.Is(err, ErrNameTaken) {
+				return Errorf(CodeAlreadyExists, "Group name is in use.")
+			}
+			return err
+		}
+		return tx.InsertMember(ctx, g.ID, owner, Superadmin, now)
+	})
+	if err != nil {
+		return Group{}, err
+	}
+	return g, nil
+}
+
+func checkGroupFields(name, description, langTag, avatarURL, metadata string) error {
+	for _, f := range []struct {
+		field, v string
+		max      int
+	}{
+		{"Group name", name, MaxNameLen},
+		{"Group description", description, MaxDescriptionLen},
+		{"Group language", langTag, MaxLangTagLen},
+		{"Group avatar URL", avatarURL, MaxAvatarURLLen},
+	} {
+		if err := checkText(f.field, f.v, f.max); err != nil {
+			return err
+		}
+	}
+	return checkMetadata(metadata)
+}
+
+// UpdateGroup changes the fields set in req. Users (admins and superadmins) may
+// change name, description, lang tag, avatar and open; the system may also set
+// metadata, max count and creator.
+func (s *Service) UpdateGroup(ctx context.Context, a Actor, req UpdateGroupRequest) error {
+	id, err := checkGroupID(req.GroupID)
+	if err != nil {
+		return err
+	}
+	if req.Name != nil && *req.Name == "" {
+		return Invalid("Group name cannot be empty.")
+	}
+	if req.LangTag != nil && *req.LangTag == "" {
+		return Invalid("Group language cannot be empty.")
+	}
+	if !a.System && (req.Metadata != nil || req.MaxCount != nil || req.CreatorID != nil) {
+		return Errorf(CodePermissionDenied, "Only the server may change metadata, max count or creator.")
+	}
+	if req.Name == nil && req.Description == nil && req.LangTag == nil && req.AvatarURL == nil &&
+		req.Open == nil && req.Metadata == nil && req.MaxCount == nil && req.CreatorID == nil {
+		return Invalid("Specify at least one field to update.")
+	}
+	if req.MaxCount != nil && *req.MaxCount < 1 {
+		return Invalid("Group max count must be >= 1 when set.")
+	}
+	var creator string
+	if req.CreatorID != nil {
+		var ok bool
+		if creator, ok = parseID(*req.CreatorID); !ok {
+			return Invalid("Creator ID must be a valid ID.")
+		}
+	}
+	notAllowed := Errorf(CodeNotFound, "Group not found or you're not allowed to update.")
+	return s.store.Tx(ctx, func(tx Tx) error {
+		g, err := tx.LockGroup(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			return notAllowed
+		} else if err != nil {
+			return err
+		}
+		if !a.System {
+			st, ok, err := stateOf(ctx, tx, id, a.UserID)
+			if err != nil {
+				return err
+			}
+			if !canUpdate(roleOf(a, st, ok)) {
+				return notAllowed
+			}
+		}
+		set(&g.Name, req.Name)
+		set(&g.Description, req.Description)
+		set(&g.LangTag, req.LangTag)
+		set(&g.AvatarURL, req.AvatarURL)
+		set(&g.Open, req.Open)
+		set(&g.Metadata, req.Metadata)
+		set(&g.MaxCount, req.MaxCount)
+		if req.CreatorID != nil {
+			g.CreatorID = creator
+		}
+		if err := checkGroupFields(g.Name, g.Description, g.LangTag, g.AvatarURL, g.Metadata); err != nil {
+			return err
+		}
+		if g.MaxCount < g.EdgeCount {
+			return Invalid("Group max count cannot be below the current member count.")
+		}
+		g.UpdateTime = s.now()
+		if err := tx.UpdateGroup(ctx, g); err != nil {
+			if errors.Is(err, ErrNameTaken) {
+				return Invalid("Group name is in use.")
+			}
+			return err
+		}
+		return nil
+	})
+}
+
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// stateOf reads one user's state under the group lock.
+func stateOf(ctx context.Context, tx Tx, groupID, userID string) (State, bool, error) {
+	if userID == "" {
+		return 0, false, nil
+	}
+	m, err := tx.States(ctx, groupID, []string{userID})
+	if err != nil {
+		return 0, false, err
+	}
+	st, ok := m[userID]
+	return st, ok, nil
+}
+
+// DeleteGroup removes a group with every membership, request and ban.
+func (s *Service) DeleteGroup(ctx context.Context, a Actor, req GroupRequest) error {
+	id, err := checkGroupID(req.GroupID)
+	if err != nil {
+		return err
+	}
+	notAllowed := Invalid("Group not found or you're not allowed to delete.")
+	return s.store.Tx(ctx, func(tx Tx) error {
+		if _, err := tx.LockGroup(ctx, id); errors.Is(err, ErrNotFound) {
+			return notAllowed
+		} else if err != nil {
+			return err
+		}
+		st, ok, err := stateOf(ctx, tx, id, a.UserID)
+		if err != nil {
+			return err
+		}
+		if !canDelete(roleOf(a, st, ok)) {
+			return notAllowed
+		}
+		return tx.DeleteGroup(ctx, id)
+	})
+}
+
+// JoinGroup makes the actor a member of an open group, or files a join request
+// for a closed one (notifying its admins). Existing states are left alone.
+func (s *Service) JoinGroup(ctx context.Context, a Actor, req GroupRequest) error {
+	id, err := checkGroupID(req.GroupID)
+	if err != nil {
+		return err
+	}
+	if a.UserID == "" {
+		return Invalid("User ID must be set.")
+	}
+	return s.store.Tx(ctx, func(tx Tx) error {
+		g, err := tx.LockGroup(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			return Errorf(CodeNotFound, "Group not found.")
+		} else if err != nil {
+			return err
+		}
+		// Nakama checks capacity before membership: even a member's repeat join
+		// of a full group is refused.
+		if g.EdgeCount >= g.MaxCount {
+			return Invalid("Group is full.")
+		}
+		if _, ok, err := stateOf(ctx, tx, id, a.UserID); err != nil || ok {
+			return err
+		}
+		now := s.now()
+		if g.Open {
+			if err := tx.InsertMember(ctx, id, a.UserID, Member, now); err != nil {
+				return err
+			}
+			return fullOr(tx.AddEdgeCount(ctx, id, 1, now))
+		}
+		if err := tx.InsertMember(ctx, id, a.UserID, JoinRequest, now); err != nil {
+			return err
+		}
+		admins, err := tx.StateUsers(ctx, id, Superadmin, Admin)
+		if err != nil {
+			return err
+		}
+		username := a.Username
+		if username == "" {
+			names, err := tx.Usernames(ctx, []string{a.UserID})
+			if err != nil {
+				return err
+			}
+			username = names[a.UserID]
+		}
+		content := mustJSON(map[string]string{"group_id": id, "username": username})
+		ns := make([]Notification, 0, len(admins))
+		for _, uid := range admins {
+			ns = append(ns, Notification{
+				ID: newID(), UserID: uid, Subject: "User " + username + " wants to join your group",
+				Content: content, Code: NotifyGroupJoinRequest, SenderID: a.UserID, CreateTime: now, Persistent: true,
+			})
+		}
+		return tx.InsertNotifications(ctx, ns)
+	})
+}
+
+func fullOr(err error) error {
+	if errors.Is(err, ErrFull) {
+		return Invalid("Group is full.")
+	}
+	return err
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only called with maps of strings
+	}
+	return string(b)
+}
+
+// LeaveGroup removes the actor from a group. The last superadmin may leave only
+// when nobody else is a member, and then the group is deleted.
+func (s *Service) LeaveGroup(ctx context.Context, a Actor, req GroupRequest) error {
+	id, err := checkGroupID(req.GroupID)
+	if err != nil {
+		return err
+	}
+	return s.store.Tx(ctx, func(tx Tx) error {
+		g, err := tx.LockGroup(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			return nil // Nakama answers 200 for an unknown group
+		} else if err != nil {
+			return err
+		}
+		st, ok, err := stateOf(ctx, tx, id, a.UserID)
+		if err != nil || !ok || st == Banned {
+			return err // a ban outlives leaving
+		}
+		if st == Superadmin {
+			supers, err := tx.CountState(ctx, id, Superadmin)
+			if err != nil {
+				return err
+			}
+			if supers == 1 {
+				if g.EdgeCount > 1 {
+					return Invalid("Cannot leave group when you are the last superadmin.")
+				}
+				return tx.DeleteGroup(ctx, id)
+			}
+		}
+		if err := tx.DeleteMembers(ctx, id, []string{a.UserID}); err != nil {
+			return err
+		}
+		if st.Counts() {
+			return tx.AddEdgeCount(ctx, id, -1, s.now())
+		}
+		return nil
+	})
+}
+
+// batch is the shared frame of the operations on a list of target users: one
+// transaction, the group locked, the actor's role and the targets' states read
+// under the lock. apply decides each target in turn.
+type batch struct {
+	tx     Tx
+	actor  Actor
+	group  Group
+	role   role
+	states map[string]State
+	supers int // current superadmin count, kept up to date by the apply functions
+	now    time.Time
+	delta  int // edge_count change to write at the end
+}
+
+// batchRule describes one batch operation.
+type batchRule struct {
+	countSupers    bool // the apply function guards the last superadmin
+	usersMustExist bool // every target must be a known user (add)
+	apply          func(ctx context.Context, b *batch, target string) error
+}
+
+var errPermission = Errorf(CodeNotFound, "Group not found or permission denied.")
+
+func (s *Service) runBatch(ctx context.Context, a Actor, req GroupUsersRequest, rule batchRule) error {
+	id, err := checkGroupID(req.GroupID)
+	if err != nil {
+		return err
+	}
+	targets, err := checkUserIDs(req.UserIDs)
+	if err != nil {
+		return err
+	}
+	if len(targets) == 0 {
+		return nil
+	}
+	return s.store.Tx(ctx, func(tx Tx) error {
+		g, err := tx.LockGroup(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			return errPermission
+		} else if err != nil {
+			return err
+		}
+		ids := targets
+		if a.UserID != "" {
+			ids = append([]string{a.UserID}, targets...)
+		}
+		states, err := tx.States(ctx, id, ids)
+		if err != nil {
+			return err
+		}
+		actorState, actorOK := states[a.UserID]
+		b := &batch{tx: tx, actor: a, group: g, role: roleOf(a, actorState, actorOK), states: states, now: s.now()}
+		if b.role == roleNone {
+			return errPermission
+		}
+		if rule.usersMustExist {
+			names, err := tx.Usernames(ctx, targets)
+			if err != nil {
+				return err
+			}
+			if len(names) != len(targets) {
+				return Invalid("One or more users not found.")
+			}
+		}
+		if rule.countSupers {
+			if b.supers, err = tx.CountState(ctx, id, Superadmin); err != nil {
+				return err
+			}
+		}
+		for _, t := range targets {
+			if t == a.UserID {
+				continue // acting on oneself is skipped, as in Nakama
+			}
+			if err := rule.apply(ctx, b, t); err != nil {
+				return err
+			}
+		}
+		if b.delta != 0 {
+			return fullOr(tx.AddEdgeCount(ctx, id, b.delta, b.now))
+		}
+		return nil
+	})
+}
+
+// lastSuperadmin reports whether taking target out of state st would leave the group
+// without a superadmin, and otherwise books the change of superadmin count.
+func (b *batch) lastSuperadmin(st State) bool {
+	if st != Superadmin {
+		return false
+	}
+	if b.supers <= 1 {
+		return true
+	}
+	b.supers--
+	return false
+}
+
+// AddUsers adds users as members, accepting their join requests. Every target
+// must exist; the whole batch fails if the group would overflow.
+func (s *Service) AddUsers(ctx context.Context, a Actor, req GroupUsersRequest) error {
+	return s.runBatch(ctx, a, req, batchRule{usersMustExist: true, apply: func(ctx context.Context, b *batch, t string) error {
+		st, has := b.states[t]
+		if !canAdd(b.role, st, has) {
+			return nil
+		}
+		if has {
+			if err := b.tx.SetState(ctx, b.group.ID, t, Member, b.now); err != nil {
+				return err
+			}
+		} else if err := b.tx.InsertMember(ctx, b.group.ID, t, Member, b.now.Add(time.Duration(b.delta))); err != nil {
+			return err
+		}
+		b.delta++
+		if b.group.EdgeCount+b.delta > b.group.MaxCount {
+			return Invalid("Group is full.")
+		}
+		return b.tx.InsertNotifications(ctx, []Notification{{
+			ID: newID(), UserID: t, Subject: "You've been added to group " + b.group.Name,
+			Content: mustJSON(map[string]string{"group_id": b.group.ID, "name": b.group.Name}),
+			Code:    NotifyGroupAdd, SenderID: b.actor.UserID, CreateTime: b.now, Persistent: true,
+		}})
+	}})
+}
+
+// KickUsers removes members, rejects join requests and lifts bans.
+func (s *Service) KickUsers(ctx context.Context, a Actor, req GroupUsersRequest) error {
+	return s.runBatch(ctx, a, req, batchRule{countSupers: true, apply: func(ctx context.Context, b *batch, t string) error {
+		st, has := b.states[t]
+		if !has || !canKick(b.role, st) || b.lastSuperadmin(st) {
+			return nil
+		}
+		if st.Counts() {
+			b.delta--
+		}
+		return b.tx.DeleteMembers(ctx, b.group.ID, []string{t})
+	}})
+}
+
+// BanUsers bans users that have a row in the group; a ban keeps them out until lifted.
+func (s *Service) BanUsers(ctx context.Context, a Actor, req GroupUsersRequest) error {
+	return s.runBatch(ctx, a, req, batchRule{countSupers: true, apply: func(ctx context.Context, b *batch, t string) error {
+		st, has := b.states[t]
+		if !has || !canBan(b.role, st) || b.lastSuperadmin(st) {
+			return nil
+		}
+		if st.Counts() {
+			b.delta--
+		}
+		return b.tx.SetState(ctx, b.group.ID, t, Banned, b.now)
+	}})
+}
+
+// UnbanUsers lifts bans; the users may then join or be added again.
+func (s *Service) UnbanUsers(ctx context.Context, a Actor, req GroupUsersRequest) error {
+	return s.runBatch(ctx, a, req, batchRule{apply: func(ctx context.Context, b *batch, t string) error {
+		st, has := b.states[t]
+		if !has || !canUnban(b.role, st) {
+			return nil
+		}
+		return b.tx.DeleteMembers(ctx, b.group.ID, []string{t})
+	}})
+}
+
+// PromoteUsers raises members to admin and (by superadmins) admins to superadmin.
+func (s *Service) PromoteUsers(ctx context.Context, a Actor, req GroupUsersRequest) error {
+	return s.runBatch(ctx, a, req, batchRule{apply: func(ctx context.Context, b *batch, t string) error {
+		st, has := b.states[t]
+		if !has {
+			return nil
+		}
+		to, ok := promoteTo(b.role, st)
+		if !ok {
+			return nil
+		}
+		return b.tx.SetState(ctx, b.group.ID, t, to, b.now)
+	}})
+}
+
+// DemoteUsers lowers admins to member and superadmins to admin, never the last superadmin.
+func (s *Service) DemoteUsers(ctx context.Context, a Actor, req GroupUsersRequest) error {
+	if len(req.UserIDs) == 0 {
+		if _, err := checkGroupID(req.GroupID); err != nil {
+			return err
+		}
+		return Invalid("User IDs must be set.")
+	}
+	return s.runBatch(ctx, a, req, batchRule{countSupers: true, apply: func(ctx context.Context, b *batch, t string) error {
+		st, has := b.states[t]
+		if !has {
+			return nil
+		}
+		to, ok := demoteTo(b.role, st)
+		if !ok || b.lastSuperadmin(st) {
+			return nil
+		}
+		return b.tx.SetState(ctx, b.group.ID, t, to, b.now)
+	}})
+}

@@ -1,0 +1,184 @@
+// Package store is the GORM implementation of the groups.Store port, and the
+// opening and migrating of Guildhall's database (PostgreSQL, or embedded SQLite).
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"github.com/pressly/goose/v3"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/guildhall/guildhall/migrations"
+)
+
+// Dialects.
+const (
+	Postgres = "postgres"
+	SQLite   = "sqlite"
+)
+
+// DB holds the connection pools. On PostgreSQL Write and Read are the same pool.
+// On SQLite, Write is a single connection, so write transactions never contend
+// for the database lock ("database is locked" cannot happen), and Read is a pool
+// of read-only connections that WAL lets run beside the writer.
+type DB struct {
+	Dialect string
+	Write   *gorm.DB
+	Read    *gorm.DB
+}
+
+// Options configure Open.
+type Options struct {
+	URL      string // postgres://… or postgresql://…; empty selects SQLite in DataDir
+	DataDir  string // SQLite directory (default ./data)
+	MaxConns int    // PostgreSQL pool size (default 32)
+}
+
+// Open connects to the configured database.
+func Open(opts Options) (*DB, error) {
+	cfg := &gorm.Config{
+		SkipDefaultTransaction: true,
+		PrepareStmt:            true,
+		Logger:                 logger.Discard,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+	}
+	switch {
+	case strings.HasPrefix(opts.URL, "postgres://"), strings.HasPrefix(opts.URL, "postgresql://"):
+		db, err := gorm.Open(postgres.Open(opts.URL), cfg)
+		if err != nil {
+			return nil, fmt.Errorf("open postgres: %w", err)
+		}
+		sqlDB, err := db.DB()
+		if err != nil {
+			return nil, err
+		}
+		n := opts.MaxConns
+		if n <= 0 {
+			n = 32
+		}
+		sqlDB.SetMaxOpenConns(n)
+		sqlDB.SetMaxIdleConns(n)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := sqlDB.PingContext(ctx); err != nil {
+			return nil, fmt.Errorf("connect to postgres: %w", err)
+		}
+		return &DB{Dialect: Postgres, Write: db, Read: db}, nil
+	case opts.URL == "" || strings.HasPrefix(opts.URL, "sqlite://") || strings.HasPrefix(opts.URL, "file:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(opts.URL, "sqlite://"), "file:")
+		if path == "" {
+			dir := opts.DataDir
+			if dir == "" {
+				dir = "data"
+			}
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return nil, fmt.Errorf("create data dir: %w", err)
+			}
+			path = filepath.Join(dir, "guildhall.db")
+		}
+		return openSQLite(path, cfg)
+	}
+	return nil, fmt.Errorf("unsupported database URL %q: use postgres://… or leave it empty for SQLite", opts.URL)
+}
+
+func openSQLite(path string, cfg *gorm.Config) (*DB, error) {
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	w, err := gorm.Open(sqlite.Open(path+"?"+pragmas+"&_txlock=immediate"), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	wdb, _ := w.DB()
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxIdleTime(0)
+	if err := wdb.Ping(); err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	r, err := gorm.Open(sqlite.Open(path+"?"+pragmas+"&_pragma=query_only(1)"), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	rdb, _ := r.DB()
+	rdb.SetMaxOpenConns(8)
+	rdb.SetMaxIdleConns(8)
+	return &DB{Dialect: SQLite, Write: w, Read: r}, nil
+}
+
+// Close closes the pools.
+func (d *DB) Close() error {
+	w, _ := d.Write.DB()
+	err := w.Close()
+	if d.Read != d.Write {
+		r, _ := d.Read.DB()
+		if e := r.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+func (d *DB) goose() (*sql.DB, string, error) {
+	db, err := d.Write.DB()
+	if err != nil {
+		return nil, "", err
+	}
+	goose.SetBaseFS(migrations.FS)
+	goose.SetLogger(goose.NopLogger())
+	dialect := "postgres"
+	if d.Dialect == SQLite {
+		dialect = "sqlite3"
+	}
+	if err := goose.SetDialect(dialect); err != nil {
+		return nil, "", err
+	}
+	return db, d.Dialect, nil
+}
+
+// Migrate applies every pending migration.
+func (d *DB) Migrate(ctx context.Context) error {
+	db, dir, err := d.goose()
+	if err != nil {
+		return err
+	}
+	if err := goose.UpContext(ctx, db, dir); err != nil {
+		return fmt.Errorf("migrate up: %w", err)
+	}
+	return nil
+}
+
+// MigrateDown rolls back the newest migration.
+func (d *DB) MigrateDown(ctx context.Context) error {
+	db, dir, err := d.goose()
+	if err != nil {
+		return err
+	}
+	return goose.DownContext(ctx, db, dir)
+}
+
+// MigrationStatus logs each migration and whether it is applied.
+func (d *DB) MigrationStatus(ctx context.Context, log *slog.Logger) error {
+	db, dir, err := d.goose()
+	if err != nil {
+		return err
+	}
+	goose.SetLogger(slogGoose{log})
+	return goose.StatusContext(ctx, db, dir)
+}
+
+type slogGoose struct{ log *slog.Logger }
+
+func (l slogGoose) Fatalf(format string, v ...any) { l.log.Error(fmt.Sprintf(format, v...)) }
+func (l slogGoose) Printf(format string, v ...any) {
+	l.log.Info(strings.TrimSpace(fmt.Sprintf(format, v...)))
+}

@@ -1,0 +1,195 @@
+// Package groups is the domain of Guildhall: groups, membership states, the rules
+// of who may do what to whom, and the Service that applies them in one transaction
+// per operation. It knows nothing of HTTP, SQL or scripts; storage comes in through
+// the Store port.
+package groups
+
+import "time"
+
+// State is a user's standing in a group. The numbers are Nakama's wire values.
+type State int
+
+// Membership states.
+const (
+	Superadmin  State = 0
+	Admin       State = 1
+	Member      State = 2
+	JoinRequest State = 3
+	Banned      State = 4
+)
+
+// Valid reports whether s is one of the five states.
+func (s State) Valid() bool { return s >= Superadmin && s <= Banned }
+
+// Counts reports whether a user in state s counts towards edge_count.
+func (s State) Counts() bool { return s >= Superadmin && s <= Member }
+
+// Group is one group row.
+type Group struct {
+	ID          string
+	CreatorID   string
+	Name        string
+	Description string
+	LangTag     string
+	Metadata    string // JSON object text
+	AvatarURL   string
+	Open        bool
+	EdgeCount   int
+	MaxCount    int
+	CreateTime  time.Time
+	UpdateTime  time.Time
+}
+
+// User is the public profile shown in member listings.
+type User struct {
+	ID          string
+	Username    string
+	DisplayName string
+	AvatarURL   string
+	LangTag     string
+	Location    string
+	Timezone    string
+	Metadata    string
+	CreateTime  time.Time
+	UpdateTime  time.Time
+}
+
+// GroupUser is one row of a group's member listing.
+type GroupUser struct {
+	User  User
+	State State
+}
+
+// UserGroup is one row of a user's group listing.
+type UserGroup struct {
+	Group Group
+	State State
+}
+
+// Notification is a persistent message to one user, written in the same
+// transaction as the change that caused it.
+type Notification struct {
+	ID         string
+	UserID     string
+	Subject    string
+	Content    string // JSON object text
+	Code       int
+	SenderID   string // empty for the system
+	CreateTime time.Time
+	Persistent bool
+}
+
+// Notification codes Nakama reserves for group events.
+const (
+	NotifyGroupAdd         = -4
+	NotifyGroupJoinRequest = -5
+)
+
+// Actor is who performs an operation. The zero UserID with System set stands for
+// server-authoritative calls (http key, script nk.* calls): no permission checks,
+// but the invariants (capacity, last superadmin) still hold.
+type Actor struct {
+	UserID   string
+	Username string
+	System   bool
+}
+
+// SystemActor is the caller of server-authoritative operations.
+func SystemActor() Actor { return Actor{System: true} }
+
+// UserActor is a client acting as itself.
+func UserActor(userID, username string) Actor { return Actor{UserID: userID, Username: username} }
+
+// CreateGroupRequest creates a group owned (state 0) by OwnerID, or by the actor.
+type CreateGroupRequest struct {
+	OwnerID     string // system calls only; defaults to the actor
+	Name        string
+	Description string
+	LangTag     string
+	AvatarURL   string
+	Open        bool
+	MaxCount    int    // 0 means DefaultMaxCount
+	Metadata    string // system calls only; "" means "{}"
+}
+
+// UpdateGroupRequest changes the fields that are set. Metadata, MaxCount and
+// CreatorID are server-authoritative: a user actor may not set them.
+type UpdateGroupRequest struct {
+	GroupID     string
+	Name        *string
+	Description *string
+	LangTag     *string
+	AvatarURL   *string
+	Open        *bool
+	Metadata    *string
+	MaxCount    *int
+	CreatorID   *string
+}
+
+// GroupRequest names one group (delete, join, leave).
+type GroupRequest struct {
+	GroupID string
+}
+
+// GroupUsersRequest names a group and target users (add, kick, ban, unban,
+// promote, demote).
+type GroupUsersRequest struct {
+	GroupID string
+	UserIDs []string
+}
+
+// ListGroupUsersRequest pages through a group's members.
+type ListGroupUsersRequest struct {
+	GroupID string
+	Limit   int    // 0 means 100
+	State   *State // nil means states 0-3
+	Cursor  string
+}
+
+// ListUserGroupsRequest pages through a user's groups.
+type ListUserGroupsRequest struct {
+	UserID string
+	Limit  int
+	State  *State
+	Cursor string
+}
+
+// ListGroupsRequest searches groups. Name cannot be combined with the other filters.
+type ListGroupsRequest struct {
+	Name    string // case-insensitive; a trailing % makes it a prefix search
+	LangTag string
+	Members *int  // groups with edge_count <= Members
+	Open    *bool // nil: both
+	Limit   int   // 0 means 1 (Nakama's default)
+	Cursor  string
+}
+
+// GroupUserList is a page of a group's members.
+type GroupUserList struct {
+	GroupUsers []GroupUser
+	Cursor     string
+}
+
+// UserGroupList is a page of a user's groups.
+type UserGroupList struct {
+	UserGroups []UserGroup
+	Cursor     string
+}
+
+// GroupList is a page of groups.
+type GroupList struct {
+	Groups []Group
+	Cursor string
+}
+
+// Limits of stored fields (characters, except metadata which is bytes).
+const (
+	DefaultMaxCount   = 100
+	MaxNameLen        = 255
+	MaxDescriptionLen = 255
+	MaxAvatarURLLen   = 512
+	MaxLangTagLen     = 18
+	MaxMetadataBytes  = 16 * 1024
+	MaxListLimit      = 100
+	MaxBatchUsers     = 100
+)

@@ -1,0 +1,94 @@
+package groups
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// parseID canonicalises a UUID (lower-case, hyphenated) so every store compares
+// ids the same way; the nil UUID is never a valid id.
+func parseID(s string) (string, bool) {
+	id, err := uuid.Parse(s)
+	if err != nil || id == uuid.Nil {
+		return "", false
+	}
+	return id.String(), true
+}
+
+func checkGroupID(s string) (string, error) {
+	if s == "" {
+		return "", Invalid("Group ID must be set.")
+	}
+	id, ok := parseID(s)
+	if !ok {
+		return "", Invalid("Group ID must be a valid ID.")
+	}
+	return id, nil
+}
+
+// checkUserIDs validates and de-duplicates target ids, keeping their order.
+func checkUserIDs(ids []string) ([]string, error) {
+	if len(ids) > MaxBatchUsers {
+		return nil, Invalid(fmt.Sprintf("Too many user IDs, at most %d per call.", MaxBatchUsers))
+	}
+	out := make([]string, 0, len(ids))
+	seen := make(map[string]struct{}, len(ids))
+	for _, s := range ids {
+		id, ok := parseID(s)
+		if !ok {
+			return nil, Invalid("User ID must be a valid ID.")
+		}
+		if _, dup := seen[id]; !dup {
+			seen[id] = struct{}{}
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
+// checkText enforces what the database would otherwise reject with a 500:
+// valid UTF-8, no NUL bytes, and a length in characters.
+func checkText(field, v string, max int) error {
+	if !utf8.ValidString(v) {
+		return Invalid(field + " must be valid UTF-8.")
+	}
+	if strings.IndexByte(v, 0) >= 0 {
+		return Invalid(field + " must not contain NUL characters.")
+	}
+	if utf8.RuneCountInString(v) > max {
+		return Invalid(fmt.Sprintf("%s must be at most %d characters.", field, max))
+	}
+	return nil
+}
+
+// checkMetadata requires a JSON object of at most MaxMetadataBytes.
+func checkMetadata(v string) error {
+	if len(v) > MaxMetadataBytes {
+		return Invalid(fmt.Sprintf("Metadata must be at most %d bytes.", MaxMetadataBytes))
+	}
+	var obj map[string]any
+	if err := json.Unmarshal([]byte(v), &obj); err != nil || obj == nil {
+		return Invalid("Metadata must be a JSON object.")
+	}
+	if strings.Contains(v, `\u0000`) {
+		return Invalid("Metadata must not contain NUL characters.")
+	}
+	return nil
+}
+
+func checkLimit(limit, def int) (int, error) {
+	if limit == 0 {
+		return def, nil
+	}
+	if limit < 1 || limit > MaxListLimit {
+		return 0, Invalid("Invalid limit - limit must be between 1 and 100.")
+	}
+	return limit, nil
+}
+
+// nameKey is the case-insensitive identity of a group name.
+func nameKey(name string) string { return strings.ToLower(name) }

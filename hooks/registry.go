@@ -1,0 +1,82 @@
+package hooks
+
+import (
+	"context"
+	"log/slog"
+	"sort"
+	"strings"
+
+	"github.com/guildhall/guildhall/groups"
+)
+
+// RPC is a function clients (session) or game servers (http key) call by id.
+type RPC func(ctx context.Context, c *Caller, payload string) (string, error)
+
+// Registry holds every hook point and the RPC functions.
+type Registry struct {
+	CreateGroup       *Point[*groups.CreateGroupRequest, *groups.Group]
+	UpdateGroup       *Point[*groups.UpdateGroupRequest, Empty]
+	DeleteGroup       *Point[*groups.GroupRequest, Empty]
+	JoinGroup         *Point[*groups.GroupRequest, Empty]
+	LeaveGroup        *Point[*groups.GroupRequest, Empty]
+	AddGroupUsers     *Point[*groups.GroupUsersRequest, Empty]
+	KickGroupUsers    *Point[*groups.GroupUsersRequest, Empty]
+	BanGroupUsers     *Point[*groups.GroupUsersRequest, Empty]
+	UnbanGroupUsers   *Point[*groups.GroupUsersRequest, Empty]
+	PromoteGroupUsers *Point[*groups.GroupUsersRequest, Empty]
+	DemoteGroupUsers  *Point[*groups.GroupUsersRequest, Empty]
+	ListGroupUsers    *Point[*groups.ListGroupUsersRequest, *groups.GroupUserList]
+	ListUserGroups    *Point[*groups.ListUserGroupsRequest, *groups.UserGroupList]
+	ListGroups        *Point[*groups.ListGroupsRequest, *groups.GroupList]
+
+	rpcs map[string]RPC
+	log  *slog.Logger
+}
+
+// New returns a registry with every point empty.
+func New(log *slog.Logger) *Registry {
+	if log == nil {
+		log = slog.Default()
+	}
+	r := &Registry{rpcs: map[string]RPC{}, log: log}
+	r.CreateGroup = newPoint[*groups.CreateGroupRequest, *groups.Group](r, "CreateGroup")
+	r.UpdateGroup = newPoint[*groups.UpdateGroupRequest, Empty](r, "UpdateGroup")
+	r.DeleteGroup = newPoint[*groups.GroupRequest, Empty](r, "DeleteGroup")
+	r.JoinGroup = newPoint[*groups.GroupRequest, Empty](r, "JoinGroup")
+	r.LeaveGroup = newPoint[*groups.GroupRequest, Empty](r, "LeaveGroup")
+	r.AddGroupUsers = newPoint[*groups.GroupUsersRequest, Empty](r, "AddGroupUsers")
+	r.KickGroupUsers = newPoint[*groups.GroupUsersRequest, Empty](r, "KickGroupUsers")
+	r.BanGroupUsers = newPoint[*groups.GroupUsersRequest, Empty](r, "BanGroupUsers")
+	r.UnbanGroupUsers = newPoint[*groups.GroupUsersRequest, Empty](r, "UnbanGroupUsers")
+	r.PromoteGroupUsers = newPoint[*groups.GroupUsersRequest, Empty](r, "PromoteGroupUsers")
+	r.DemoteGroupUsers = newPoint[*groups.GroupUsersRequest, Empty](r, "DemoteGroupUsers")
+	r.ListGroupUsers = newPoint[*groups.ListGroupUsersRequest, *groups.GroupUserList](r, "ListGroupUsers")
+	r.ListUserGroups = newPoint[*groups.ListUserGroupsRequest, *groups.UserGroupList](r, "ListUserGroups")
+	r.ListGroups = newPoint[*groups.ListGroupsRequest, *groups.GroupList](r, "ListGroups")
+	return r
+}
+
+func newPoint[Req, Resp any](r *Registry, name string) *Point[Req, Resp] {
+	return &Point[Req, Resp]{name: name, log: &r.log}
+}
+
+// RegisterRPC adds an RPC function; ids are case-insensitive, as in Nakama.
+func (r *Registry) RegisterRPC(id string, fn RPC) {
+	r.rpcs[strings.ToLower(id)] = fn
+}
+
+// RPC finds a registered RPC function.
+func (r *Registry) RPC(id string) (RPC, bool) {
+	fn, ok := r.rpcs[strings.ToLower(id)]
+	return fn, ok
+}
+
+// RPCIDs lists the registered RPC ids, sorted.
+func (r *Registry) RPCIDs() []string {
+	ids := make([]string, 0, len(r.rpcs))
+	for id := range r.rpcs {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}

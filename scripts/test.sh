@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# test.sh: gofmt check, go vet, go test. Expects DATABASE_URL (an admin
+# PostgreSQL URL); use `make test`, which provides it via with-postgres.sh.
+# Extra `go test` flags (e.g. -race, -run X, -v) go in GOTEST_FLAGS.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+if [[ -z "${DATABASE_URL:-}" ]]; then
+	echo "test.sh: DATABASE_URL is not set: run \`make test\`, which finds or starts PostgreSQL" >&2
+	exit 1
+fi
+
+echo "==> gofmt"
+unformatted=$(find . \( -name .git -o -name node_modules -o -name testdata -o -name vendor \) -prune \
+	-o -name '*.go' -type f -print0 | xargs -0 -r gofmt -l)
+if [[ -n "$unformatted" ]]; then
+	echo "gofmt needed on:" >&2
+	printf '%s\n' "$unformatted" >&2
+	exit 1
+fi
+
+echo "==> go vet ./..."
+go vet ./...
+
+read -r -a extra <<<"${GOTEST_FLAGS:-}"
+echo "==> go test -count=1 -timeout 20m ${extra[*]} ./..."
+# Last step, output unfiltered, so the log ends with go test's own summary;
+# its exit status is the script's.
+exec go test -count=1 -timeout 20m "${extra[@]}" ./...
