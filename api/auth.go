@@ -151,12 +151,16 @@ func authRequest(c *fiber.Ctx, email bool) (accounts.AuthRequest, error) {
 
 type authFunc func(context.Context, accounts.AuthRequest) (accounts.Session, error)
 
-func (s *Server) authenticate(c *fiber.Ctx, email bool, fn authFunc) error {
+func (s *Server) authenticate(c *fiber.Ctx, email bool, p *hooks.Point[*accounts.AuthRequest, *accounts.Session], fn authFunc) error {
 	req, err := authRequest(c, email)
 	if err != nil {
 		return err
 	}
-	sess, err := fn(c.UserContext(), req)
+	sess, err := hooks.Run(c.UserContext(), p, caller(c), &req,
+		func(ctx context.Context, r *accounts.AuthRequest) (*accounts.Session, error) {
+			sess, err := fn(ctx, *r)
+			return &sess, err
+		})
 	if err != nil {
 		return failed("authenticate", err)
 	}
@@ -164,15 +168,15 @@ func (s *Server) authenticate(c *fiber.Ctx, email bool, fn authFunc) error {
 }
 
 func (s *Server) authenticateDevice(c *fiber.Ctx) error {
-	return s.authenticate(c, false, s.accounts.AuthenticateDevice)
+	return s.authenticate(c, false, s.hooks.AuthenticateDevice, s.accounts.AuthenticateDevice)
 }
 
 func (s *Server) authenticateCustom(c *fiber.Ctx) error {
-	return s.authenticate(c, false, s.accounts.AuthenticateCustom)
+	return s.authenticate(c, false, s.hooks.AuthenticateCustom, s.accounts.AuthenticateCustom)
 }
 
 func (s *Server) authenticateEmail(c *fiber.Ctx) error {
-	return s.authenticate(c, true, s.accounts.AuthenticateEmail)
+	return s.authenticate(c, true, s.hooks.AuthenticateEmail, s.accounts.AuthenticateEmail)
 }
 
 func (s *Server) sessionRefresh(c *fiber.Ctx) error {
@@ -188,10 +192,12 @@ func (s *Server) sessionRefresh(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if token == nil {
-		token = new(string)
-	}
-	sess, err := s.accounts.Refresh(c.UserContext(), *token, vars)
+	req := &hooks.SessionRefreshRequest{Token: deref(token), Vars: vars}
+	sess, err := hooks.Run(c.UserContext(), s.hooks.SessionRefresh, caller(c), req,
+		func(ctx context.Context, r *hooks.SessionRefreshRequest) (*accounts.Session, error) {
+			sess, err := s.accounts.Refresh(ctx, r.Token, r.Vars)
+			return &sess, err
+		})
 	if err != nil {
 		return failed("refresh session", err)
 	}

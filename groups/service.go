@@ -59,9 +59,18 @@ func (s *Service) CreateGroup(ctx context.Context, a Actor, req CreateGroupReque
 	if err := checkGroupFields(req.Name, req.Description, req.LangTag, req.AvatarURL, req.Metadata); err != nil {
 		return Group{}, err
 	}
+	creator := owner
+	if req.CreatorID != "" {
+		if !a.System {
+			return Group{}, Errorf(CodePermissionDenied, "Only the server may set a group's creator.")
+		}
+		if creator, ok = parseID(req.CreatorID); !ok {
+			return Group{}, Invalid("Creator ID must be a valid ID.")
+		}
+	}
 	now := s.now()
 	g := Group{
-		ID: newID(), CreatorID: owner, Name: req.Name, Description: req.Description,
+		ID: newID(), CreatorID: creator, Name: req.Name, Description: req.Description,
 		LangTag: req.LangTag, Metadata: req.Metadata, AvatarURL: req.AvatarURL, Open: req.Open,
 		EdgeCount: 1, MaxCount: req.MaxCount, CreateTime: now, UpdateTime: now,
 	}

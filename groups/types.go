@@ -103,6 +103,7 @@ func UserActor(userID, username string) Actor { return Actor{UserID: userID, Use
 // CreateGroupRequest creates a group owned (state 0) by OwnerID, or by the actor.
 type CreateGroupRequest struct {
 	OwnerID     string // system calls only; defaults to the actor
+	CreatorID   string // system calls only; defaults to the owner
 	Name        string
 	Description string
 	LangTag     string

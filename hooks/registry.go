@@ -6,8 +6,15 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/guildhall/guildhall/accounts"
 	"github.com/guildhall/guildhall/groups"
 )
+
+// SessionRefreshRequest is a refresh call: the refresh token and new vars.
+type SessionRefreshRequest struct {
+	Token string
+	Vars  map[string]string
+}
 
 // RPC is a function clients (session) or game servers (http key) call by id.
 type RPC func(ctx context.Context, c *Caller, payload string) (string, error)
@@ -28,6 +35,11 @@ type Registry struct {
 	ListGroupUsers    *Point[*groups.ListGroupUsersRequest, *groups.GroupUserList]
 	ListUserGroups    *Point[*groups.ListUserGroupsRequest, *groups.UserGroupList]
 	ListGroups        *Point[*groups.ListGroupsRequest, *groups.GroupList]
+
+	AuthenticateDevice *Point[*accounts.AuthRequest, *accounts.Session]
+	AuthenticateCustom *Point[*accounts.AuthRequest, *accounts.Session]
+	AuthenticateEmail  *Point[*accounts.AuthRequest, *accounts.Session]
+	SessionRefresh     *Point[*SessionRefreshRequest, *accounts.Session]
 
 	rpcs map[string]RPC
 	log  *slog.Logger
@@ -53,6 +65,10 @@ func New(log *slog.Logger) *Registry {
 	r.ListGroupUsers = newPoint[*groups.ListGroupUsersRequest, *groups.GroupUserList](r, "ListGroupUsers")
 	r.ListUserGroups = newPoint[*groups.ListUserGroupsRequest, *groups.UserGroupList](r, "ListUserGroups")
 	r.ListGroups = newPoint[*groups.ListGroupsRequest, *groups.GroupList](r, "ListGroups")
+	r.AuthenticateDevice = newPoint[*accounts.AuthRequest, *accounts.Session](r, "AuthenticateDevice")
+	r.AuthenticateCustom = newPoint[*accounts.AuthRequest, *accounts.Session](r, "AuthenticateCustom")
+	r.AuthenticateEmail = newPoint[*accounts.AuthRequest, *accounts.Session](r, "AuthenticateEmail")
+	r.SessionRefresh = newPoint[*SessionRefreshRequest, *accounts.Session](r, "SessionRefresh")
 	return r
 }
 

@@ -1,0 +1,251 @@
+package runtime
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/guildhall/guildhall/groups"
+)
+
+// Script data is plain Go values: map[string]any with Nakama's proto field
+// names (snake_case), []any, string, bool, int64, float64 and nil. Each
+// language adapts key style: JS camelCases keys (and keeps nil as null), Lua
+// keeps snake_case and drops nil.
+
+// GroupPayload is a group as hook payloads carry it: metadata is JSON text,
+// times are RFC 3339 strings (the wire form).
+func GroupPayload(g groups.Group) map[string]any {
+	return map[string]any{
+		"id": g.ID, "creator_id": g.CreatorID, "name": g.Name, "description": g.Description,
+		"lang_tag": g.LangTag, "metadata": g.Metadata, "avatar_url": g.AvatarURL, "open": g.Open,
+		"edge_count": int64(g.EdgeCount), "max_count": int64(g.MaxCount),
+		"create_time": rfc3339(g.CreateTime), "update_time": rfc3339(g.UpdateTime),
+	}
+}
+
+// GroupNK is a group as nk functions return it: metadata is an object, times
+// are unix seconds.
+func GroupNK(g groups.Group) map[string]any {
+	return map[string]any{
+		"id": g.ID, "creator_id": g.CreatorID, "name": g.Name, "description": g.Description,
+		"lang_tag": g.LangTag, "metadata": ParseObject(g.Metadata), "avatar_url": g.AvatarURL, "open": g.Open,
+		"edge_count": int64(g.EdgeCount), "max_count": int64(g.MaxCount),
+		"create_time": g.CreateTime.Unix(), "update_time": g.UpdateTime.Unix(),
+	}
+}
+
+// UserPayload is a user as hook payloads carry it.
+func UserPayload(u groups.User) map[string]any {
+	return map[string]any{
+		"id": u.ID, "username": u.Username, "display_name": u.DisplayName, "avatar_url": u.AvatarURL,
+		"lang_tag": u.LangTag, "location": u.Location, "timezone": u.Timezone, "metadata": u.Metadata,
+		"online": false, "edge_count": int64(0),
+		"create_time": rfc3339(u.CreateTime), "update_time": rfc3339(u.UpdateTime),
+	}
+}
+
+// UserNK is a user as nk listings return it (Nakama names the id user_id there).
+func UserNK(u groups.User) map[string]any {
+	return map[string]any{
+		"user_id": u.ID, "username": u.Username, "display_name": u.DisplayName, "avatar_url": u.AvatarURL,
+		"lang_tag": u.LangTag, "location": u.Location, "timezone": u.Timezone, "metadata": ParseObject(u.Metadata),
+		"online": false, "edge_count": int64(0),
+		"create_time": u.CreateTime.Unix(), "update_time": u.UpdateTime.Unix(),
+	}
+}
+
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Truncate(time.Second).Format(time.RFC3339)
+}
+
+// ParseObject decodes JSON object text; anything else gives an empty object.
+func ParseObject(text string) map[string]any {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(text), &m); err != nil || m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+// SnakeCase turns lowerCamelCase into snake_case ("groupId" → "group_id");
+// snake_case passes unchanged.
+func SnakeCase(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if unicode.IsUpper(r) {
+			if i > 0 {
+				b.WriteByte('_')
+			}
+			b.WriteRune(unicode.ToLower(r))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// CamelCase turns snake_case into lowerCamelCase ("group_id" → "groupId").
+func CamelCase(s string) string {
+	parts := strings.Split(s, "_")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
+}
+
+// fields reads a script's request object by Nakama's names, in either key
+// style. An unknown key is an error, as in Nakama.
+type fields struct {
+	m map[string]any
+}
+
+// errPayload is Nakama's answer to a before hook returning a malformed request.
+var errPayload = groups.Errorf(groups.CodeInternal, "Could not complete runtime Before function.")
+
+func newFields(m map[string]any, known ...string) (fields, error) {
+	norm := make(map[string]any, len(m))
+	allowed := make(map[string]bool, len(known))
+	for _, k := range known {
+		allowed[k] = true
+	}
+	for k, v := range m {
+		sk := SnakeCase(k)
+		if !allowed[sk] {
+			return fields{}, errPayload
+		}
+		norm[sk] = v
+	}
+	return fields{m: norm}, nil
+}
+
+func (f fields) str(k string) (*string, error) {
+	v, ok := f.m[k]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return nil, errPayload
+	}
+	return &s, nil
+}
+
+func (f fields) strOr(k string, dst *string) error {
+	s, err := f.str(k)
+	if s != nil {
+		*dst = *s
+	}
+	return err
+}
+
+func (f fields) boolean(k string) (*bool, error) {
+	v, ok := f.m[k]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	b, ok := v.(bool)
+	if !ok {
+		return nil, errPayload
+	}
+	return &b, nil
+}
+
+func (f fields) integer(k string) (*int, error) {
+	v, ok := f.m[k]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	n, ok := ToInt(v)
+	if !ok {
+		return nil, errPayload
+	}
+	return &n, nil
+}
+
+func (f fields) strings(k string) ([]string, error) {
+	v, ok := f.m[k]
+	if !ok || v == nil {
+		return nil, nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		if ss, ok := v.([]string); ok {
+			return ss, nil
+		}
+		return nil, errPayload
+	}
+	out := make([]string, 0, len(list))
+	for _, e := range list {
+		s, ok := e.(string)
+		if !ok {
+			return nil, errPayload
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// ToInt converts a script number (int64 from goja, float64 from Lua or JSON)
+// to an int when it is integral and within int32.
+func ToInt(v any) (int, bool) {
+	switch n := v.(type) {
+	case int:
+		return n, n >= math.MinInt32 && n <= math.MaxInt32
+	case int64:
+		return int(n), n >= math.MinInt32 && n <= math.MaxInt32
+	case float64:
+		if n != math.Trunc(n) || n < math.MinInt32 || n > math.MaxInt32 {
+			return 0, false
+		}
+		return int(n), true
+	}
+	return 0, false
+}
+
+func optInt(p *int) any {
+	if p == nil {
+		return nil
+	}
+	return int64(*p)
+}
+
+func optStr(p *string) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func optBool(p *bool) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func optState(p *groups.State) any {
+	if p == nil {
+		return nil
+	}
+	return int64(*p)
+}
+
+func anyStrings(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// describe names a value's type for error messages.
+func describe(v any) string { return fmt.Sprintf("%T", v) }

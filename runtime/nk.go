@@ -1,0 +1,202 @@
+package runtime
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/guildhall/guildhall/groups"
+)
+
+// NK is the server API scripts call (nk.* in both languages), in Go terms. It
+// goes straight to groups.Service: no client hooks run, and a missing caller
+// id acts as the system (no permission checks; invariants still hold).
+type NK struct {
+	groups *groups.Service
+}
+
+// NewNK returns the facade over g.
+func NewNK(g *groups.Service) *NK { return &NK{groups: g} }
+
+func actor(callerID string) groups.Actor {
+	if callerID == "" {
+		return groups.SystemActor()
+	}
+	return groups.UserActor(callerID, "")
+}
+
+func metadataText(m map[string]any) (string, error) {
+	if m == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", groups.Invalid("Metadata must be a JSON object.")
+	}
+	return string(b), nil
+}
+
+// GroupCreate creates a group owned by userID (nk.groupCreate). maxCount 0 means 100.
+func (n *NK) GroupCreate(ctx context.Context, userID, name, creatorID, langTag, description, avatarURL string,
+	open bool, metadata map[string]any, maxCount int) (map[string]any, error) {
+	meta, err := metadataText(metadata)
+	if err != nil {
+		return nil, err
+	}
+	if maxCount < 0 {
+		return nil, groups.Invalid("Group max count must be >= 1 when set.")
+	}
+	g, err := n.groups.CreateGroup(ctx, groups.SystemActor(), groups.CreateGroupRequest{
+		OwnerID: userID, CreatorID: creatorID, Name: name, Description: description, LangTag: langTag,
+		AvatarURL: avatarURL, Open: open, MaxCount: maxCount, Metadata: meta,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return GroupNK(g), nil
+}
+
+// GroupUpdate changes the given fields (nil = unchanged; maxCount 0 = unchanged).
+// userID "" acts as the system; otherwise that user's permissions apply.
+func (n *NK) GroupUpdate(ctx context.Context, groupID, userID string, name, creatorID, langTag, description,
+	avatarURL *string, open *bool, metadata map[string]any, maxCount int) error {
+	req := groups.UpdateGroupRequest{GroupID: groupID, Name: name, CreatorID: creatorID, LangTag: langTag,
+		Description: description, AvatarURL: avatarURL, Open: open}
+	if metadata != nil {
+		meta, err := metadataText(metadata)
+		if err != nil {
+			return err
+		}
+		req.Metadata = &meta
+	}
+	if maxCount != 0 {
+		req.MaxCount = &maxCount
+	}
+	return n.groups.UpdateGroup(ctx, actor(userID), req)
+}
+
+// GroupDelete deletes a group without permission checks.
+func (n *NK) GroupDelete(ctx context.Context, groupID string) error {
+	return n.groups.DeleteGroup(ctx, groups.SystemActor(), groups.GroupRequest{GroupID: groupID})
+}
+
+// GroupsGetID returns the groups that exist among ids, in nk form.
+func (n *NK) GroupsGetID(ctx context.Context, ids []string) ([]any, error) {
+	gs, err := n.groups.GetGroups(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]any, len(gs))
+	for i, g := range gs {
+		out[i] = GroupNK(g)
+	}
+	return out, nil
+}
+
+// GroupsList searches groups (limit 0 means 100).
+func (n *NK) GroupsList(ctx context.Context, name, langTag string, open *bool, members *int, limit int,
+	cursor string) ([]any, string, error) {
+	if limit == 0 {
+		limit = groups.MaxListLimit
+	}
+	l, err := n.groups.ListGroups(ctx, groups.ListGroupsRequest{Name: name, LangTag: langTag, Open: open,
+		Members: members, Limit: limit, Cursor: cursor})
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]any, len(l.Groups))
+	for i, g := range l.Groups {
+		out[i] = GroupNK(g)
+	}
+	return out, l.Cursor, nil
+}
+
+func statePtr(state *int) *groups.State {
+	if state == nil {
+		return nil
+	}
+	s := groups.State(*state)
+	return &s
+}
+
+// GroupUsersList pages a group's members: items {user, state}.
+func (n *NK) GroupUsersList(ctx context.Context, groupID string, limit int, state *int, cursor string) ([]any, string, error) {
+	l, err := n.groups.ListGroupUsers(ctx, groups.ListGroupUsersRequest{GroupID: groupID, Limit: limit,
+		State: statePtr(state), Cursor: cursor})
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]any, len(l.GroupUsers))
+	for i, gu := range l.GroupUsers {
+		out[i] = map[string]any{"user": UserNK(gu.User), "state": int64(gu.State)}
+	}
+	return out, l.Cursor, nil
+}
+
+// UserGroupsList pages a user's groups: items {group, state}.
+func (n *NK) UserGroupsList(ctx context.Context, userID string, limit int, state *int, cursor string) ([]any, string, error) {
+	l, err := n.groups.ListUserGroups(ctx, groups.ListUserGroupsRequest{UserID: userID, Limit: limit,
+		State: statePtr(state), Cursor: cursor})
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]any, len(l.UserGroups))
+	for i, ug := range l.UserGroups {
+		out[i] = map[string]any{"group": GroupNK(ug.Group), "state": int64(ug.State)}
+	}
+	return out, l.Cursor, nil
+}
+
+// GroupUserJoin joins (or requests to join) a group as userID.
+func (n *NK) GroupUserJoin(ctx context.Context, groupID, userID, username string) error {
+	id, err := userIDArg(userID)
+	if err != nil {
+		return err
+	}
+	return n.groups.JoinGroup(ctx, groups.UserActor(id, username), groups.GroupRequest{GroupID: groupID})
+}
+
+// GroupUserLeave leaves a group as userID.
+func (n *NK) GroupUserLeave(ctx context.Context, groupID, userID, username string) error {
+	id, err := userIDArg(userID)
+	if err != nil {
+		return err
+	}
+	return n.groups.LeaveGroup(ctx, groups.UserActor(id, username), groups.GroupRequest{GroupID: groupID})
+}
+
+func userIDArg(userID string) (string, error) {
+	if userID == "" {
+		return "", groups.Invalid("User ID must be set.")
+	}
+	return userID, nil
+}
+
+// BatchFunc is one of the member operations on a list of users.
+type BatchFunc func(ctx context.Context, groupID string, userIDs []string, callerID string) error
+
+func (n *NK) batch(fn func(context.Context, groups.Actor, groups.GroupUsersRequest) error) BatchFunc {
+	return func(ctx context.Context, groupID string, userIDs []string, callerID string) error {
+		return fn(ctx, actor(callerID), groups.GroupUsersRequest{GroupID: groupID, UserIDs: userIDs})
+	}
+}
+
+// Batch returns the member operations by their nk suffix: Add, Kick, Ban,
+// Unban, Promote, Demote (nk.groupUsersAdd … / nk.group_users_add …).
+func (n *NK) Batch() map[string]BatchFunc {
+	return map[string]BatchFunc{
+		"Add": n.batch(n.groups.AddUsers), "Kick": n.batch(n.groups.KickUsers), "Ban": n.batch(n.groups.BanUsers),
+		"Unban": n.batch(n.groups.UnbanUsers), "Promote": n.batch(n.groups.PromoteUsers),
+		"Demote": n.batch(n.groups.DemoteUsers),
+	}
+}
+
+// NotificationSend stores a notification for userID.
+func (n *NK) NotificationSend(ctx context.Context, userID, subject string, content map[string]any, code int,
+	senderID string, persistent bool) error {
+	text, err := metadataText(content)
+	if err != nil {
+		return err
+	}
+	return n.groups.SendNotification(ctx, groups.Notification{UserID: userID, Subject: subject, Content: text,
+		Code: code, SenderID: senderID, Persistent: persistent})
+}

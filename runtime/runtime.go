@@ -1,0 +1,59 @@
+// Package runtime is the plumbing the script runtimes share: module discovery,
+// settings, the table of hook points in script terms (Nakama's payload field
+// names), the conversion of domain values into script data, the context
+// fields, and the nk facade over groups.Service. runtime/js (goja) and
+// runtime/lua (gopher-lua) build on it and register into hooks.
+package runtime
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/hooks"
+)
+
+// Config is the script runtime's settings.
+type Config struct {
+	Path        string            // directory of modules (index.js, *.lua)
+	PoolSize    int               // VMs per language; default 16
+	CallTimeout time.Duration     // deadline of one script call; default 1 s
+	Env         map[string]string // ctx.env
+	Node        string            // ctx.node; default "guildhall"
+	Version     string            // ctx.version
+}
+
+// WithDefaults fills unset settings.
+func (c Config) WithDefaults() Config {
+	if c.PoolSize <= 0 {
+		c.PoolSize = 16
+	}
+	if c.CallTimeout <= 0 {
+		c.CallTimeout = time.Second
+	}
+	if c.Env == nil {
+		c.Env = map[string]string{}
+	}
+	if c.Node == "" {
+		c.Node = "guildhall"
+	}
+	if c.Version == "" {
+		c.Version = "dev"
+	}
+	return c
+}
+
+// Deps are the services scripts reach.
+type Deps struct {
+	Groups *groups.Service
+	Hooks  *hooks.Registry
+	Log    *slog.Logger
+}
+
+// Execution modes (ctx.executionMode).
+const (
+	ModeInit   = "init"
+	ModeBefore = "before"
+	ModeAfter  = "after"
+	ModeRPC    = "rpc"
+)
