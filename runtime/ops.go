@@ -166,10 +166,16 @@ func init() {
 	register(usersOp("KickGroupUsers", func(r *hooks.Registry) *hooks.Point[*groups.GroupUsersRequest, hooks.Empty] { return r.KickGroupUsers }))
 	register(usersOp("BanGroupUsers", func(r *hooks.Registry) *hooks.Point[*groups.GroupUsersRequest, hooks.Empty] { return r.BanGroupUsers }))
 	register(usersOp("UnbanGroupUsers", func(r *hooks.Registry) *hooks.Point[*groups.GroupUsersRequest, hooks.Empty] { return r.UnbanGroupUsers }))
-	register(usersOp("PromoteGroupUsers", func(r *hooks.Registry) *hooks.Point[*groups.GroupUsersRequest, hooks.Empty] { return r.PromoteGroupUsers }))
-	register(usersOp("DemoteGroupUsers", func(r *hooks.Registry) *hooks.Point[*groups.GroupUsersRequest, hooks.Empty] { return r.DemoteGroupUsers }))
+	register(usersOp("PromoteGroupUsers", func(r *hooks.Registry) *hooks.Point[*groups.GroupUsersRequest, hooks.Empty] {
+		return r.PromoteGroupUsers
+	}))
+	register(usersOp("DemoteGroupUsers", func(r *hooks.Registry) *hooks.Point[*groups.GroupUsersRequest, hooks.Empty] {
+		return r.DemoteGroupUsers
+	}))
 
-	register(op("ListGroupUsers", func(r *hooks.Registry) *hooks.Point[*groups.ListGroupUsersRequest, *groups.GroupUserList] { return r.ListGroupUsers },
+	register(op("ListGroupUsers", func(r *hooks.Registry) *hooks.Point[*groups.ListGroupUsersRequest, *groups.GroupUserList] {
+		return r.ListGroupUsers
+	},
 		func(q *groups.ListGroupUsersRequest) map[string]any {
 			return map[string]any{"group_id": q.GroupID, "limit": limitValue(q.Limit), "state": optState(q.State), "cursor": q.Cursor}
 		},
@@ -186,7 +192,9 @@ func init() {
 			return map[string]any{"group_users": items, "cursor": l.Cursor}
 		}))
 
-	register(op("ListUserGroups", func(r *hooks.Registry) *hooks.Point[*groups.ListUserGroupsRequest, *groups.UserGroupList] { return r.ListUserGroups },
+	register(op("ListUserGroups", func(r *hooks.Registry) *hooks.Point[*groups.ListUserGroupsRequest, *groups.UserGroupList] {
+		return r.ListUserGroups
+	},
 		func(q *groups.ListUserGroupsRequest) map[string]any {
 			return map[string]any{"user_id": q.UserID, "limit": limitValue(q.Limit), "state": optState(q.State), "cursor": q.Cursor}
 		},
@@ -203,7 +211,9 @@ func init() {
 			return map[string]any{"user_groups": items, "cursor": l.Cursor}
 		}))
 
-	register(op("ListGroups", func(r *hooks.Registry) *hooks.Point[*groups.ListGroupsRequest, *groups.GroupList] { return r.ListGroups },
+	register(op("ListGroups", func(r *hooks.Registry) *hooks.Point[*groups.ListGroupsRequest, *groups.GroupList] {
+		return r.ListGroups
+	},
 		func(q *groups.ListGroupsRequest) map[string]any {
 			return map[string]any{"name": q.Name, "cursor": q.Cursor, "limit": limitValue(q.Limit),
 				"lang_tag": q.LangTag, "members": optInt(q.Members), "open": optBool(q.Open)}
@@ -282,10 +292,18 @@ func init() {
 			},
 			sessionData)
 	}
-	register(authOp("AuthenticateDevice", false, func(r *hooks.Registry) *hooks.Point[*accounts.AuthRequest, *accounts.Session] { return r.AuthenticateDevice }))
-	register(authOp("AuthenticateCustom", false, func(r *hooks.Registry) *hooks.Point[*accounts.AuthRequest, *accounts.Session] { return r.AuthenticateCustom }))
-	register(authOp("AuthenticateEmail", true, func(r *hooks.Registry) *hooks.Point[*accounts.AuthRequest, *accounts.Session] { return r.AuthenticateEmail }))
-	register(op("SessionRefresh", func(r *hooks.Registry) *hooks.Point[*hooks.SessionRefreshRequest, *accounts.Session] { return r.SessionRefresh },
+	register(authOp("AuthenticateDevice", false, func(r *hooks.Registry) *hooks.Point[*accounts.AuthRequest, *accounts.Session] {
+		return r.AuthenticateDevice
+	}))
+	register(authOp("AuthenticateCustom", false, func(r *hooks.Registry) *hooks.Point[*accounts.AuthRequest, *accounts.Session] {
+		return r.AuthenticateCustom
+	}))
+	register(authOp("AuthenticateEmail", true, func(r *hooks.Registry) *hooks.Point[*accounts.AuthRequest, *accounts.Session] {
+		return r.AuthenticateEmail
+	}))
+	register(op("SessionRefresh", func(r *hooks.Registry) *hooks.Point[*hooks.SessionRefreshRequest, *accounts.Session] {
+		return r.SessionRefresh
+	},
 		func(q *hooks.SessionRefreshRequest) map[string]any {
 			return map[string]any{"token": q.Token, "vars": stringMap(q.Vars)}
 		},
