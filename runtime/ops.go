@@ -15,8 +15,12 @@ import (
 type BeforeFunc func(ctx context.Context, c *hooks.Caller, in map[string]any) (map[string]any, error)
 
 // AfterFunc is a script after hook: it gets the response (nil for operations
-// answering {}) and the request.
-type AfterFunc func(ctx context.Context, c *hooks.Caller, out any, in map[string]any) error
+// answering {}) and the request. It may return a replacement response; for the
+// three listings (ListGroups, ListGroupUsers, ListUserGroups) the replacement's
+// list keeps only the rows whose ids it still holds, in its order, so an after
+// hook can hide rows (Guildhall's addition: Nakama ignores what after hooks
+// return). Returning nil leaves the response as it is.
+type AfterFunc func(ctx context.Context, c *hooks.Caller, out any, in map[string]any) (any, error)
 
 // Op is one hook point seen from a script runtime, which knows it by name only.
 type Op struct {
@@ -27,6 +31,14 @@ type Op struct {
 
 func op[Req comparable, Resp any](name string, point func(*hooks.Registry) *hooks.Point[Req, Resp],
 	encode func(Req) map[string]any, decode func(map[string]any) (Req, error), result func(Resp) any) Op {
+	return opWithReplace(name, point, encode, decode, result, nil)
+}
+
+// opWithReplace is op for responses an after hook may narrow: replace applies
+// the script's returned value to the response in place.
+func opWithReplace[Req comparable, Resp any](name string, point func(*hooks.Registry) *hooks.Point[Req, Resp],
+	encode func(Req) map[string]any, decode func(map[string]any) (Req, error), result func(Resp) any,
+	replace func(Resp, any) error) Op {
 	return Op{
 		Name: name,
 		RegisterBefore: func(r *hooks.Registry, fn BeforeFunc) {
@@ -41,7 +53,11 @@ func op[Req comparable, Resp any](name string, point func(*hooks.Registry) *hook
 		},
 		RegisterAfter: func(r *hooks.Registry, fn AfterFunc) {
 			point(r).After(func(ctx context.Context, c *hooks.Caller, req Req, resp Resp) error {
-				return fn(ctx, c, result(resp), encode(req))
+				out, err := fn(ctx, c, result(resp), encode(req))
+				if err != nil || out == nil || replace == nil {
+					return err
+				}
+				return replace(resp, out)
 			})
 		},
 	}
@@ -173,7 +189,7 @@ func init() {
 		return r.DemoteGroupUsers
 	}))
 
-	register(op("ListGroupUsers", func(r *hooks.Registry) *hooks.Point[*groups.ListGroupUsersRequest, *groups.GroupUserList] {
+	register(opWithReplace("ListGroupUsers", func(r *hooks.Registry) *hooks.Point[*groups.ListGroupUsersRequest, *groups.GroupUserList] {
 		return r.ListGroupUsers
 	},
 		func(q *groups.ListGroupUsersRequest) map[string]any {
@@ -190,9 +206,18 @@ func init() {
 				items[i] = map[string]any{"user": UserPayload(gu.User), "state": int64(gu.State)}
 			}
 			return map[string]any{"group_users": items, "cursor": l.Cursor}
+		},
+		func(l *groups.GroupUserList, v any) error {
+			byID := map[string]groups.GroupUser{}
+			for _, gu := range l.GroupUsers {
+				byID[gu.User.ID] = gu
+			}
+			ids, err := keptIDs(v, "group_users", "user")
+			l.GroupUsers = pick(byID, ids)
+			return err
 		}))
 
-	register(op("ListUserGroups", func(r *hooks.Registry) *hooks.Point[*groups.ListUserGroupsRequest, *groups.UserGroupList] {
+	register(opWithReplace("ListUserGroups", func(r *hooks.Registry) *hooks.Point[*groups.ListUserGroupsRequest, *groups.UserGroupList] {
 		return r.ListUserGroups
 	},
 		func(q *groups.ListUserGroupsRequest) map[string]any {
@@ -209,9 +234,18 @@ func init() {
 				items[i] = map[string]any{"group": GroupPayload(ug.Group), "state": int64(ug.State)}
 			}
 			return map[string]any{"user_groups": items, "cursor": l.Cursor}
+		},
+		func(l *groups.UserGroupList, v any) error {
+			byID := map[string]groups.UserGroup{}
+			for _, ug := range l.UserGroups {
+				byID[ug.Group.ID] = ug
+			}
+			ids, err := keptIDs(v, "user_groups", "group")
+			l.UserGroups = pick(byID, ids)
+			return err
 		}))
 
-	register(op("ListGroups", func(r *hooks.Registry) *hooks.Point[*groups.ListGroupsRequest, *groups.GroupList] {
+	register(opWithReplace("ListGroups", func(r *hooks.Registry) *hooks.Point[*groups.ListGroupsRequest, *groups.GroupList] {
 		return r.ListGroups
 	},
 		func(q *groups.ListGroupsRequest) map[string]any {
@@ -248,6 +282,15 @@ func init() {
 				items[i] = GroupPayload(g)
 			}
 			return map[string]any{"groups": items, "cursor": l.Cursor}
+		},
+		func(l *groups.GroupList, v any) error {
+			byID := map[string]groups.Group{}
+			for _, g := range l.Groups {
+				byID[g.ID] = g
+			}
+			ids, err := keptIDs(v, "groups", "")
+			l.Groups = pick(byID, ids)
+			return err
 		}))
 
 	authOp := func(name string, email bool, point func(*hooks.Registry) *hooks.Point[*accounts.AuthRequest, *accounts.Session]) Op {
@@ -390,3 +433,61 @@ func decodeMemberList(m map[string]any, idKey string, id *string, limit *int, st
 	}
 	return nil
 }
+
+// keptIDs reads the ids left in a listing an after hook returned: v is the
+// response object (list under key, in either key style) or the list itself;
+// each row carries its id directly or inside its nested object (inner).
+func keptIDs(v any, key, inner string) ([]string, error) {
+	if m, ok := v.(map[string]any); ok {
+		if l, ok := m[key]; ok {
+			v = l
+		} else if l, ok := m[CamelCase(key)]; ok {
+			v = l
+		} else {
+			return nil, errAfter
+		}
+	}
+	rows, ok := v.([]any)
+	if !ok {
+		if m, isMap := v.(map[string]any); isMap && len(m) == 0 {
+			return nil, nil // an empty Lua table
+		}
+		return nil, errAfter
+	}
+	ids := make([]string, 0, len(rows))
+	for _, row := range rows {
+		m, ok := row.(map[string]any)
+		if !ok {
+			return nil, errAfter
+		}
+		if inner != "" {
+			if m, ok = m[inner].(map[string]any); !ok {
+				return nil, errAfter
+			}
+		}
+		id, _ := m["id"].(string)
+		if id == "" {
+			id, _ = m["user_id"].(string)
+		}
+		if id == "" {
+			id, _ = m["userId"].(string)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// pick keeps the rows whose ids are in ids, in that order; a hook can drop or
+// reorder rows but not invent them.
+func pick[T any](byID map[string]T, ids []string) []T {
+	out := make([]T, 0, len(ids))
+	for _, id := range ids {
+		if row, ok := byID[id]; ok {
+			out = append(out, row)
+			delete(byID, id)
+		}
+	}
+	return out
+}
+
+var errAfter = groups.Errorf(groups.CodeInternal, "Could not apply the runtime After function's result.")
