@@ -29,6 +29,9 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/v2/group/:group_id/user", session, s.listGroupUsers)
 	app.Get("/v2/user/:user_id/group", session, s.listUserGroups)
 
+	app.Get("/v2/rpc/:id", s.rpc)
+	app.Post("/v2/rpc/:id", s.rpc)
+
 	httpKey := s.httpKeyAuth
 	app.Post("/v2/server/group", httpKey, s.serverCreateGroup)
 	app.Get("/v2/server/group/:group_id", httpKey, s.serverGetGroup)

@@ -1,0 +1,118 @@
+package api
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/hooks"
+)
+
+// rpcError is the RPC endpoint's own error shape (it is not a gateway route):
+// Nakama adds an "error" field beside code and message.
+type rpcError struct {
+	Code    groups.Code `json:"code"`
+	Error   string      `json:"error"`
+	Message string      `json:"message"`
+}
+
+func rpcFail(c *fiber.Ctx, code groups.Code, msg string) error {
+	status := httpStatus(code)
+	if status == 401 {
+		c.Set("WWW-Authenticate", msg)
+	}
+	return c.Status(status).JSON(rpcError{Code: code, Error: msg, Message: msg})
+}
+
+// rpcCaller authenticates an RPC call: ?http_key= first, then Basic with the
+// http key as user, then a Bearer session — Nakama's order.
+func (s *Server) rpcCaller(c *fiber.Ctx) (*hooks.Caller, *groups.Error) {
+	if key, ok := query(c, "http_key"); ok {
+		if !keyEqual(key, s.cfg.HTTPKey) {
+			return nil, &groups.Error{Code: groups.CodeUnauthenticated, Message: "HTTP key invalid"}
+		}
+		return &hooks.Caller{HTTPKey: true, ClientIP: c.IP()}, nil
+	}
+	h, ok := authorization(c)
+	if !ok {
+		return nil, &groups.Error{Code: groups.CodeUnauthenticated, Message: "Auth token or HTTP key required"}
+	}
+	if user, ok := basicUser(h); ok {
+		if !keyEqual(user, s.cfg.HTTPKey) {
+			return nil, &groups.Error{Code: groups.CodeUnauthenticated, Message: "HTTP key invalid"}
+		}
+		return &hooks.Caller{HTTPKey: true, ClientIP: c.IP()}, nil
+	}
+	const prefix = "Bearer "
+	if len(h) < len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+		return nil, &groups.Error{Code: groups.CodeUnauthenticated, Message: "Auth token invalid"}
+	}
+	claims, err := s.accounts.VerifySession(c.UserContext(), strings.TrimSpace(h[len(prefix):]))
+	if err != nil {
+		return nil, &groups.Error{Code: groups.CodeUnauthenticated, Message: "Auth token invalid"}
+	}
+	return &hooks.Caller{UserID: claims.UserID, Username: claims.Username, Vars: claims.Vars,
+		SessionExp: claims.ExpiresAt, ClientIP: c.IP()}, nil
+}
+
+// rpc serves GET and POST /v2/rpc/{id}.
+func (s *Server) rpc(c *fiber.Ctx) error {
+	cl, authErr := s.rpcCaller(c)
+	if authErr != nil {
+		return rpcFail(c, authErr.Code, authErr.Message)
+	}
+	id := strings.ToLower(param(c, "id"))
+	if id == "" {
+		return rpcFail(c, groups.CodeInvalidArgument, "RPC ID must be set")
+	}
+	fn, ok := s.hooks.RPC(id)
+	if !ok {
+		return rpcFail(c, groups.CodeNotFound, "RPC function not found")
+	}
+	_, unwrap := query(c, "unwrap")
+	payload := ""
+	if c.Method() == fiber.MethodPost {
+		body := c.Body()
+		switch {
+		case unwrap:
+			payload = string(body)
+		case len(strings.TrimSpace(string(body))) > 0:
+			if err := json.Unmarshal(body, &payload); err != nil {
+				return rpcFail(c, groups.CodeInvalidArgument, "Unable to unmarshal payload: the body must be a JSON string")
+			}
+		}
+	}
+	cl.Headers = map[string][]string{}
+	c.Request().Header.VisitAll(func(k, v []byte) {
+		if !strings.EqualFold(string(k), fiber.HeaderAuthorization) {
+			cl.Headers[string(k)] = append(cl.Headers[string(k)], string(v))
+		}
+	})
+	cl.Query = map[string][]string{}
+	c.Context().QueryArgs().VisitAll(func(k, v []byte) {
+		if key := string(k); key != "http_key" {
+			cl.Query[key] = append(cl.Query[key], string(v))
+		}
+	})
+	out, err := fn(c.UserContext(), cl, payload)
+	if err != nil {
+		if ge, ok := groups.AsError(err); ok {
+			return rpcFail(c, ge.Code, ge.Message)
+		}
+		s.log.ErrorContext(c.UserContext(), "rpc failed", "id", id, "request_id", requestID(c), "error", err)
+		return rpcFail(c, groups.CodeInternal, "Error while trying to run the RPC function.")
+	}
+	if unwrap {
+		ct := string(c.Request().Header.ContentType())
+		if ct == "" {
+			ct = fiber.MIMETextPlain
+		}
+		c.Set(fiber.HeaderContentType, ct)
+		return c.SendString(out)
+	}
+	return c.JSON(struct {
+		Payload string `json:"payload,omitempty"`
+	}{out})
+}
