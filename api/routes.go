@@ -28,6 +28,8 @@ func (s *Server) routes(app *fiber.App) {
 	}
 	app.Get("/v2/group/:group_id/user", session, s.listGroupUsers)
 	app.Get("/v2/user/:user_id/group", session, s.listUserGroups)
+	app.Get("/v2/notification", session, s.listNotifications)
+	app.Delete("/v2/notification", session, s.deleteNotifications)
 
 	app.Get("/v2/rpc/:id", s.rpc)
 	app.Post("/v2/rpc/:id", s.rpc)

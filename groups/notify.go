@@ -2,6 +2,7 @@ package groups
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 )
 
@@ -46,4 +47,55 @@ func (s *Service) SendNotification(ctx context.Context, n Notification) error {
 		}
 		return tx.InsertNotifications(ctx, []Notification{n})
 	})
+}
+
+// NotificationList is a page of a user's notifications, oldest first. Cursor is
+// always set, so a client can poll for newer ones from where it stopped.
+type NotificationList struct {
+	Notifications []Notification
+	Cursor        string
+}
+
+// NotificationCursor is the keyset position after the last notification read.
+type NotificationCursor struct {
+	CreateTime int64 // unix microseconds
+	ID         string
+}
+
+// ListNotifications pages through a user's notifications (limit 0 means 1, as
+// in Nakama).
+func (s *Service) ListNotifications(ctx context.Context, userID string, limit int, cursor string) (NotificationList, error) {
+	limit, err := checkLimit(limit, 1)
+	if err != nil {
+		return NotificationList{}, err
+	}
+	var after *NotificationCursor
+	if cursor != "" {
+		var c NotificationCursor
+		if decodeCursor(cursor, base64.RawURLEncoding, &c) != nil || !validCursorID(c.ID) {
+			return NotificationList{}, Invalid("Malformed cursor was used.")
+		}
+		after = &c
+	}
+	ns, err := s.store.ListNotifications(ctx, userID, after, limit)
+	if err != nil {
+		return NotificationList{}, err
+	}
+	out := NotificationList{Notifications: ns, Cursor: cursor}
+	if len(ns) > 0 {
+		last := ns[len(ns)-1]
+		out.Cursor = encodeCursor(NotificationCursor{CreateTime: last.CreateTime.UnixMicro(), ID: last.ID}, base64.RawURLEncoding)
+	} else if cursor == "" {
+		out.Cursor = encodeCursor(NotificationCursor{ID: "00000000-0000-4000-8000-000000000000"}, base64.RawURLEncoding)
+	}
+	return out, nil
+}
+
+// DeleteNotifications deletes the caller's notifications with the given ids.
+func (s *Service) DeleteNotifications(ctx context.Context, userID string, ids []string) error {
+	clean, err := checkIDs(ids, "Notification ID must be a valid ID.")
+	if err != nil || len(clean) == 0 {
+		return err
+	}
+	return s.store.DeleteNotifications(ctx, userID, clean)
 }

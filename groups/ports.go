@@ -17,6 +17,9 @@ type Store interface {
 	ListGroups(ctx context.Context, q GroupQuery) ([]Group, error)
 	ListGroupUsers(ctx context.Context, q MemberQuery) ([]GroupUser, []int64, error)
 	ListUserGroups(ctx context.Context, q MemberQuery) ([]UserGroup, []int64, error)
+
+	ListNotifications(ctx context.Context, userID string, after *NotificationCursor, limit int) ([]Notification, error)
+	DeleteNotifications(ctx context.Context, userID string, ids []string) error
 }
 
 // Tx is one transaction. LockGroup must be called first: it takes the group's row

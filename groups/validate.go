@@ -35,12 +35,17 @@ func checkUserIDs(ids []string) ([]string, error) {
 	if len(ids) > MaxBatchUsers {
 		return nil, Invalid(fmt.Sprintf("Too many user IDs, at most %d per call.", MaxBatchUsers))
 	}
+	return checkIDs(ids, "User ID must be a valid ID.")
+}
+
+// checkIDs validates and de-duplicates ids, keeping their order.
+func checkIDs(ids []string, invalid string) ([]string, error) {
 	out := make([]string, 0, len(ids))
 	seen := make(map[string]struct{}, len(ids))
 	for _, s := range ids {
 		id, ok := parseID(s)
 		if !ok {
-			return nil, Invalid("User ID must be a valid ID.")
+			return nil, Invalid(invalid)
 		}
 		if _, dup := seen[id]; !dup {
 			seen[id] = struct{}{}

@@ -1,0 +1,61 @@
+package store_test
+
+import (
+	"testing"
+
+	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/internal/testapp"
+	"github.com/guildhall/guildhall/internal/testdb"
+)
+
+func TestNotifications(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dialect, url string) {
+		e := setup(t, dialect, url)
+		u := testapp.CreateUsers(t, e.db, 3)
+		owner, joiner, other := u[0], u[1], u[2]
+		g := e.create(owner, "closed", false, 0)
+		ok(t, e.svc.JoinGroup(ctx, groups.UserActor(joiner, "jo"), groups.GroupRequest{GroupID: g.ID}))
+		ok(t, e.svc.AddUsers(ctx, user(owner), groups.GroupUsersRequest{GroupID: g.ID, UserIDs: []string{joiner}}))
+		ok(t, e.svc.SendNotification(ctx, groups.Notification{UserID: joiner, Subject: "hi", Content: `{"a":1}`, Code: 7}))
+		wantCode(t, e.svc.SendNotification(ctx, groups.Notification{UserID: joiner, Subject: "x", Code: -4}),
+			groups.CodeInvalidArgument, "")
+
+		l, err := e.svc.ListNotifications(ctx, owner, 10, "")
+		ok(t, err)
+		if len(l.Notifications) != 1 || l.Notifications[0].Code != groups.NotifyGroupJoinRequest ||
+			l.Notifications[0].SenderID != joiner || l.Notifications[0].Content != `{"group_id":"`+g.ID+`","username":"jo"}` {
+			t.Fatalf("owner's notifications: %+v", l.Notifications)
+		}
+		// The joiner pages one at a time (Nakama's default limit 1), oldest first.
+		var codes []int
+		cursor := ""
+		for i := 0; i < 3; i++ {
+			l, err := e.svc.ListNotifications(ctx, joiner, 0, cursor)
+			ok(t, err)
+			for _, n := range l.Notifications {
+				codes = append(codes, n.Code)
+			}
+			if l.Cursor == "" {
+				t.Fatal("a cursor is always returned")
+			}
+			cursor = l.Cursor
+		}
+		if len(codes) != 2 || codes[0] != groups.NotifyGroupAdd || codes[1] != 7 {
+			t.Fatalf("joiner's notifications: %v", codes)
+		}
+		_, err = e.svc.ListNotifications(ctx, joiner, 0, "%%%")
+		wantCode(t, err, groups.CodeInvalidArgument, "Malformed cursor was used.")
+
+		// Deleting only touches the caller's own rows.
+		id := l.Notifications[0].ID
+		ok(t, e.svc.DeleteNotifications(ctx, other, []string{id}))
+		if l, _ := e.svc.ListNotifications(ctx, owner, 10, ""); len(l.Notifications) != 1 {
+			t.Fatal("another user deleted the owner's notification")
+		}
+		ok(t, e.svc.DeleteNotifications(ctx, owner, []string{id}))
+		if l, _ := e.svc.ListNotifications(ctx, owner, 10, ""); len(l.Notifications) != 0 {
+			t.Fatal("delete did not delete")
+		}
+		wantCode(t, e.svc.DeleteNotifications(ctx, owner, []string{"nope"}), groups.CodeInvalidArgument, "")
+	})
+}
