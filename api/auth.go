@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -146,6 +147,10 @@ func authRequest(c *fiber.Ctx, email bool) (accounts.AuthRequest, error) {
 		return req, err
 	}
 	req.Username, _ = query(c, "username")
+	if !utf8.ValidString(req.Username) {
+		// Would reach the database as invalid text (a 500 on PostgreSQL).
+		return req, groups.Invalid("Username invalid, must be valid UTF-8.")
+	}
 	return req, nil
 }
 

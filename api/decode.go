@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -23,12 +24,19 @@ func parseBody(c *fiber.Ctx) (body, error) {
 	if len(raw) == 0 {
 		return body{}, nil
 	}
+	// encoding/json would silently turn invalid UTF-8 into U+FFFD and store
+	// the altered text; refuse it, as Nakama's protojson does.
+	if !utf8.Valid(raw) {
+		return nil, groups.Invalid("Request body must be valid UTF-8.")
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	var b body
 	if err := dec.Decode(&b); err != nil || b == nil {
 		return nil, groups.Invalid("Request body must be a JSON object.")
 	}
-	if dec.More() {
+	// raw is trimmed, so anything after the object is trailing data. (dec.More
+	// would miss a trailing "]" or "}".)
+	if dec.InputOffset() != int64(len(raw)) {
 		return nil, groups.Invalid("Request body has trailing data after the JSON object.")
 	}
 	return b, nil

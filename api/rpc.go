@@ -113,6 +113,6 @@ func (s *Server) rpc(c *fiber.Ctx) error {
 		return c.SendString(out)
 	}
 	return c.JSON(struct {
-		Payload string `json:"payload,omitempty"`
+		Payload string `json:"payload"` // always present, as Nakama marshals {"payload": result}
 	}{out})
 }

@@ -116,7 +116,8 @@ func (s *Service) ListUserGroups(ctx context.Context, req ListUserGroupsRequest)
 	}
 	id, ok := parseID(req.UserID)
 	if !ok {
-		return UserGroupList{}, Invalid("User ID must be a valid ID.")
+		// Nakama's text (sic), which its clients see for a malformed user id here.
+		return UserGroupList{}, Invalid("Group ID must be a valid ID.")
 	}
 	q, err := memberQuery(id, req.Limit, req.State, req.Cursor)
 	if err != nil {
