@@ -213,8 +213,11 @@ func init() {
 				byID[gu.User.ID] = gu
 			}
 			ids, err := keptIDs(v, "group_users", "user")
+			if err != nil {
+				return err
+			}
 			l.GroupUsers = pick(byID, ids)
-			return err
+			return nil
 		}))
 
 	register(opWithReplace("ListUserGroups", func(r *hooks.Registry) *hooks.Point[*groups.ListUserGroupsRequest, *groups.UserGroupList] {
@@ -241,8 +244,11 @@ func init() {
 				byID[ug.Group.ID] = ug
 			}
 			ids, err := keptIDs(v, "user_groups", "group")
+			if err != nil {
+				return err
+			}
 			l.UserGroups = pick(byID, ids)
-			return err
+			return nil
 		}))
 
 	register(opWithReplace("ListGroups", func(r *hooks.Registry) *hooks.Point[*groups.ListGroupsRequest, *groups.GroupList] {
@@ -289,8 +295,11 @@ func init() {
 				byID[g.ID] = g
 			}
 			ids, err := keptIDs(v, "groups", "")
+			if err != nil {
+				return err
+			}
 			l.Groups = pick(byID, ids)
-			return err
+			return nil
 		}))
 
 	authOp := func(name string, email bool, point func(*hooks.Registry) *hooks.Point[*accounts.AuthRequest, *accounts.Session]) Op {

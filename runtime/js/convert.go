@@ -1,0 +1,83 @@
+package js
+
+import (
+	"slices"
+
+	"github.com/dop251/goja"
+
+	"github.com/guildhall/guildhall/runtime"
+)
+
+// userDataKeys name the values whose keys are the user's own (metadata,
+// session vars, env, headers, query parameters, notification content): their
+// keys reach scripts exactly as stored. Every other key is a field name and
+// is shown in lowerCamelCase, as Nakama's JavaScript runtime does.
+var userDataKeys = map[string]bool{
+	"metadata": true, "vars": true, "env": true, "headers": true, "query_params": true, "content": true,
+}
+
+// camel returns the lowerCamelCase form of a field name, cached per VM: only
+// field names are converted, never user data keys, so the cache stays small.
+func (v *vm) camel(k string) string {
+	if c, ok := v.camelKeys[k]; ok {
+		return c
+	}
+	c := runtime.CamelCase(k)
+	v.camelKeys[k] = c
+	return c
+}
+
+// toJS makes a JavaScript value of script data (map[string]any with
+// snake_case field names, []any, strings, numbers, bools, nil): objects are
+// plain JavaScript objects with their keys in sorted order, field names in
+// lowerCamelCase, nil is null. Below a user data key (user = true) keys are
+// kept as they are.
+func (v *vm) toJS(x any, user bool) goja.Value {
+	switch t := x.(type) {
+	case nil:
+		return goja.Null()
+	case goja.Value:
+		return t
+	case string, bool, int64, int, float64:
+		return v.rt.ToValue(t)
+	case map[string]any:
+		obj := v.rt.NewObject()
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			jk := k
+			if !user {
+				jk = v.camel(k)
+			}
+			_ = obj.Set(jk, v.toJS(t[k], user || userDataKeys[k]))
+		}
+		return obj
+	case map[string]string:
+		obj := v.rt.NewObject()
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			_ = obj.Set(k, t[k])
+		}
+		return obj
+	case []any:
+		items := make([]any, len(t))
+		for i, e := range t {
+			items[i] = v.toJS(e, user)
+		}
+		return v.rt.NewArray(items...)
+	case []string:
+		items := make([]any, len(t))
+		for i, e := range t {
+			items[i] = e
+		}
+		return v.rt.NewArray(items...)
+	}
+	return v.rt.ToValue(x)
+}

@@ -1,0 +1,410 @@
+// Package js runs Nakama-style JavaScript modules on goja: one index.js in the
+// runtime path, compiled once, whose InitModule registers before/after hooks
+// and RPCs by naming top-level functions. Calls run on a bounded pool of VMs,
+// each under a deadline, and see Nakama's ctx, logger and nk objects.
+package js
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/dop251/goja"
+
+	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/hooks"
+	"github.com/guildhall/guildhall/runtime"
+)
+
+// maxCallStack bounds the JavaScript call depth of every VM; deeper recursion
+// throws an uncatchable RangeError that fails the call with code 13.
+const maxCallStack = 1024
+
+// minLoadTimeout is the least time the top level and InitModule get at load.
+const minLoadTimeout = 10 * time.Second
+
+// Runtime is a loaded index.js: its registrations are in the hooks registry
+// it was loaded with, and its pool of VMs serves their calls.
+type Runtime struct {
+	cfg    runtime.Config
+	log    *slog.Logger
+	module string // file name shown in logs and stack traces
+	path   string // full path, named in load errors
+	prg    *goja.Program
+	nk     *runtime.NK
+	batch  map[string]runtime.BatchFunc
+	regs   []*registration
+	pool   *pool
+}
+
+// registration is one function InitModule registered.
+type registration struct {
+	kind string // "rpc", "before" or "after"
+	name string // the operation (KickGroupUsers) or the RPC id
+	fn   string // global path of the function: "name" or "object.name"
+	log  *slog.Logger
+}
+
+func (g *registration) String() string { return g.kind + " " + g.name + " (" + g.fn + ")" }
+
+// Load reads <cfg.Path>/index.js, runs its InitModule once and registers the
+// hooks and RPCs it asks for into deps.Hooks. Without an index.js it returns
+// a Runtime that does nothing. A module that does not compile, throws at load,
+// lacks InitModule or registers an inline function is an error naming the
+// file, so the server refuses to start.
+func Load(ctx context.Context, cfg runtime.Config, deps runtime.Deps) (*Runtime, error) {
+	cfg = cfg.WithDefaults()
+	log := deps.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	r := &Runtime{cfg: cfg}
+	m, _, err := runtime.FindModules(cfg.Path)
+	if err != nil {
+		return nil, fmt.Errorf("javascript: reading %s: %w", cfg.Path, err)
+	}
+	if m == nil {
+		return r, nil
+	}
+	if deps.Hooks == nil {
+		return nil, errors.New("javascript: no hooks registry to register into")
+	}
+	r.module, r.path = m.Name, m.Path
+	r.log = log.With("runtime", "javascript", "module", m.Name)
+	if deps.Groups != nil {
+		r.nk = runtime.NewNK(deps.Groups)
+		r.batch = r.nk.Batch()
+	}
+	r.prg, err = goja.Compile(m.Name, m.Code, false)
+	if err != nil {
+		return nil, r.loadError(err)
+	}
+	if err := r.initModule(ctx); err != nil {
+		return nil, err
+	}
+	r.pool = newPool(cfg.PoolSize, r.newVM)
+	// One pooled VM now: it proves every registered function is found the
+	// way each VM will look it up.
+	v, err := r.pool.get(ctx)
+	if err != nil {
+		return nil, r.loadError(err)
+	}
+	r.pool.put(v)
+	r.register(deps.Hooks)
+	r.log.Info("javascript module loaded", "path", m.Path, "registrations", len(r.regs))
+	return r, nil
+}
+
+// Registrations lists what the module registered, as "before
+// KickGroupUsers", "after ListGroups", "rpc resize_group", in registration
+// order (the same form as runtime/lua's).
+func (r *Runtime) Registrations() []string {
+	out := make([]string, len(r.regs))
+	for i, g := range r.regs {
+		out[i] = g.kind + " " + g.name
+	}
+	return out
+}
+
+// Functions lists the registered script functions by global name, in the
+// order of Registrations.
+func (r *Runtime) Functions() []string {
+	out := make([]string, len(r.regs))
+	for i, g := range r.regs {
+		out[i] = g.fn
+	}
+	return out
+}
+
+// Close drops the idle VMs (a call made afterwards makes a new one). Nothing
+// else needs releasing: goja VMs hold no files, sockets or goroutines.
+func (r *Runtime) Close() {
+	if r.pool != nil {
+		r.pool.close()
+	}
+}
+
+func (r *Runtime) loadError(err error) error {
+	var ex *goja.Exception
+	if errors.As(err, &ex) {
+		return fmt.Errorf("javascript module %s: %s", r.path, exceptionText(ex))
+	}
+	return fmt.Errorf("javascript module %s: %w", r.path, err)
+}
+
+// initModule runs the top level and InitModule on a VM of its own, collecting
+// the registrations.
+func (r *Runtime) initModule(ctx context.Context) error {
+	v := &vm{r: r, rt: goja.New(), camelKeys: map[string]string{}}
+	v.rt.SetMaxCallStackSize(maxCallStack)
+	v.nk = v.newNK()
+	loadCtx, cancel := context.WithTimeout(ctx, max(r.cfg.CallTimeout, minLoadTimeout))
+	defer cancel()
+	if _, err := v.run(loadCtx, func() (goja.Value, error) { return v.rt.RunProgram(r.prg) }); err != nil {
+		return r.loadError(r.interrupted(loadCtx, ctx, err))
+	}
+	// Only a function declaration or a var is a property of the global
+	// object; let/const bindings are not found, as in Nakama.
+	fn, ok := goja.AssertFunction(v.rt.GlobalObject().Get("InitModule"))
+	if !ok {
+		return fmt.Errorf("javascript module %s: InitModule function not found "+
+			"(declare it at top level: function InitModule(ctx, logger, nk, initializer) {…} or var InitModule = function…)", r.path)
+	}
+	in := &initializer{v: v, warned: map[string]bool{}, byKey: map[string]int{}}
+	in.build()
+	initCtx := v.toJS(runtime.ContextData(r.cfg, runtime.ModeInit, nil), false)
+	logger := v.newLogger(r.log.With("mode", runtime.ModeInit), nil)
+	_, err := v.run(loadCtx, func() (goja.Value, error) {
+		return fn(goja.Undefined(), initCtx, logger, v.nk, v.rt.NewDynamicObject(in))
+	})
+	if err != nil {
+		return fmt.Errorf("javascript module %s: InitModule: %w", r.path, r.loadCause(r.interrupted(loadCtx, ctx, err)))
+	}
+	r.regs = in.regs
+	for _, g := range r.regs {
+		if g.kind == "rpc" {
+			g.log = r.log.With("rpc_id", g.name)
+		} else {
+			g.log = r.log.With("hook", g.name, "mode", g.kind)
+		}
+	}
+	return nil
+}
+
+// loadCause makes a load-time script error readable: the thrown message and
+// where it was thrown.
+func (r *Runtime) loadCause(err error) error {
+	var ex *goja.Exception
+	if errors.As(err, &ex) {
+		return errors.New(exceptionText(ex))
+	}
+	var so *goja.StackOverflowError
+	if errors.As(err, &so) {
+		var b strings.Builder
+		b.WriteString("RangeError: Maximum call stack size exceeded")
+		writePosition(&b, so.Stack())
+		return errors.New(b.String())
+	}
+	return err
+}
+
+// interrupted turns an interruption caused by callCtx into a coded error.
+func (r *Runtime) interrupted(callCtx, parent context.Context, err error) error {
+	var ie *goja.InterruptedError
+	if errors.As(err, &ie) || (err != nil && callCtx.Err() != nil) {
+		if errors.Is(parent.Err(), context.Canceled) {
+			return groups.Errorf(groups.CodeCanceled, "Request canceled.")
+		}
+		return groups.Errorf(groups.CodeDeadlineExceeded, "JavaScript function timed out")
+	}
+	return err
+}
+
+// register puts every registration into the hooks registry.
+func (r *Runtime) register(reg *hooks.Registry) {
+	for i, g := range r.regs {
+		switch g.kind {
+		case "rpc":
+			reg.RegisterRPC(g.name, r.rpcFunc(i))
+		case "before":
+			op, _ := runtime.OpByName(g.name)
+			op.RegisterBefore(reg, r.beforeFunc(i))
+		case "after":
+			op, _ := runtime.OpByName(g.name)
+			op.RegisterAfter(reg, r.afterFunc(i))
+		}
+	}
+}
+
+// errBeforeResult is Nakama's answer to a before hook returning something
+// that is not a request object.
+var errBeforeResult = groups.Errorf(groups.CodeInternal, "Could not complete runtime Before function.")
+
+func (r *Runtime) beforeFunc(i int) runtime.BeforeFunc {
+	return func(ctx context.Context, c *hooks.Caller, in map[string]any) (map[string]any, error) {
+		var out map[string]any
+		err := r.call(ctx, i, runtime.ModeBefore, c,
+			func(v *vm) goja.Value { return v.toJS(in, false) }, nil,
+			func(v *vm, ret goja.Value) error {
+				if ret == nil || goja.IsUndefined(ret) || goja.IsNull(ret) {
+					return nil // refused: hooks.Run answers 404
+				}
+				m, ok := ret.Export().(map[string]any)
+				if !ok {
+					r.regs[i].log.WarnContext(ctx, "before hook returned a non-object", "type", ret.ExportType())
+					return errBeforeResult
+				}
+				out = m
+				return nil
+			})
+		return out, err
+	}
+}
+
+func (r *Runtime) afterFunc(i int) runtime.AfterFunc {
+	return func(ctx context.Context, c *hooks.Caller, out any, in map[string]any) (any, error) {
+		var replacement any
+		err := r.call(ctx, i, runtime.ModeAfter, c,
+			func(v *vm) goja.Value { return v.toJS(out, false) },
+			func(v *vm) goja.Value { return v.toJS(in, false) },
+			func(v *vm, ret goja.Value) error {
+				// Nakama ignores what an after hook returns; Guildhall lets
+				// a listing's after hook return the rows to keep (an object or
+				// a list; anything else is ignored, as in Nakama).
+				if ret != nil && !goja.IsUndefined(ret) && !goja.IsNull(ret) {
+					switch x := ret.Export().(type) {
+					case map[string]any, []any:
+						replacement = x
+					}
+				}
+				return nil
+			})
+		return replacement, err
+	}
+}
+
+// errRPCResult is Nakama's answer to an RPC returning something else than a string.
+var errRPCResult = groups.Errorf(groups.CodeInternal,
+	"Runtime function returned invalid data - only allowed one return value of type string.")
+
+func (r *Runtime) rpcFunc(i int) hooks.RPC {
+	return func(ctx context.Context, c *hooks.Caller, payload string) (string, error) {
+		var out string
+		err := r.call(ctx, i, runtime.ModeRPC, c,
+			func(v *vm) goja.Value { return v.rt.ToValue(payload) }, nil,
+			func(v *vm, ret goja.Value) error {
+				if ret == nil || goja.IsUndefined(ret) || goja.IsNull(ret) {
+					return nil
+				}
+				s, ok := ret.Export().(string)
+				if !ok {
+					r.regs[i].log.WarnContext(ctx, "rpc returned a non-string", "type", ret.ExportType())
+					return errRPCResult
+				}
+				out = s
+				return nil
+			})
+		return out, err
+	}
+}
+
+// call runs registration i on a pooled VM under the call deadline, with
+// (ctx, logger, nk, a(v)[, b(v)]) as arguments; done sees the return value
+// while the VM is still held.
+func (r *Runtime) call(ctx context.Context, i int, mode string, c *hooks.Caller,
+	a, b func(*vm) goja.Value, done func(*vm, goja.Value) error) error {
+	v, err := r.pool.get(ctx)
+	if err != nil {
+		return err
+	}
+	defer r.pool.put(v)
+	callCtx, cancel := context.WithTimeout(ctx, r.cfg.CallTimeout)
+	defer cancel()
+	args := v.args[:0]
+	args = append(args, v.toJS(runtime.ContextData(r.cfg, mode, c), false), v.logger(i), v.nk, a(v))
+	if b != nil {
+		args = append(args, b(v))
+	}
+	ret, err := v.run(callCtx, func() (goja.Value, error) { return v.fns[i](goja.Undefined(), args...) })
+	clear(args)
+	if err != nil {
+		return r.callError(callCtx, ctx, i, err)
+	}
+	if done != nil {
+		return done(v, ret)
+	}
+	return nil
+}
+
+// callError turns what a script call failed with into the coded error the
+// client sees.
+func (r *Runtime) callError(callCtx, parent context.Context, i int, err error) error {
+	g := r.regs[i]
+	if e := r.interrupted(callCtx, parent, err); e != err {
+		g.log.WarnContext(parent, "javascript function interrupted", "error", err.Error(), "timeout", r.cfg.CallTimeout)
+		return e
+	}
+	var ex *goja.Exception
+	if errors.As(err, &ex) {
+		ge, custom := thrownError(ex)
+		if !custom {
+			g.log.ErrorContext(parent, "javascript function raised an uncaught exception", "error", ex.String())
+		}
+		return ge
+	}
+	var so *goja.StackOverflowError
+	if errors.As(err, &so) {
+		var b strings.Builder
+		b.WriteString("RangeError: Maximum call stack size exceeded")
+		writePosition(&b, so.Stack())
+		g.log.ErrorContext(parent, "javascript function overflowed its call stack", "error", b.String())
+		return groups.Errorf(groups.CodeInternal, "%s", b.String())
+	}
+	g.log.ErrorContext(parent, "javascript function failed", "error", err)
+	return groups.Errorf(groups.CodeInternal, "%s", err.Error())
+}
+
+// thrownError reads a thrown value as Nakama does: an object with a numeric
+// code and/or a string message among its own enumerable properties is the
+// error the script means (custom); anything else is an INTERNAL error with
+// the exception text.
+func thrownError(ex *goja.Exception) (*groups.Error, bool) {
+	e := &groups.Error{Code: groups.CodeInternal}
+	custom, hasMessage := false, false
+	if obj, ok := ex.Value().(*goja.Object); ok {
+		if m, ok := obj.Export().(map[string]any); ok {
+			if msg, ok := m["message"].(string); ok {
+				e.Message, custom, hasMessage = msg, true, true
+			}
+			if code, ok := runtime.ToInt(m["code"]); ok {
+				custom = true
+				if code > 0 {
+					e.Code = groups.Code(code)
+				}
+			}
+		}
+	}
+	if !hasMessage {
+		var b strings.Builder
+		if v := ex.Value(); v != nil {
+			b.WriteString(v.String())
+		}
+		writePosition(&b, ex.Stack())
+		e.Message = b.String()
+	}
+	return e, custom
+}
+
+// exceptionText is a thrown value (the custom message, or the value as a
+// string) with the script position it was thrown from.
+func exceptionText(ex *goja.Exception) string {
+	var b strings.Builder
+	if ge, custom := thrownError(ex); custom {
+		b.WriteString(ge.Message)
+	} else if v := ex.Value(); v != nil {
+		b.WriteString(v.String())
+	}
+	writePosition(&b, ex.Stack())
+	return b.String()
+}
+
+// writePosition appends " at fn (file:line:col)" for the innermost frame of
+// the script, skipping native functions (nk, initializer).
+func writePosition(b *strings.Builder, stack []goja.StackFrame) {
+	for _, f := range stack {
+		p := f.Position()
+		if f.SrcName() == "" || p.Line == 0 {
+			continue
+		}
+		b.WriteString(" at ")
+		if name := f.FuncName(); name != "" {
+			fmt.Fprintf(b, "%s (%s:%d:%d)", name, p.Filename, p.Line, p.Column)
+		} else {
+			fmt.Fprintf(b, "%s:%d:%d", p.Filename, p.Line, p.Column)
+		}
+		return
+	}
+}

@@ -1,0 +1,294 @@
+package js
+
+import (
+	"encoding/base64"
+	"errors"
+
+	"github.com/dop251/goja"
+	"github.com/google/uuid"
+
+	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/runtime"
+)
+
+// newNK makes the nk object of one VM: Nakama's group, membership and
+// notification functions (camelCase names, Nakama's argument order) over
+// runtime.NK, plus a few pure helpers. They throw on failure; a coded error
+// is thrown as an Error carrying Guildhall's code and message, so a hook that
+// does not catch it answers the client with that code.
+func (v *vm) newNK() goja.Value {
+	nk := v.rt.NewObject()
+	set := func(name string, fn func(a args) goja.Value) {
+		_ = nk.Set(name, func(call goja.FunctionCall) goja.Value {
+			return fn(args{v: v, call: call, fn: "nk." + name})
+		})
+	}
+
+	set("groupCreate", func(a args) goja.Value {
+		userID := a.str(0, "userId")
+		name := a.str(1, "name")
+		maxCount := 0
+		if n := a.optInt(8, "maxCount"); n != nil {
+			if *n < 1 {
+				a.fail(groups.Invalid("Group max count must be >= 1 when set."))
+			}
+			maxCount = *n
+		}
+		creatorID, langTag := deref(a.optStr(2, "creatorId")), deref(a.optStr(3, "langTag"))
+		description, avatarURL := deref(a.optStr(4, "description")), deref(a.optStr(5, "avatarUrl"))
+		open, metadata := a.optBool(6, "open"), a.object(7, "metadata")
+		g, err := a.nk().GroupCreate(v.context(), userID, name, creatorID, langTag, description, avatarURL,
+			open != nil && *open, metadata, maxCount)
+		a.check(err)
+		return v.toJS(g, false)
+	})
+
+	set("groupUpdate", func(a args) goja.Value {
+		groupID := a.str(0, "groupId")
+		userID := deref(a.optStr(1, "userId"))
+		maxCount := 0
+		if n := a.optInt(9, "maxCount"); n != nil {
+			maxCount = *n
+		}
+		name, creatorID, langTag := a.optStr(2, "name"), a.optStr(3, "creatorId"), a.optStr(4, "langTag")
+		description, avatarURL := a.optStr(5, "description"), a.optStr(6, "avatarUrl")
+		open, metadata := a.optBool(7, "open"), a.object(8, "metadata")
+		a.check(a.nk().GroupUpdate(v.context(), groupID, userID, name, creatorID, langTag, description, avatarURL,
+			open, metadata, maxCount))
+		return goja.Undefined()
+	})
+
+	set("groupDelete", func(a args) goja.Value {
+		groupID := a.str(0, "groupId")
+		a.check(a.nk().GroupDelete(v.context(), groupID))
+		return goja.Undefined()
+	})
+
+	set("groupsGetId", func(a args) goja.Value {
+		ids := a.strs(0, "groupIds")
+		gs, err := a.nk().GroupsGetID(v.context(), ids)
+		a.check(err)
+		return v.toJS(gs, false)
+	})
+
+	set("groupsList", func(a args) goja.Value {
+		limit := 0
+		if n := a.optInt(4, "limit"); n != nil {
+			limit = *n
+		}
+		name, langTag := deref(a.optStr(0, "name")), deref(a.optStr(1, "langTag"))
+		open, members, cursor := a.optBool(2, "open"), a.optInt(3, "members"), deref(a.optStr(5, "cursor"))
+		gs, cursor, err := a.nk().GroupsList(v.context(), name, langTag, open, members, limit, cursor)
+		a.check(err)
+		return v.toJS(map[string]any{"groups": gs, "cursor": optCursor(cursor)}, false)
+	})
+
+	set("groupUsersList", func(a args) goja.Value {
+		groupID, limit, state, cursor := a.str(0, "groupId"), deref(a.optInt(1, "limit")), a.optInt(2, "state"),
+			deref(a.optStr(3, "cursor"))
+		list, cursor, err := a.nk().GroupUsersList(v.context(), groupID, limit, state, cursor)
+		a.check(err)
+		return v.toJS(map[string]any{"group_users": list, "cursor": optCursor(cursor)}, false)
+	})
+
+	set("userGroupsList", func(a args) goja.Value {
+		userID, limit, state, cursor := a.str(0, "userId"), deref(a.optInt(1, "limit")), a.optInt(2, "state"),
+			deref(a.optStr(3, "cursor"))
+		list, cursor, err := a.nk().UserGroupsList(v.context(), userID, limit, state, cursor)
+		a.check(err)
+		return v.toJS(map[string]any{"user_groups": list, "cursor": optCursor(cursor)}, false)
+	})
+
+	set("groupUserJoin", func(a args) goja.Value {
+		groupID, userID, username := a.str(0, "groupId"), a.str(1, "userId"), deref(a.optStr(2, "username"))
+		a.check(a.nk().GroupUserJoin(v.context(), groupID, userID, username))
+		return goja.Undefined()
+	})
+
+	set("groupUserLeave", func(a args) goja.Value {
+		groupID, userID, username := a.str(0, "groupId"), a.str(1, "userId"), deref(a.optStr(2, "username"))
+		a.check(a.nk().GroupUserLeave(v.context(), groupID, userID, username))
+		return goja.Undefined()
+	})
+
+	for _, suffix := range []string{"Add", "Kick", "Ban", "Unban", "Promote", "Demote"} {
+		set("groupUsers"+suffix, func(a args) goja.Value {
+			groupID, userIDs, callerID := a.str(0, "groupId"), a.strs(1, "userIds"), deref(a.optStr(2, "callerId"))
+			a.check(a.batch(suffix)(v.context(), groupID, userIDs, callerID))
+			return goja.Undefined()
+		})
+	}
+
+	set("notificationSend", func(a args) goja.Value {
+		userID := a.str(0, "userId")
+		subject := a.str(1, "subject")
+		content := a.object(2, "content")
+		code := a.optInt(3, "code")
+		if code == nil {
+			panic(v.rt.NewTypeError("%s: expects a code number", a.fn))
+		}
+		senderID, persistent := deref(a.optStr(4, "senderId")), a.optBool(5, "persistent")
+		a.check(a.nk().NotificationSend(v.context(), userID, subject, content, *code, senderID,
+			persistent != nil && *persistent))
+		return goja.Undefined()
+	})
+
+	// Pure helpers Nakama offers.
+	set("uuidv4", func(args) goja.Value { return v.rt.ToValue(uuid.NewString()) })
+	encoding := func(url bool, padding *bool) *base64.Encoding {
+		enc := base64.StdEncoding
+		if url {
+			enc = base64.URLEncoding
+		}
+		if padding != nil && !*padding {
+			enc = enc.WithPadding(base64.NoPadding)
+		}
+		return enc
+	}
+	for _, url := range []bool{false, true} {
+		name := "base64"
+		if url {
+			name = "base64Url"
+		}
+		set(name+"Encode", func(a args) goja.Value {
+			return v.rt.ToValue(encoding(url, a.optBool(1, "padding")).EncodeToString([]byte(a.str(0, "input"))))
+		})
+		set(name+"Decode", func(a args) goja.Value {
+			b, err := encoding(url, a.optBool(1, "padding")).DecodeString(a.str(0, "input"))
+			a.check(err)
+			return v.rt.ToValue(string(b))
+		})
+	}
+	return nk
+}
+
+func optCursor(c string) any {
+	if c == "" {
+		return nil
+	}
+	return c
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+// args reads an nk function's arguments; a wrong type throws a TypeError.
+type args struct {
+	v    *vm
+	call goja.FunctionCall
+	fn   string
+}
+
+var errNoNK = errors.New("the nk group functions are not available in this runtime")
+
+func (a args) nk() *runtime.NK {
+	if a.v.r.nk == nil {
+		a.fail(errNoNK)
+	}
+	return a.v.r.nk
+}
+
+func (a args) batch(suffix string) runtime.BatchFunc {
+	if a.v.r.batch == nil {
+		a.fail(errNoNK)
+	}
+	return a.v.r.batch[suffix]
+}
+
+func (a args) absent(i int) bool {
+	x := a.call.Argument(i)
+	return goja.IsUndefined(x) || goja.IsNull(x)
+}
+
+func (a args) typeError(i int, name, want string) {
+	panic(a.v.rt.NewTypeError("%s: expects %s to be %s (argument %d)", a.fn, name, want, i+1))
+}
+
+func (a args) str(i int, name string) string {
+	s, ok := a.call.Argument(i).Export().(string)
+	if !ok {
+		a.typeError(i, name, "a string")
+	}
+	return s
+}
+
+func (a args) optStr(i int, name string) *string {
+	if a.absent(i) {
+		return nil
+	}
+	s := a.str(i, name)
+	return &s
+}
+
+func (a args) optBool(i int, name string) *bool {
+	if a.absent(i) {
+		return nil
+	}
+	b, ok := a.call.Argument(i).Export().(bool)
+	if !ok {
+		a.typeError(i, name, "a boolean")
+	}
+	return &b
+}
+
+func (a args) optInt(i int, name string) *int {
+	if a.absent(i) {
+		return nil
+	}
+	n, ok := runtime.ToInt(a.call.Argument(i).Export())
+	if !ok {
+		a.typeError(i, name, "an integer")
+	}
+	return &n
+}
+
+func (a args) strs(i int, name string) []string {
+	list, ok := a.call.Argument(i).Export().([]any)
+	if !ok {
+		a.typeError(i, name, "an array of strings")
+	}
+	out := make([]string, len(list))
+	for j, e := range list {
+		if out[j], ok = e.(string); !ok {
+			a.typeError(i, name, "an array of strings")
+		}
+	}
+	return out
+}
+
+func (a args) object(i int, name string) map[string]any {
+	if a.absent(i) {
+		return nil
+	}
+	m, ok := a.call.Argument(i).Export().(map[string]any)
+	if !ok {
+		a.typeError(i, name, "an object")
+	}
+	return m
+}
+
+func (a args) check(err error) {
+	if err != nil {
+		a.fail(err)
+	}
+}
+
+// fail throws err into the script as an Error whose own enumerable message
+// (and, for a coded error, code) are Guildhall's: uncaught, it reaches the
+// client as that code and message (13 for an uncoded error).
+func (a args) fail(err error) {
+	rt := a.v.rt
+	e := rt.NewGoError(err)
+	msg := err.Error()
+	if ge, ok := groups.AsError(err); ok {
+		msg = ge.Message
+		_ = e.DefineDataProperty("code", rt.ToValue(int(ge.Code)), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
+	}
+	_ = e.DefineDataProperty("message", rt.ToValue(msg), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
+	panic(e)
+}
