@@ -1,0 +1,393 @@
+package lua
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/google/uuid"
+	glua "github.com/yuin/gopher-lua"
+
+	"github.com/guildhall/guildhall/groups"
+)
+
+// nkModule builds this VM's nakama module (require("nakama")): Nakama's Lua
+// names and argument orders. Failures raise Lua errors; a coded service error
+// is remembered (vm.nkErr) so that, uncaught, it reaches the client with its
+// code.
+func (v *vm) nkModule() *glua.LTable {
+	fns := map[string]glua.LGFunction{
+		"register_req_before": v.register(kindBefore, "register_req_before"),
+		"register_req_after":  v.register(kindAfter, "register_req_after"),
+		"register_rpc":        v.register(kindRPC, "register_rpc"),
+
+		"logger_debug": v.logger("debug"),
+		"logger_info":  v.logger("info"),
+		"logger_warn":  v.logger("warn"),
+		"logger_error": v.logger("error"),
+
+		"json_encode": v.jsonEncode,
+		"json_decode": v.jsonDecode,
+		"uuid_v4":     func(L *glua.LState) int { L.Push(glua.LString(uuid.NewString())); return 1 },
+
+		"group_create":      v.groupCreate,
+		"group_update":      v.groupUpdate,
+		"group_delete":      v.groupDelete,
+		"groups_get_id":     v.groupsGetID,
+		"groups_list":       v.groupsList,
+		"group_users_list":  v.groupUsersList,
+		"user_groups_list":  v.userGroupsList,
+		"group_user_join":   v.groupUserJoin(true),
+		"group_user_leave":  v.groupUserJoin(false),
+		"notification_send": v.notificationSend,
+	}
+	for suffix, lname := range map[string]string{"Add": "add", "Kick": "kick", "Ban": "ban", "Unban": "unban",
+		"Promote": "promote", "Demote": "demote"} {
+		fns["group_users_"+lname] = v.groupUsersBatch("group_users_"+lname, suffix)
+	}
+	tb := v.L.CreateTable(0, len(fns))
+	for name, fn := range fns {
+		tb.RawSetString(name, v.L.NewFunction(fn))
+	}
+	return tb
+}
+
+// fail raises err as a Lua error (its text), remembering a coded error.
+func (v *vm) fail(L *glua.LState, err error) int {
+	if ge, ok := groups.AsError(err); ok {
+		v.nkErr = ge
+	}
+	L.RaiseError("%s", err.Error())
+	return 0
+}
+
+// args reads one nk function's arguments, raising "nk.<fn>: …" errors.
+type args struct {
+	L  *glua.LState
+	fn string
+}
+
+func (a args) bad(n int, format string, x ...any) {
+	a.L.RaiseError("nk.%s: argument %d: %s", a.fn, n, fmt.Sprintf(format, x...))
+}
+
+// str is an optional string ("" when nil).
+func (a args) str(n int, what string) string {
+	switch t := a.L.Get(n).(type) {
+	case *glua.LNilType:
+		return ""
+	case glua.LString:
+		return string(t)
+	}
+	a.bad(n, "%s must be a string, got %s", what, a.L.Get(n).Type())
+	return ""
+}
+
+// need is a required, non-empty string.
+func (a args) need(n int, what string) string {
+	s := a.str(n, what)
+	if s == "" {
+		a.bad(n, "expects %s", what)
+	}
+	return s
+}
+
+// strPtr is a string where nil and "" mean unchanged.
+func (a args) strPtr(n int, what string) *string {
+	if s := a.str(n, what); s != "" {
+		return &s
+	}
+	return nil
+}
+
+// integer is an optional integral number (nil: def).
+func (a args) integer(n int, what string, def int) int {
+	p := a.intPtr(n, what)
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+func (a args) intPtr(n int, what string) *int {
+	switch t := a.L.Get(n).(type) {
+	case *glua.LNilType:
+		return nil
+	case glua.LNumber:
+		i, ok := toInt(t)
+		if !ok {
+			a.bad(n, "%s must be an integer", what)
+		}
+		return &i
+	}
+	a.bad(n, "%s must be a number, got %s", what, a.L.Get(n).Type())
+	return nil
+}
+
+func (a args) boolPtr(n int, what string) *bool {
+	switch t := a.L.Get(n).(type) {
+	case *glua.LNilType:
+		return nil
+	case glua.LBool:
+		b := bool(t)
+		return &b
+	}
+	a.bad(n, "%s must be a boolean, got %s", what, a.L.Get(n).Type())
+	return nil
+}
+
+// object is an optional table of named fields (nil when absent).
+func (a args) object(n int, what string) map[string]any {
+	switch t := a.L.Get(n).(type) {
+	case *glua.LNilType:
+		return nil
+	case *glua.LTable:
+		m, err := tableToMap(t)
+		if err != nil {
+			a.bad(n, "%s: %v", what, err)
+		}
+		return m
+	}
+	a.bad(n, "%s must be a table, got %s", what, a.L.Get(n).Type())
+	return nil
+}
+
+// strings is a required table of strings.
+func (a args) strings(n int, what string) []string {
+	t, ok := a.L.Get(n).(*glua.LTable)
+	if !ok {
+		a.bad(n, "expects %s as a table of strings", what)
+	}
+	out := make([]string, 0, t.Len())
+	var bad glua.LValue
+	t.ForEach(func(_, e glua.LValue) {
+		if s, ok := e.(glua.LString); ok {
+			out = append(out, string(s))
+		} else if bad == nil {
+			bad = e
+		}
+	})
+	if bad != nil {
+		a.bad(n, "%s must hold strings only, got a %s", what, bad.Type())
+	}
+	return out
+}
+
+func toInt(n glua.LNumber) (int, bool) {
+	f := float64(n)
+	i := int(f)
+	return i, float64(i) == f
+}
+
+// pushCursor pushes a listing's cursor: nil on the last page.
+func pushCursor(L *glua.LState, cursor string) {
+	if cursor == "" {
+		L.Push(glua.LNil)
+		return
+	}
+	L.Push(glua.LString(cursor))
+}
+
+func (v *vm) logger(level string) glua.LGFunction {
+	return func(L *glua.LState) int {
+		msg := L.ToStringMeta(L.Get(1)).String()
+		ctx, log := v.ctx(), v.r.log
+		switch level {
+		case "debug":
+			log.DebugContext(ctx, msg)
+		case "info":
+			log.InfoContext(ctx, msg)
+		case "warn":
+			log.WarnContext(ctx, msg)
+		default:
+			log.ErrorContext(ctx, msg)
+		}
+		L.Push(glua.LString(msg))
+		return 1
+	}
+}
+
+func (v *vm) jsonEncode(L *glua.LState) int {
+	data, err := toGo(L.Get(1), "")
+	if err != nil {
+		L.RaiseError("nk.json_encode: %v", err)
+	}
+	b, err := json.Marshal(data)
+	if err != nil {
+		L.RaiseError("nk.json_encode: %v", err)
+	}
+	L.Push(glua.LString(b))
+	return 1
+}
+
+func (v *vm) jsonDecode(L *glua.LState) int {
+	text := args{L, "json_decode"}.need(1, "JSON text")
+	var data any
+	if err := json.Unmarshal([]byte(text), &data); err != nil {
+		L.RaiseError("nk.json_decode: %v", err)
+	}
+	L.Push(toLua(L, data))
+	return 1
+}
+
+// nk.group_create(user_id, name, creator_id?, lang_tag?, description?,
+// avatar_url?, open?=false, metadata?, max_count?=100) → group
+func (v *vm) groupCreate(L *glua.LState) int {
+	a := args{L, "group_create"}
+	userID, name := a.need(1, "user_id"), a.need(2, "name")
+	creatorID, langTag, desc, avatar := a.str(3, "creator_id"), a.str(4, "lang_tag"), a.str(5, "description"), a.str(6, "avatar_url")
+	open := a.boolPtr(7, "open")
+	meta := a.object(8, "metadata")
+	maxCount := a.integer(9, "max_count", groups.DefaultMaxCount)
+	if maxCount < 1 {
+		a.bad(9, "max_count must be >= 1")
+	}
+	g, err := v.r.nk.GroupCreate(v.ctx(), userID, name, creatorID, langTag, desc, avatar, open != nil && *open, meta, maxCount)
+	if err != nil {
+		return v.fail(L, err)
+	}
+	L.Push(toLua(L, g))
+	return 1
+}
+
+// nk.group_update(group_id, user_id|nil, name?, creator_id?, lang_tag?,
+// description?, avatar_url?, open?, metadata?, max_count?): nil and "" leave
+// a string unchanged, max_count 0 leaves it unchanged; user_id nil acts as the
+// system.
+func (v *vm) groupUpdate(L *glua.LState) int {
+	a := args{L, "group_update"}
+	groupID, userID := a.need(1, "group_id"), a.str(2, "user_id")
+	name, creatorID, langTag := a.strPtr(3, "name"), a.strPtr(4, "creator_id"), a.strPtr(5, "lang_tag")
+	desc, avatar := a.strPtr(6, "description"), a.strPtr(7, "avatar_url")
+	open := a.boolPtr(8, "open")
+	meta := a.object(9, "metadata")
+	maxCount := a.integer(10, "max_count", 0)
+	if maxCount < 0 {
+		a.bad(10, "max_count must be >= 1")
+	}
+	err := v.r.nk.GroupUpdate(v.ctx(), groupID, userID, name, creatorID, langTag, desc, avatar, open, meta, maxCount)
+	if err != nil {
+		return v.fail(L, err)
+	}
+	return 0
+}
+
+func (v *vm) groupDelete(L *glua.LState) int {
+	id := args{L, "group_delete"}.need(1, "group_id")
+	if err := v.r.nk.GroupDelete(v.ctx(), id); err != nil {
+		return v.fail(L, err)
+	}
+	return 0
+}
+
+// nk.groups_get_id({ids}) → array of groups (missing ids absent).
+func (v *vm) groupsGetID(L *glua.LState) int {
+	ids := args{L, "groups_get_id"}.strings(1, "group ids")
+	// The service directly (not runtime.NK, which builds Go maps first): this
+	// is the read hooks such as the bouncer make on every call.
+	gs, err := v.r.groups.GetGroups(v.ctx(), ids)
+	if err != nil {
+		return v.fail(L, err)
+	}
+	tb := L.CreateTable(len(gs), 0)
+	for _, g := range gs {
+		tb.Append(groupTable(L, g, &v.meta))
+	}
+	L.Push(tb)
+	return 1
+}
+
+// nk.groups_list(name?, lang_tag?, open?, members?, limit?=100, cursor?) →
+// groups, cursor
+func (v *vm) groupsList(L *glua.LState) int {
+	a := args{L, "groups_list"}
+	name, langTag := a.str(1, "name"), a.str(2, "lang_tag")
+	open, members := a.boolPtr(3, "open"), a.intPtr(4, "members")
+	limit := a.integer(5, "limit", groups.MaxListLimit)
+	cursor := a.str(6, "cursor")
+	list, next, err := v.r.nk.GroupsList(v.ctx(), name, langTag, open, members, limit, cursor)
+	if err != nil {
+		return v.fail(L, err)
+	}
+	L.Push(toLua(L, list))
+	pushCursor(L, next)
+	return 2
+}
+
+// nk.group_users_list(group_id, limit?=100, state?, cursor?) → group_users, cursor
+func (v *vm) groupUsersList(L *glua.LState) int {
+	a := args{L, "group_users_list"}
+	id := a.need(1, "group_id")
+	limit, state, cursor := a.integer(2, "limit", 0), a.intPtr(3, "state"), a.str(4, "cursor")
+	list, next, err := v.r.nk.GroupUsersList(v.ctx(), id, limit, state, cursor)
+	if err != nil {
+		return v.fail(L, err)
+	}
+	L.Push(toLua(L, list))
+	pushCursor(L, next)
+	return 2
+}
+
+// nk.user_groups_list(user_id, limit?=100, state?, cursor?) → user_groups, cursor
+func (v *vm) userGroupsList(L *glua.LState) int {
+	a := args{L, "user_groups_list"}
+	id := a.need(1, "user_id")
+	limit, state, cursor := a.integer(2, "limit", 0), a.intPtr(3, "state"), a.str(4, "cursor")
+	list, next, err := v.r.nk.UserGroupsList(v.ctx(), id, limit, state, cursor)
+	if err != nil {
+		return v.fail(L, err)
+	}
+	L.Push(toLua(L, list))
+	pushCursor(L, next)
+	return 2
+}
+
+// nk.group_user_join / group_user_leave(group_id, user_id, username)
+func (v *vm) groupUserJoin(join bool) glua.LGFunction {
+	fname := "group_user_leave"
+	if join {
+		fname = "group_user_join"
+	}
+	return func(L *glua.LState) int {
+		a := args{L, fname}
+		groupID, userID, username := a.need(1, "group_id"), a.need(2, "user_id"), a.str(3, "username")
+		var err error
+		if join {
+			err = v.r.nk.GroupUserJoin(v.ctx(), groupID, userID, username)
+		} else {
+			err = v.r.nk.GroupUserLeave(v.ctx(), groupID, userID, username)
+		}
+		if err != nil {
+			return v.fail(L, err)
+		}
+		return 0
+	}
+}
+
+// nk.group_users_add/kick/ban/unban/promote/demote(group_id, {user_ids}, caller_id?)
+func (v *vm) groupUsersBatch(fname, suffix string) glua.LGFunction {
+	return func(L *glua.LState) int {
+		a := args{L, fname}
+		groupID, userIDs, callerID := a.need(1, "group_id"), a.strings(2, "user ids"), a.str(3, "caller_id")
+		if err := v.r.batch[suffix](v.ctx(), groupID, userIDs, callerID); err != nil {
+			return v.fail(L, err)
+		}
+		return 0
+	}
+}
+
+// nk.notification_send(user_id, subject, content, code, sender_id?, persistent?=false)
+func (v *vm) notificationSend(L *glua.LState) int {
+	a := args{L, "notification_send"}
+	userID, subject := a.need(1, "user_id"), a.need(2, "subject")
+	content := a.object(3, "content")
+	code := a.intPtr(4, "code")
+	if code == nil {
+		a.bad(4, "expects code")
+	}
+	senderID, persistent := a.str(5, "sender_id"), a.boolPtr(6, "persistent")
+	err := v.r.nk.NotificationSend(v.ctx(), userID, subject, content, *code, senderID, persistent != nil && *persistent)
+	if err != nil {
+		return v.fail(L, err)
+	}
+	return 0
+}

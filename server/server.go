@@ -1,0 +1,200 @@
+// Package server assembles a whole Guildhall server — database, services, hook
+// registry, script runtimes and the HTTP API — so that cmd/guildhall and
+// studios' own binaries (Guildhall as a library, with Go hooks) start it the
+// same way:
+//
+//	srv, err := server.New(ctx, server.DefaultConfig(), log)
+//	srv.Hooks.KickGroupUsers.Before(myRule) // Go hooks run before script hooks
+//	err = srv.Run(ctx)                      // loads scripts, serves until ctx ends
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/guildhall/guildhall/accounts"
+	"github.com/guildhall/guildhall/api"
+	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/groups/store"
+	"github.com/guildhall/guildhall/hooks"
+	"github.com/guildhall/guildhall/runtime"
+	"github.com/guildhall/guildhall/runtime/js"
+	"github.com/guildhall/guildhall/runtime/lua"
+)
+
+// Config is every setting of a server. DefaultConfig's values run locally.
+type Config struct {
+	Listen               string
+	DatabaseURL          string // postgres://…; empty means SQLite in DataDir
+	DataDir              string
+	DatabaseMaxConns     int
+	Migrate              bool
+	RuntimePath          string
+	RuntimePoolSize      int
+	RuntimeCallTimeout   time.Duration
+	RuntimeEnv           map[string]string
+	ServerKey            string
+	HTTPKey              string
+	SessionKey           string
+	SessionRefreshKey    string
+	SessionExpiry        time.Duration
+	SessionRefreshExpiry time.Duration
+	RequestTimeout       time.Duration
+	PProf                string // net/http/pprof listen address; empty is off
+}
+
+// Published defaults of the secrets; Run warns while any is in use.
+const (
+	DefaultServerKey         = "defaultkey"
+	DefaultHTTPKey           = "defaulthttpkey"
+	DefaultSessionKey        = "defaultencryptionkey"
+	DefaultSessionRefreshKey = "defaultrefreshencryptionkey"
+)
+
+// DefaultConfig is a local, zero-configuration server: 127.0.0.1:7350, SQLite
+// in ./data, scripts from ./modules.
+func DefaultConfig() Config {
+	return Config{
+		Listen: "127.0.0.1:7350", DataDir: "./data", DatabaseMaxConns: 32, Migrate: true,
+		RuntimePath: "./modules", RuntimePoolSize: 16, RuntimeCallTimeout: time.Second,
+		ServerKey: DefaultServerKey, HTTPKey: DefaultHTTPKey,
+		SessionKey: DefaultSessionKey, SessionRefreshKey: DefaultSessionRefreshKey,
+		SessionExpiry: 60 * time.Second, SessionRefreshExpiry: time.Hour, RequestTimeout: 10 * time.Second,
+	}
+}
+
+// DefaultSecrets names the secrets still at their published defaults.
+func (c Config) DefaultSecrets() []string {
+	var out []string
+	for _, s := range []struct{ name, v, def string }{
+		{"server.key", c.ServerKey, DefaultServerKey},
+		{"http.key", c.HTTPKey, DefaultHTTPKey},
+		{"session.key", c.SessionKey, DefaultSessionKey},
+		{"session.refresh_key", c.SessionRefreshKey, DefaultSessionRefreshKey},
+	} {
+		if s.v == s.def {
+			out = append(out, s.name)
+		}
+	}
+	return out
+}
+
+// Server is an assembled Guildhall. Register Go hooks and RPCs on Hooks
+// between New and Run.
+type Server struct {
+	Config   Config
+	DB       *store.DB
+	Groups   *groups.Service
+	Accounts *accounts.Service
+	Hooks    *hooks.Registry
+	log      *slog.Logger
+}
+
+// New opens (and migrates) the database and builds the services.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	db, err := store.Open(store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, MaxConns: cfg.DatabaseMaxConns})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Migrate {
+		if err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	acc := accounts.New(db.Write, accounts.Config{
+		EncryptionKey: cfg.SessionKey, RefreshEncryptionKey: cfg.SessionRefreshKey,
+		TokenExpiry: cfg.SessionExpiry, RefreshTokenExpiry: cfg.SessionRefreshExpiry,
+	}, accounts.WithReadDB(db.Read))
+	return &Server{
+		Config: cfg, DB: db, Groups: groups.NewService(store.NewGroups(db)), Accounts: acc,
+		Hooks: hooks.New(log), log: log,
+	}, nil
+}
+
+// LoadScripts loads the JavaScript and Lua modules of the runtime path into
+// Hooks; a module that fails to load is an error naming its file and line.
+// It returns a function that releases the VMs.
+func (s *Server) LoadScripts(ctx context.Context) (func(), error) {
+	cfg := runtime.Config{
+		Path: s.Config.RuntimePath, PoolSize: s.Config.RuntimePoolSize, CallTimeout: s.Config.RuntimeCallTimeout,
+		Env: s.Config.RuntimeEnv,
+	}
+	deps := runtime.Deps{Groups: s.Groups, Hooks: s.Hooks, Log: s.log}
+	jsRT, err := js.Load(ctx, cfg, deps)
+	if err != nil {
+		return nil, err
+	}
+	luaRT, err := lua.Load(ctx, cfg, deps)
+	if err != nil {
+		jsRT.Close()
+		return nil, err
+	}
+	return func() { jsRT.Close(); luaRT.Close() }, nil
+}
+
+// App builds the HTTP API over the server's services.
+func (s *Server) App() *fiber.App {
+	return api.New(api.Config{
+		ServerKey: s.Config.ServerKey, HTTPKey: s.Config.HTTPKey, RequestTimeout: s.Config.RequestTimeout, Logger: s.log,
+	}, s.Groups, s.Accounts, s.Hooks)
+}
+
+// Run loads the scripts, serves HTTP on Config.Listen until ctx ends, then
+// shuts down gracefully and closes the database.
+func (s *Server) Run(ctx context.Context) error {
+	defer s.DB.Close()
+	for _, name := range s.Config.DefaultSecrets() {
+		s.log.Warn("SECURITY: " + name + " is the published default; set it before exposing this server")
+	}
+	closeScripts, err := s.LoadScripts(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeScripts()
+	if s.Config.PProf != "" {
+		startPProf(s.Config.PProf, s.log)
+	}
+	ln, err := net.Listen("tcp", s.Config.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.Config.Listen, err)
+	}
+	app := s.App()
+	errc := make(chan error, 1)
+	go func() { errc <- app.Listener(ln) }()
+	s.log.Info("guildhall listening", "addr", ln.Addr().String(), "database", s.DB.Dialect,
+		"runtime_path", s.Config.RuntimePath, "rpcs", s.Hooks.RPCIDs())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	return app.ShutdownWithTimeout(10 * time.Second)
+}
+
+// startPProf serves net/http/pprof on its own listener (never on the API port).
+func startPProf(addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	log.Warn("pprof listening; do not expose it", "addr", addr)
+	go func() {
+		if err := http.ListenAndServe(addr, mux); err != nil {
+			log.Error("pprof", "error", err)
+		}
+	}()
+}
