@@ -131,13 +131,15 @@ func (s *Server) LoadScripts(ctx context.Context) (func(), error) {
 		Env: s.Config.RuntimeEnv,
 	}
 	deps := runtime.Deps{Groups: s.Groups, Hooks: s.Hooks, Log: s.log}
-	jsRT, err := js.Load(ctx, cfg, deps)
+	// Lua before JavaScript: hooks chain in registration order, so Go, Lua and
+	// JavaScript hooks run in Nakama's precedence (Go over Lua over JS).
+	luaRT, err := lua.Load(ctx, cfg, deps)
 	if err != nil {
 		return nil, err
 	}
-	luaRT, err := lua.Load(ctx, cfg, deps)
+	jsRT, err := js.Load(ctx, cfg, deps)
 	if err != nil {
-		jsRT.Close()
+		luaRT.Close()
 		return nil, err
 	}
 	return func() { jsRT.Close(); luaRT.Close() }, nil

@@ -7,108 +7,105 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/guildhall/guildhall/server"
 )
 
-// config is every setting; each has a flag and a GUILDHALL_* variable (the flag
-// name upper-cased, dots and dashes as underscores). Flags win over variables.
-type config struct {
-	Listen               string
-	DatabaseURL          string
-	DataDir              string
-	DatabaseMaxConns     int
-	Migrate              bool
-	RuntimePath          string
-	ServerKey            string
-	HTTPKey              string
-	SessionKey           string
-	SessionRefreshKey    string
-	SessionExpiry        time.Duration
-	SessionRefreshExpiry time.Duration
-	RequestTimeout       time.Duration
-	LogLevel             string
-	LogFormat            string
+// options are the server's settings plus the command's own (logging).
+type options struct {
+	server.Config
+	LogLevel  string
+	LogFormat string
+	Env       string // KEY=VALUE,… for the scripts' ctx.env
 }
 
-// Defaults that are secrets; start-up warns while any is left as is.
-const (
-	defaultServerKey         = "defaultkey"
-	defaultHTTPKey           = "defaulthttpkey"
-	defaultSessionKey        = "defaultencryptionkey"
-	defaultSessionRefreshKey = "defaultrefreshencryptionkey"
-)
-
+// envName is a flag's environment variable: GUILDHALL_ and the flag name
+// upper-cased, dots and dashes as underscores.
 func envName(flagName string) string {
 	r := strings.NewReplacer(".", "_", "-", "_")
 	return "GUILDHALL_" + strings.ToUpper(r.Replace(flagName))
 }
 
 // parseConfig reads flags from args over environment variables over defaults.
-func parseConfig(name string, args []string) (*config, *flag.FlagSet, error) {
-	c := &config{}
+func parseConfig(name string, args []string) (*options, error) {
+	o := &options{Config: server.DefaultConfig()}
+	c := &o.Config
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	str := func(p *string, name, def, usage string) {
-		fs.StringVar(p, name, envOr(name, def), usage+" ("+envName(name)+")")
+	var envErr error
+	lookup := func(name string) (string, bool) { return os.LookupEnv(envName(name)) }
+	usage := func(name, text string) string { return text + " (" + envName(name) + ")" }
+	str := func(p *string, name, text string) {
+		if v, ok := lookup(name); ok {
+			*p = v
+		}
+		fs.StringVar(p, name, *p, usage(name, text))
 	}
-	str(&c.Listen, "listen", "127.0.0.1:7350", "HTTP listen address")
-	str(&c.DatabaseURL, "database.url", "", "postgres://… URL; empty uses embedded SQLite in --data.dir")
-	str(&c.DataDir, "data.dir", "./data", "directory of the embedded SQLite database")
-	str(&c.RuntimePath, "runtime.path", "./modules", "directory of JavaScript and Lua modules")
-	str(&c.ServerKey, "server.key", defaultServerKey, "server key clients authenticate with (Basic user)")
-	str(&c.HTTPKey, "http.key", defaultHTTPKey, "http key of server-to-server calls")
-	str(&c.SessionKey, "session.key", defaultSessionKey, "HS256 key of session tokens")
-	str(&c.SessionRefreshKey, "session.refresh_key", defaultSessionRefreshKey, "HS256 key of refresh tokens")
-	str(&c.LogLevel, "log.level", "info", "debug, info, warn or error")
-	str(&c.LogFormat, "log.format", "text", "text or json")
-	var err error
-	num := func(p *int, name string, def int, usage string) {
-		v := def
-		if s, ok := os.LookupEnv(envName(name)); ok {
-			n, e := strconv.Atoi(s)
-			if e != nil && err == nil {
-				err = fmt.Errorf("%s: %v", envName(name), e)
+	num := func(p *int, name, text string) {
+		if v, ok := lookup(name); ok {
+			n, err := strconv.Atoi(v)
+			if err != nil && envErr == nil {
+				envErr = fmt.Errorf("%s: %v", envName(name), err)
 			}
-			v = n
+			*p = n
 		}
-		fs.IntVar(p, name, v, usage+" ("+envName(name)+")")
+		fs.IntVar(p, name, *p, usage(name, text))
 	}
-	num(&c.DatabaseMaxConns, "database.max_conns", 32, "PostgreSQL connection pool size")
-	dur := func(p *time.Duration, name string, def time.Duration, usage string) {
-		v := def
-		if s, ok := os.LookupEnv(envName(name)); ok {
-			d, e := parseDuration(s)
-			if e != nil && err == nil {
-				err = fmt.Errorf("%s: %v", envName(name), e)
+	dur := func(p *time.Duration, name, text string) {
+		if v, ok := lookup(name); ok {
+			d, err := parseDuration(v)
+			if err != nil && envErr == nil {
+				envErr = fmt.Errorf("%s: %v", envName(name), err)
 			}
-			v = d
+			*p = d
 		}
-		fs.DurationVar(p, name, v, usage+" ("+envName(name)+")")
+		fs.Func(name, usage(name, text+fmt.Sprintf(" (default %s)", *p)), func(s string) error {
+			d, err := parseDuration(s)
+			*p = d
+			return err
+		})
 	}
-	dur(&c.SessionExpiry, "session.expiry", 60*time.Second, "session token life")
-	dur(&c.SessionRefreshExpiry, "session.refresh_expiry", time.Hour, "refresh token life")
-	dur(&c.RequestTimeout, "request.timeout", 10*time.Second, "deadline of one request")
-	migrate := true
-	if s, ok := os.LookupEnv(envName("migrate")); ok {
-		b, e := strconv.ParseBool(s)
-		if e != nil && err == nil {
-			err = fmt.Errorf("%s: %v", envName("migrate"), e)
+	boolean := func(p *bool, name, text string) {
+		if v, ok := lookup(name); ok {
+			b, err := strconv.ParseBool(v)
+			if err != nil && envErr == nil {
+				envErr = fmt.Errorf("%s: %v", envName(name), err)
+			}
+			*p = b
 		}
-		migrate = b
+		fs.BoolVar(p, name, *p, usage(name, text))
 	}
-	fs.BoolVar(&c.Migrate, "migrate", migrate, "apply pending migrations at start ("+envName("migrate")+")")
-	if err != nil {
-		return nil, fs, err
+	str(&c.Listen, "listen", "HTTP listen address")
+	str(&c.DatabaseURL, "database.url", "postgres://… URL; empty uses embedded SQLite in --data.dir")
+	str(&c.DataDir, "data.dir", "directory of the embedded SQLite database")
+	num(&c.DatabaseMaxConns, "database.max_conns", "PostgreSQL connection pool size")
+	boolean(&c.Migrate, "migrate", "apply pending migrations at start")
+	str(&c.RuntimePath, "runtime.path", "directory of JavaScript (index.js) and Lua (*.lua) modules")
+	num(&c.RuntimePoolSize, "runtime.pool_size", "script VMs per language")
+	dur(&c.RuntimeCallTimeout, "runtime.call_timeout", "deadline of one script call")
+	str(&o.Env, "runtime.env", "KEY=VALUE,… pairs scripts see as ctx.env")
+	str(&c.ServerKey, "server.key", "server key clients authenticate with (Basic user)")
+	str(&c.HTTPKey, "http.key", "http key of server-to-server calls")
+	str(&c.SessionKey, "session.key", "HS256 key of session tokens")
+	str(&c.SessionRefreshKey, "session.refresh_key", "HS256 key of refresh tokens")
+	dur(&c.SessionExpiry, "session.expiry", "session token life")
+	dur(&c.SessionRefreshExpiry, "session.refresh_expiry", "refresh token life")
+	dur(&c.RequestTimeout, "request.timeout", "deadline of one request")
+	str(&c.PProf, "pprof", "listen address of net/http/pprof (e.g. 127.0.0.1:6060); empty is off")
+	o.LogLevel, o.LogFormat = "info", "text"
+	str(&o.LogLevel, "log.level", "debug, info, warn or error")
+	str(&o.LogFormat, "log.format", "text or json")
+	if envErr != nil {
+		return nil, envErr
 	}
 	if err := fs.Parse(args); err != nil {
-		return nil, fs, err
+		return nil, err
 	}
-	return c, fs, nil
-}
-
-func envOr(name, def string) string {
-	if v, ok := os.LookupEnv(envName(name)); ok {
-		return v
+	env, err := parseEnv(o.Env)
+	if err != nil {
+		return nil, err
 	}
-	return def
+	c.RuntimeEnv = env
+	return o, nil
 }
 
 // parseDuration takes Go durations ("90s") or plain seconds ("90").
@@ -119,18 +116,17 @@ func parseDuration(s string) (time.Duration, error) {
 	return time.ParseDuration(s)
 }
 
-// defaultSecrets names the secrets still at their published defaults.
-func (c *config) defaultSecrets() []string {
-	var out []string
-	for _, s := range []struct{ name, v, def string }{
-		{"server.key", c.ServerKey, defaultServerKey},
-		{"http.key", c.HTTPKey, defaultHTTPKey},
-		{"session.key", c.SessionKey, defaultSessionKey},
-		{"session.refresh_key", c.SessionRefreshKey, defaultSessionRefreshKey},
-	} {
-		if s.v == s.def {
-			out = append(out, s.name)
+func parseEnv(s string) (map[string]string, error) {
+	env := map[string]string{}
+	for _, kv := range strings.Split(s, ",") {
+		if kv = strings.TrimSpace(kv); kv == "" {
+			continue
 		}
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("runtime.env: %q is not KEY=VALUE", kv)
+		}
+		env[k] = v
 	}
-	return out
+	return env, nil
 }
