@@ -46,7 +46,7 @@ func CreateUsers(t testing.TB, db *store.DB, n int) []string {
 	now := time.Now().UnixMicro()
 	for i := range ids {
 		ids[i] = uuid.NewString()
-		name := "user-" + ids[i][:8]
+		name := "user-" + ids[i]
 		err := db.Write.Exec(`INSERT INTO users (id, username, username_key, create_time, update_time)
 			VALUES (?, ?, ?, ?, ?)`, ids[i], name, name, now, now).Error
 		if err != nil {
