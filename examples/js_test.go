@@ -453,7 +453,7 @@ function InitModule(ctx, logger, nk, initializer) {
   initializer.registerAfterListGroups(afterList);
   initializer.registerRpc('name_of', nameOf);
 }
-`), PoolSize: 4}, nil)
+`), PoolSize: 4, CallTimeout: 20 * time.Second}, nil)
 		owner := e.user("owner")
 		prefix := "par" + uuid.NewString()[:6]
 		shown, hidden := e.group(owner, prefix+"-shown"), e.group(owner, prefix+"-hidden")

@@ -461,7 +461,7 @@ nk.register_rpc(function(context, payload)
   return tostring(#groups) .. ":" .. groups[1].name
 end, "name_of")
 `})
-		e := luaStart(t, dialect, dbURL, runtime.Config{Path: dir, PoolSize: 4})
+		e := luaStart(t, dialect, dbURL, runtime.Config{Path: dir, PoolSize: 4, CallTimeout: 20 * time.Second})
 		owner := e.user("owner")
 		prefix := "par" + uuid.NewString()[:6]
 		shown, hidden := e.group(owner, prefix+"-shown"), e.group(owner, prefix+"-hidden")

@@ -23,6 +23,11 @@ fi
 echo "==> go vet ./..."
 go vet ./...
 
+# The concurrent parts (hook pipeline, script VM pools under 64 parallel
+# requests, the service's race tests) also run under the race detector.
+echo "==> go test -race (hooks, runtimes, examples, service)"
+go test -race -count=1 -timeout 20m ./hooks/... ./runtime/... ./examples/... ./groups/...
+
 read -r -a extra <<<"${GOTEST_FLAGS:-}"
 echo "==> go test -count=1 -timeout 20m ${extra[*]} ./..."
 # Last step, output unfiltered, so the log ends with go test's own summary;
