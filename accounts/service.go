@@ -63,11 +63,12 @@ func (c Config) withDefaults() Config {
 // Service implements every account and session operation. It is safe for
 // concurrent use; create one per process with New.
 type Service struct {
-	db    *gorm.DB // writes, and reads when no read pool is given
-	rdb   *gorm.DB // reads
-	cfg   Config
-	cache *verifyCache
-	now   func() time.Time // the clock; tests may move it
+	db     *gorm.DB // writes, and reads when no read pool is given
+	rdb    *gorm.DB // reads
+	cfg    Config
+	cache  *verifyCache
+	tokens tokenCache       // parsed session tokens (VerifySession)
+	now    func() time.Time // the clock; tests may move it
 
 	bcryptCost int // bcrypt.DefaultCost; tests lower it
 }

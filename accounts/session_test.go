@@ -358,3 +358,18 @@ func TestVerifyCacheAcrossServices(t *testing.T) {
 		}
 	})
 }
+
+// TestExpiredCachedToken: a token verified (and cached) while valid is refused
+// once it expires, with vars in its claims (the cached value holds a map).
+func TestExpiredCachedToken(t *testing.T) {
+	t.Parallel()
+	eachDB(t, Config{TokenExpiry: time.Second}, func(t *testing.T, s *Service, db *gorm.DB) {
+		sess := authOK(t)(s.AuthenticateDevice(ctx, AuthRequest{ID: "device-expiry-1", Vars: map[string]string{"k": "v"}}))
+		if c := verify(t, s, sess.Token); c.Vars["k"] != "v" {
+			t.Fatalf("vars: %v", c.Vars)
+		}
+		time.Sleep(2100 * time.Millisecond) // exp has whole-second resolution
+		_, err := s.VerifySession(ctx, sess.Token)
+		wantErr(t, err, groups.CodeUnauthenticated, "Auth token invalid")
+	})
+}

@@ -52,6 +52,7 @@ func New(cfg Config, g *groups.Service, a *accounts.Service, h *hooks.Registry) 
 		AppName:               "guildhall",
 		BodyLimit:             256 * 1024,
 		DisableStartupMessage: true,
+		JSONEncoder:           encodeJSON,
 		ErrorHandler:          errorHandler(cfg.Logger),
 		ReadTimeout:           30 * time.Second,
 		IdleTimeout:           120 * time.Second,

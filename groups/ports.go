@@ -22,28 +22,50 @@ type Store interface {
 	DeleteNotifications(ctx context.Context, userID string, ids []string) error
 }
 
-// Tx is one transaction. LockGroup must be called first: it takes the group's row
-// lock, which serialises every change to that group's members and counters.
+// Tx is one transaction. Lock must be called first on an existing group: it takes
+// the group's row lock, which serialises every change to that group's members and
+// counters, and reads under it what the change needs.
+//
+// A store may defer a write until the next read or the commit and send them
+// together (PostgreSQL pipelines them: a change costs two round trips, not one per
+// statement). A write's error (ErrNameTaken, ErrFull, ErrNotFound) then comes from
+// that later read or from Store.Tx itself, so the service maps these sentinels on
+// what Store.Tx returns, and a write's nil result means only "queued".
 type Tx interface {
-	LockGroup(ctx context.Context, id string) (Group, error) // ErrNotFound
-	InsertGroup(ctx context.Context, g Group) error          // ErrNameTaken
-	UpdateGroup(ctx context.Context, g Group) error          // ErrNameTaken; writes every field
-	DeleteGroup(ctx context.Context, id string) error        // and all its member rows
+	Lock(ctx context.Context, q LockQuery) (Locked, error) // ErrNotFound
+	InsertGroup(ctx context.Context, g Group) error        // ErrNameTaken
+	UpdateGroup(ctx context.Context, g Group) error        // ErrNameTaken; writes every field
+	DeleteGroup(ctx context.Context, id string) error      // and all its member rows
 
-	// States returns the states of the given users in the group; absent users have no row.
-	States(ctx context.Context, groupID string, userIDs []string) (map[string]State, error)
 	CountState(ctx context.Context, groupID string, s State) (int, error)
 	StateUsers(ctx context.Context, groupID string, states ...State) ([]string, error)
+	// InsertMember adds a row; ErrNotFound when the user does not exist.
 	InsertMember(ctx context.Context, groupID, userID string, s State, now time.Time) error
 	SetState(ctx context.Context, groupID, userID string, s State, now time.Time) error
 	DeleteMembers(ctx context.Context, groupID string, userIDs []string) error
 	// AddEdgeCount changes edge_count by delta and sets update_time, refusing with
-	// ErrFull when the result would exceed max_count (guarded in the write itself).
+	// ErrFull when the result would exceed max_count or go below 0 (guarded in the
+	// write itself, so the transaction cannot commit past the limit).
 	AddEdgeCount(ctx context.Context, groupID string, delta int, now time.Time) error
 
 	// Usernames returns id→username for the users that exist.
 	Usernames(ctx context.Context, userIDs []string) (map[string]string, error)
 	InsertNotifications(ctx context.Context, ns []Notification) error
+}
+
+// LockQuery names the group a change locks and what it reads under that lock.
+type LockQuery struct {
+	GroupID    string
+	UserIDs    []string // read their states in the group
+	CheckUsers bool     // also read which of UserIDs exist, with their usernames
+}
+
+// Locked is what Lock read, every part after the lock was granted (so it includes
+// everything committed before).
+type Locked struct {
+	Group     Group
+	States    map[string]State  // of LockQuery.UserIDs that have a row in the group
+	Usernames map[string]string // id → username of LockQuery.UserIDs that exist, when CheckUsers
 }
 
 // GroupQuery is a ListGroups search in storage terms. Exactly one Order applies.

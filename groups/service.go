@@ -74,23 +74,20 @@ func (s *Service) CreateGroup(ctx context.Context, a Actor, req CreateGroupReque
 		LangTag: req.LangTag, Metadata: req.Metadata, AvatarURL: req.AvatarURL, Open: req.Open,
 		EdgeCount: 1, MaxCount: req.MaxCount, CreateTime: now, UpdateTime: now,
 	}
+	// The owner's existence is checked by the member row's foreign key (no read
+	// first: on PostgreSQL the whole creation is one round trip).
 	err := s.store.Tx(ctx, func(tx Tx) error {
-		names, err := tx.Usernames(ctx, []string{owner})
-		if err != nil {
-			return err
-		}
-		if _, ok := names[owner]; !ok {
-			return Errorf(CodeNotFound, "User not found.")
-		}
 		if err := tx.InsertGroup(ctx, g); err != nil {
-			if errors.Is(err, ErrNameTaken) {
-				return Errorf(CodeAlreadyExists, "Group name is in use.")
-			}
 			return err
 		}
 		return tx.InsertMember(ctx, g.ID, owner, Superadmin, now)
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrNameTaken):
+		return Group{}, Errorf(CodeAlreadyExists, "Group name is in use.")
+	case errors.Is(err, ErrNotFound):
+		return Group{}, Errorf(CodeNotFound, "User not found.")
+	case err != nil:
 		return Group{}, err
 	}
 	return g, nil
@@ -145,18 +142,20 @@ func (s *Service) UpdateGroup(ctx context.Context, a Actor, req UpdateGroupReque
 		}
 	}
 	notAllowed := Errorf(CodeNotFound, "Group not found or you're not allowed to update.")
-	return s.store.Tx(ctx, func(tx Tx) error {
-		g, err := tx.LockGroup(ctx, id)
+	err = s.store.Tx(ctx, func(tx Tx) error {
+		q := LockQuery{GroupID: id}
+		if !a.System {
+			q.UserIDs = actorIDs(a)
+		}
+		l, err := tx.Lock(ctx, q)
 		if errors.Is(err, ErrNotFound) {
 			return notAllowed
 		} else if err != nil {
 			return err
 		}
+		g := l.Group
 		if !a.System {
-			st, ok, err := stateOf(ctx, tx, id, a.UserID)
-			if err != nil {
-				return err
-			}
+			st, ok := l.States[a.UserID]
 			if !canUpdate(roleOf(a, st, ok)) {
 				return notAllowed
 			}
@@ -178,14 +177,12 @@ func (s *Service) UpdateGroup(ctx context.Context, a Actor, req UpdateGroupReque
 			return Invalid("Group max count cannot be below the current member count.")
 		}
 		g.UpdateTime = s.now()
-		if err := tx.UpdateGroup(ctx, g); err != nil {
-			if errors.Is(err, ErrNameTaken) {
-				return Invalid("Group name is in use.")
-			}
-			return err
-		}
-		return nil
+		return tx.UpdateGroup(ctx, g)
 	})
+	if errors.Is(err, ErrNameTaken) {
+		return Invalid("Group name is in use.")
+	}
+	return err
 }
 
 func set[T any](dst *T, v *T) {
@@ -194,17 +191,12 @@ func set[T any](dst *T, v *T) {
 	}
 }
 
-// stateOf reads one user's state under the group lock.
-func stateOf(ctx context.Context, tx Tx, groupID, userID string) (State, bool, error) {
-	if userID == "" {
-		return 0, false, nil
+// actorIDs lists the actor's user id for a LockQuery: none for the system.
+func actorIDs(a Actor) []string {
+	if a.UserID == "" {
+		return nil
 	}
-	m, err := tx.States(ctx, groupID, []string{userID})
-	if err != nil {
-		return 0, false, err
-	}
-	st, ok := m[userID]
-	return st, ok, nil
+	return []string{a.UserID}
 }
 
 // DeleteGroup removes a group with every membership, request and ban.
@@ -215,15 +207,13 @@ func (s *Service) DeleteGroup(ctx context.Context, a Actor, req GroupRequest) er
 	}
 	notAllowed := Invalid("Group not found or you're not allowed to delete.")
 	return s.store.Tx(ctx, func(tx Tx) error {
-		if _, err := tx.LockGroup(ctx, id); errors.Is(err, ErrNotFound) {
+		l, err := tx.Lock(ctx, LockQuery{GroupID: id, UserIDs: actorIDs(a)})
+		if errors.Is(err, ErrNotFound) {
 			return notAllowed
 		} else if err != nil {
 			return err
 		}
-		st, ok, err := stateOf(ctx, tx, id, a.UserID)
-		if err != nil {
-			return err
-		}
+		st, ok := l.States[a.UserID]
 		if !canDelete(roleOf(a, st, ok)) {
 			return notAllowed
 		}
@@ -241,27 +231,28 @@ func (s *Service) JoinGroup(ctx context.Context, a Actor, req GroupRequest) erro
 	if a.UserID == "" {
 		return Invalid("User ID must be set.")
 	}
-	return s.store.Tx(ctx, func(tx Tx) error {
-		g, err := tx.LockGroup(ctx, id)
+	err = s.store.Tx(ctx, func(tx Tx) error {
+		l, err := tx.Lock(ctx, LockQuery{GroupID: id, UserIDs: []string{a.UserID}})
 		if errors.Is(err, ErrNotFound) {
 			return Errorf(CodeNotFound, "Group not found.")
 		} else if err != nil {
 			return err
 		}
+		g := l.Group
 		// Nakama checks capacity before membership: even a member's repeat join
 		// of a full group is refused.
 		if g.EdgeCount >= g.MaxCount {
 			return Invalid("Group is full.")
 		}
-		if _, ok, err := stateOf(ctx, tx, id, a.UserID); err != nil || ok {
-			return err
+		if _, ok := l.States[a.UserID]; ok {
+			return nil
 		}
 		now := s.now()
 		if g.Open {
 			if err := tx.InsertMember(ctx, id, a.UserID, Member, now); err != nil {
 				return err
 			}
-			return fullOr(tx.AddEdgeCount(ctx, id, 1, now))
+			return tx.AddEdgeCount(ctx, id, 1, now)
 		}
 		if err := tx.InsertMember(ctx, id, a.UserID, JoinRequest, now); err != nil {
 			return err
@@ -288,6 +279,7 @@ func (s *Service) JoinGroup(ctx context.Context, a Actor, req GroupRequest) erro
 		}
 		return tx.InsertNotifications(ctx, ns)
 	})
+	return fullOr(err)
 }
 
 func fullOr(err error) error {
@@ -313,15 +305,16 @@ func (s *Service) LeaveGroup(ctx context.Context, a Actor, req GroupRequest) err
 		return err
 	}
 	return s.store.Tx(ctx, func(tx Tx) error {
-		g, err := tx.LockGroup(ctx, id)
+		l, err := tx.Lock(ctx, LockQuery{GroupID: id, UserIDs: actorIDs(a)})
 		if errors.Is(err, ErrNotFound) {
 			return nil // Nakama answers 200 for an unknown group
 		} else if err != nil {
 			return err
 		}
-		st, ok, err := stateOf(ctx, tx, id, a.UserID)
-		if err != nil || !ok || st == Banned {
-			return err // a ban outlives leaving
+		g := l.Group
+		st, ok := l.States[a.UserID]
+		if !ok || st == Banned {
+			return nil // a ban outlives leaving
 		}
 		if st == Superadmin {
 			supers, err := tx.CountState(ctx, id, Superadmin)
@@ -354,14 +347,13 @@ type batch struct {
 	group  Group
 	role   role
 	states map[string]State
-	supers int // current superadmin count, kept up to date by the apply functions
+	supers int // current superadmin count, kept up to date by the apply functions; -1 until read
 	now    time.Time
 	delta  int // edge_count change to write at the end
 }
 
 // batchRule describes one batch operation.
 type batchRule struct {
-	countSupers    bool // the apply function guards the last superadmin
 	usersMustExist bool // every target must be a known user (add)
 	apply          func(ctx context.Context, b *batch, target string) error
 }
@@ -380,38 +372,28 @@ func (s *Service) runBatch(ctx context.Context, a Actor, req GroupUsersRequest, 
 	if len(targets) == 0 {
 		return nil
 	}
-	return s.store.Tx(ctx, func(tx Tx) error {
-		g, err := tx.LockGroup(ctx, id)
+	err = s.store.Tx(ctx, func(tx Tx) error {
+		q := LockQuery{GroupID: id, UserIDs: targets, CheckUsers: rule.usersMustExist}
+		if a.UserID != "" {
+			q.UserIDs = append([]string{a.UserID}, targets...)
+		}
+		l, err := tx.Lock(ctx, q)
 		if errors.Is(err, ErrNotFound) {
 			return errPermission
 		} else if err != nil {
 			return err
 		}
-		ids := targets
-		if a.UserID != "" {
-			ids = append([]string{a.UserID}, targets...)
-		}
-		states, err := tx.States(ctx, id, ids)
-		if err != nil {
-			return err
-		}
-		actorState, actorOK := states[a.UserID]
-		b := &batch{tx: tx, actor: a, group: g, role: roleOf(a, actorState, actorOK), states: states, now: s.now()}
+		actorState, actorOK := l.States[a.UserID]
+		b := &batch{tx: tx, actor: a, group: l.Group, role: roleOf(a, actorState, actorOK), states: l.States,
+			supers: -1, now: s.now()}
 		if b.role == roleNone {
 			return errPermission
 		}
 		if rule.usersMustExist {
-			names, err := tx.Usernames(ctx, targets)
-			if err != nil {
-				return err
-			}
-			if len(names) != len(targets) {
-				return Invalid("One or more users not found.")
-			}
-		}
-		if rule.countSupers {
-			if b.supers, err = tx.CountState(ctx, id, Superadmin); err != nil {
-				return err
+			for _, t := range targets {
+				if _, ok := l.Usernames[t]; !ok {
+					return Invalid("One or more users not found.")
+				}
 			}
 		}
 		for _, t := range targets {
@@ -423,23 +405,33 @@ func (s *Service) runBatch(ctx context.Context, a Actor, req GroupUsersRequest, 
 			}
 		}
 		if b.delta != 0 {
-			return fullOr(tx.AddEdgeCount(ctx, id, b.delta, b.now))
+			return tx.AddEdgeCount(ctx, id, b.delta, b.now)
 		}
 		return nil
 	})
+	return fullOr(err)
 }
 
 // lastSuperadmin reports whether taking target out of state st would leave the group
-// without a superadmin, and otherwise books the change of superadmin count.
-func (b *batch) lastSuperadmin(st State) bool {
+// without a superadmin, and otherwise books the change of superadmin count. The
+// count is read (under the lock) the first time a superadmin is a target: before
+// any write of the batch has changed it, since only superadmin targets change it.
+func (b *batch) lastSuperadmin(ctx context.Context, st State) (bool, error) {
 	if st != Superadmin {
-		return false
+		return false, nil
+	}
+	if b.supers < 0 {
+		n, err := b.tx.CountState(ctx, b.group.ID, Superadmin)
+		if err != nil {
+			return false, err
+		}
+		b.supers = n
 	}
 	if b.supers <= 1 {
-		return true
+		return true, nil
 	}
 	b.supers--
-	return false
+	return false, nil
 }
 
 // AddUsers adds users as members, accepting their join requests. Every target
@@ -471,10 +463,13 @@ func (s *Service) AddUsers(ctx context.Context, a Actor, req GroupUsersRequest) 
 
 // KickUsers removes members, rejects join requests and lifts bans.
 func (s *Service) KickUsers(ctx context.Context, a Actor, req GroupUsersRequest) error {
-	return s.runBatch(ctx, a, req, batchRule{countSupers: true, apply: func(ctx context.Context, b *batch, t string) error {
+	return s.runBatch(ctx, a, req, batchRule{apply: func(ctx context.Context, b *batch, t string) error {
 		st, has := b.states[t]
-		if !has || !canKick(b.role, st) || b.lastSuperadmin(st) {
+		if !has || !canKick(b.role, st) {
 			return nil
+		}
+		if last, err := b.lastSuperadmin(ctx, st); err != nil || last {
+			return err
 		}
 		if st.Counts() {
 			b.delta--
@@ -485,10 +480,13 @@ func (s *Service) KickUsers(ctx context.Context, a Actor, req GroupUsersRequest)
 
 // BanUsers bans users that have a row in the group; a ban keeps them out until lifted.
 func (s *Service) BanUsers(ctx context.Context, a Actor, req GroupUsersRequest) error {
-	return s.runBatch(ctx, a, req, batchRule{countSupers: true, apply: func(ctx context.Context, b *batch, t string) error {
+	return s.runBatch(ctx, a, req, batchRule{apply: func(ctx context.Context, b *batch, t string) error {
 		st, has := b.states[t]
-		if !has || !canBan(b.role, st) || b.lastSuperadmin(st) {
+		if !has || !canBan(b.role, st) {
 			return nil
+		}
+		if last, err := b.lastSuperadmin(ctx, st); err != nil || last {
+			return err
 		}
 		if st.Counts() {
 			b.delta--
@@ -531,14 +529,17 @@ func (s *Service) DemoteUsers(ctx context.Context, a Actor, req GroupUsersReques
 		}
 		return Invalid("User IDs must be set.")
 	}
-	return s.runBatch(ctx, a, req, batchRule{countSupers: true, apply: func(ctx context.Context, b *batch, t string) error {
+	return s.runBatch(ctx, a, req, batchRule{apply: func(ctx context.Context, b *batch, t string) error {
 		st, has := b.states[t]
 		if !has {
 			return nil
 		}
 		to, ok := demoteTo(b.role, st)
-		if !ok || b.lastSuperadmin(st) {
+		if !ok {
 			return nil
+		}
+		if last, err := b.lastSuperadmin(ctx, st); err != nil || last {
+			return err
 		}
 		return b.tx.SetState(ctx, b.group.ID, t, to, b.now)
 	}})

@@ -2,25 +2,103 @@ package store
 
 import (
 	"context"
+	"strconv"
 	"strings"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/guildhall/guildhall/groups"
 )
 
-const groupColumns = "g.id, g.creator_id, g.name, g.name_key, g.description, g.avatar_url, g.lang_tag, " +
+// groupColumns are scanned by groupScan.
+const groupColumns = "g.id, g.creator_id, g.name, g.description, g.avatar_url, g.lang_tag, " +
 	"g.metadata, g.open, g.edge_count, g.max_count, g.create_time, g.update_time"
+
+// rowScanner is what pgx.Rows and *sql.Rows have in common.
+type rowScanner interface {
+	Next() bool
+	Scan(dest ...any) error
+}
+
+// read runs a query written with ? placeholders and calls scan once per row.
+// PostgreSQL: pgx directly, its statement cache and binary rows, no
+// reflection (GORM's Scan was most of a listing's server CPU). SQLite:
+// database/sql on the read pool, rows scanned by hand.
+func (s *Groups) read(ctx context.Context, query string, args []any, scan func(rowScanner) error) error {
+	if s.db.Dialect == Postgres {
+		return s.pgConn(ctx, func(c *pgx.Conn) error {
+			rows, err := c.Query(ctx, dollars(query), args...)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				if err := scan(rows); err != nil {
+					return err
+				}
+			}
+			return rows.Err()
+		})
+	}
+	db, err := s.db.Read.DB()
+	if err != nil {
+		return err
+	}
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	return scanRows(rows, scan)
+}
+
+// dollars numbers ? placeholders as PostgreSQL's $1, $2, … (the queries here
+// have no ? inside literals).
+func dollars(q string) string {
+	n := strings.Count(q, "?")
+	if n == 0 {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 2*n)
+	i := 0
+	for j := 0; j < len(q); j++ {
+		if q[j] == '?' {
+			i++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(i))
+		} else {
+			b.WriteByte(q[j])
+		}
+	}
+	return b.String()
+}
+
+// marks returns n ? placeholders separated by commas.
+func marks(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}
+
+func scanGroups(out *[]groups.Group) func(rowScanner) error {
+	gs := newGroupScan()
+	return func(r rowScanner) error {
+		g, err := gs.scan(r)
+		if err != nil {
+			return err
+		}
+		*out = append(*out, g)
+		return nil
+	}
+}
 
 // GetGroups reads groups by id.
 func (s *Groups) GetGroups(ctx context.Context, ids []string) ([]groups.Group, error) {
-	var rows []groupRow
-	if err := s.db.Read.WithContext(ctx).Where("id IN ?", ids).Find(&rows).Error; err != nil {
-		return nil, err
-	}
-	out := make([]groups.Group, len(rows))
-	for i, r := range rows {
-		out[i] = r.group()
-	}
-	return out, nil
+	out := make([]groups.Group, 0, len(ids))
+	err := s.read(ctx, "SELECT "+groupColumns+" FROM groups g WHERE g.id IN ("+marks(len(ids))+")",
+		idArgs(nil, ids), scanGroups(&out))
+	return out, err
 }
 
 // maxRune sorts after every character in byte order (C collation, SQLite BINARY),
@@ -53,7 +131,7 @@ func (s *Groups) ListGroups(ctx context.Context, q groups.GroupQuery) ([]groups.
 		order = "g.name_key"
 	case groups.OrderByUpdateTime:
 		if q.Open != nil {
-			add("g.open = ?", *q.Open)
+			add(openFilter(*q.Open))
 		}
 		if q.After != nil {
 			add("(g.update_time, g.id) > (?, ?)", q.After.UpdateTime, q.After.ID)
@@ -70,7 +148,7 @@ func (s *Groups) ListGroups(ctx context.Context, q groups.GroupQuery) ([]groups.
 			add("g.lang_tag = ?", q.LangTag)
 		}
 		if q.Open != nil {
-			add("g.open = ?", *q.Open)
+			add(openFilter(*q.Open))
 		}
 		if q.Members != nil {
 			add("g.edge_count <= ?", *q.Members)
@@ -86,28 +164,39 @@ func (s *Groups) ListGroups(ctx context.Context, q groups.GroupQuery) ([]groups.
 	}
 	sql += " ORDER BY " + order + " LIMIT ?"
 	args = append(args, q.Limit)
-	var rows []groupRow
-	if err := s.db.Read.WithContext(ctx).Raw(sql, args...).Scan(&rows).Error; err != nil {
+	out := make([]groups.Group, 0, q.Limit)
+	if err := s.read(ctx, sql, args, scanGroups(&out)); err != nil {
 		return nil, err
-	}
-	out := make([]groups.Group, len(rows))
-	for i, r := range rows {
-		out[i] = r.group()
 	}
 	return out, nil
 }
 
+// openFilter writes the open filter as a literal, not a parameter: with
+// PostgreSQL's generic plans (see pgURL) the planner then still knows which
+// value is asked for and its frequency, and picks the (open, …) index when
+// open or closed groups are rare.
+func openFilter(open bool) string {
+	if open {
+		return "g.open = TRUE"
+	}
+	return "g.open = FALSE"
+}
+
 // memberPage builds the keyset query shared by both member listings.
 func memberPage(q groups.MemberQuery, key string) (string, []any) {
-	where := "m." + key + " = ? AND m.state IN ?"
-	args := []any{q.ID, q.States}
+	where := "m." + key + " = ? AND m.state IN (" + marks(len(q.States)) + ")"
+	args := make([]any, 0, len(q.States)+5)
+	args = append(args, q.ID)
+	for _, st := range q.States {
+		args = append(args, int16(st))
+	}
 	other := "m.user_id"
 	if key == "user_id" {
 		other = "m.group_id"
 	}
 	if q.After != nil {
 		where += " AND (m.state, m.position, " + other + ") > (?, ?, ?)"
-		args = append(args, q.After.State, q.After.Position, q.After.ID)
+		args = append(args, int16(q.After.State), q.After.Position, q.After.ID)
 	}
 	return where + " ORDER BY m.state, m.position, " + other + " LIMIT ?", append(args, q.Limit)
 }
@@ -115,52 +204,61 @@ func memberPage(q groups.MemberQuery, key string) (string, []any) {
 // ListGroupUsers reads a page of a group's members with their profiles in one query.
 func (s *Groups) ListGroupUsers(ctx context.Context, q groups.MemberQuery) ([]groups.GroupUser, []int64, error) {
 	where, args := memberPage(q, "group_id")
-	rows, err := s.db.Read.WithContext(ctx).Raw(`SELECT u.id, u.username, u.display_name, u.avatar_url, u.lang_tag,
+	var out []groups.GroupUser
+	var pos []int64
+	// One set of scan destinations for every row (no allocation per row but
+	// the strings).
+	var u groups.User
+	var ct, ut, p int64
+	var st int16
+	dest := []any{&u.ID, &u.Username, &u.DisplayName, &u.AvatarURL, &u.LangTag, &u.Location,
+		&u.Timezone, &u.Metadata, &ct, &ut, &st, &p}
+	err := s.read(ctx, `SELECT u.id, u.username, u.display_name, u.avatar_url, u.lang_tag,
 		u.location, u.timezone, u.metadata, u.create_time, u.update_time, m.state, m.position
-		FROM group_members m JOIN users u ON u.id = m.user_id WHERE `+where, args...).Rows()
+		FROM group_members m JOIN users u ON u.id = m.user_id WHERE `+where, args, func(r rowScanner) error {
+		if err := r.Scan(dest...); err != nil {
+			return err
+		}
+		if out == nil {
+			out = make([]groups.GroupUser, 0, q.Limit)
+			pos = make([]int64, 0, q.Limit)
+		}
+		gu := groups.GroupUser{User: u, State: groups.State(st)}
+		gu.User.CreateTime, gu.User.UpdateTime = micros(ct), micros(ut)
+		out = append(out, gu)
+		pos = append(pos, p)
+		return nil
+	})
 	if err != nil {
 		return nil, nil, err
 	}
-	defer rows.Close()
-	var out []groups.GroupUser
-	var pos []int64
-	for rows.Next() {
-		var gu groups.GroupUser
-		var ct, ut, p int64
-		u := &gu.User
-		if err := rows.Scan(&u.ID, &u.Username, &u.DisplayName, &u.AvatarURL, &u.LangTag, &u.Location,
-			&u.Timezone, &u.Metadata, &ct, &ut, &gu.State, &p); err != nil {
-			return nil, nil, err
-		}
-		u.CreateTime, u.UpdateTime = micros(ct), micros(ut)
-		out = append(out, gu)
-		pos = append(pos, p)
-	}
-	return out, pos, rows.Err()
+	return out, pos, nil
 }
 
 // ListUserGroups reads a page of a user's groups in one query.
 func (s *Groups) ListUserGroups(ctx context.Context, q groups.MemberQuery) ([]groups.UserGroup, []int64, error) {
 	where, args := memberPage(q, "user_id")
-	rows, err := s.db.Read.WithContext(ctx).Raw(`SELECT `+groupColumns+`, m.state, m.position
-		FROM group_members m JOIN groups g ON g.id = m.group_id WHERE `+where, args...).Rows()
+	var out []groups.UserGroup
+	var pos []int64
+	var p int64
+	var st int16
+	gs := newGroupScan(&st, &p)
+	err := s.read(ctx, `SELECT `+groupColumns+`, m.state, m.position
+		FROM group_members m JOIN groups g ON g.id = m.group_id WHERE `+where, args, func(r rowScanner) error {
+		g, err := gs.scan(r)
+		if err != nil {
+			return err
+		}
+		if out == nil {
+			out = make([]groups.UserGroup, 0, q.Limit)
+			pos = make([]int64, 0, q.Limit)
+		}
+		out = append(out, groups.UserGroup{Group: g, State: groups.State(st)})
+		pos = append(pos, p)
+		return nil
+	})
 	if err != nil {
 		return nil, nil, err
 	}
-	defer rows.Close()
-	var out []groups.UserGroup
-	var pos []int64
-	for rows.Next() {
-		var r groupRow
-		var ug groups.UserGroup
-		var p int64
-		if err := rows.Scan(&r.ID, &r.CreatorID, &r.Name, &r.NameKey, &r.Description, &r.AvatarURL, &r.LangTag,
-			&r.Metadata, &r.Open, &r.EdgeCount, &r.MaxCount, &r.CreateTime, &r.UpdateTime, &ug.State, &p); err != nil {
-			return nil, nil, err
-		}
-		ug.Group = r.group()
-		out = append(out, ug)
-		pos = append(pos, p)
-	}
-	return out, pos, rows.Err()
+	return out, pos, nil
 }

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,7 +55,13 @@ func Open(opts Options) (*DB, error) {
 	}
 	switch {
 	case strings.HasPrefix(opts.URL, "postgres://"), strings.HasPrefix(opts.URL, "postgresql://"):
-		db, err := gorm.Open(postgres.Open(opts.URL), cfg)
+		// GORM's PrepareStmt re-prepared every statement inside a transaction
+		// and deallocated it at commit (database/sql's Tx.Stmt on a statement
+		// prepared on another connection): three round trips per statement.
+		// pgx's own per-connection statement cache prepares each query once.
+		pgcfg := *cfg
+		pgcfg.PrepareStmt = false
+		db, err := gorm.Open(postgres.Open(pgURL(opts.URL)), &pgcfg)
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
@@ -92,9 +99,33 @@ func Open(opts Options) (*DB, error) {
 	return nil, fmt.Errorf("unsupported database URL %q: use postgres://… or leave it empty for SQLite", opts.URL)
 }
 
+// pgURL adds Guildhall's session defaults to a PostgreSQL URL unless it sets
+// them itself: plan_cache_mode=force_generic_plan, because every statement here
+// is a prepared one served by an index whatever its parameters, and
+// PostgreSQL's default (a custom plan per execution while it compares the
+// costs, which for a LIMIT keyset query never settles) re-planned each
+// execution: planning was the largest part of a listing's database CPU.
+func pgURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw // gorm reports the error
+	}
+	q := u.Query()
+	if q.Has("plan_cache_mode") {
+		return raw
+	}
+	q.Set("plan_cache_mode", "force_generic_plan")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 func openSQLite(path string, cfg *gorm.Config) (*DB, error) {
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
-	w, err := gorm.Open(sqlite.Open(path+"?"+pragmas+"&_txlock=immediate"), cfg)
+	// The writer checkpoints the WAL every 10,000 pages (~40 MB) instead of
+	// SQLite's 1,000: a hot page (a group row, an index leaf) is then copied
+	// back once per checkpoint rather than ten times, and the checkpoint's
+	// fsync is ten times rarer (measured: mixed 0.72 → 0.55 ms CPU per op).
+	w, err := gorm.Open(sqlite.Open(path+"?"+pragmas+"&_pragma=wal_autocheckpoint(10000)&_txlock=immediate"), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
