@@ -305,6 +305,11 @@ func (fx *fixtures) setupPairs(cl *client, kind string, open bool, targets []*se
 		}
 		ref := pairRef{g: newGroupRef(g, owner.uid()), target: target.uid()}
 		out[i] = ref
+		if kind == "ka" && bouncerHTTPKey != "" {
+			if err := makeBouncer(cl, ref.g.id, owner.uid()); err != nil {
+				return err
+			}
+		}
 		if open {
 			if err := groupAction(cl, target, ref.g, "join"); err != nil {
 				return err
@@ -333,6 +338,23 @@ func validPrefix(p string) error {
 	}
 	if strings.Trim(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != "" {
 		return fmt.Errorf("prefix %q: only letters, digits, '-' and '.' are allowed", p)
+	}
+	return nil
+}
+
+// bouncerHTTPKey, when set, makes each kick_add owner a "bouncer" in its
+// group's metadata (the role examples/bouncer.js and bouncer.lua check).
+var bouncerHTTPKey string
+
+func makeBouncer(cl *client, groupID, ownerID string) error {
+	meta, _ := json.Marshal(map[string]any{"roles": map[string][]string{ownerID: {"bouncer"}}})
+	body, _ := json.Marshal(map[string]string{"metadata": string(meta)})
+	status, resp, err := cl.do("PUT", "/v2/server/group/"+groupID+"?http_key="+url.QueryEscape(bouncerHTTPKey), "", body)
+	if err != nil {
+		return err
+	}
+	if status != 200 {
+		return fmt.Errorf("set bouncer role on %s: %d %s", groupID, status, resp)
 	}
 	return nil
 }

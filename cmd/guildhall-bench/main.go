@@ -64,6 +64,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&pids, "pid", "", "comma list of local PIDs whose CPU time (/proc/<pid>/stat) is sampled per window")
 	fs.StringVar(&cfg.pidPattern, "pid-pattern", "", "also sample every process whose command line contains this text (e.g. postgres)")
 	fs.BoolVar(&cfg.jsonOut, "json", false, "print the results as JSON instead of a table")
+	fs.StringVar(&bouncerHTTPKey, "bouncer-http-key", "", "Guildhall only: give each kick_add owner the \"bouncer\" role in its group's metadata through /v2/server/group with this http key, for measuring a bouncer before-hook on kick")
 	fs.StringVar(&cfg.prefix, "prefix", "", "fixture name prefix, letters/digits/-/. (default: random, so runs never collide)")
 	fs.StringVar(&cfg.label, "label", "", "free text printed in the header")
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "per-request timeout")
