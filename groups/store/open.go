@@ -4,8 +4,8 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -159,30 +159,32 @@ func (d *DB) Close() error {
 	return err
 }
 
-func (d *DB) goose() (*sql.DB, string, error) {
+// provider is a goose provider of this database's dialect folder. A provider
+// keeps its own state (goose's package-level functions share a global dialect
+// and filesystem, so two migrations in one process would race).
+func (d *DB) provider() (*goose.Provider, error) {
 	db, err := d.Write.DB()
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
-	goose.SetBaseFS(migrations.FS)
-	goose.SetLogger(goose.NopLogger())
-	dialect := "postgres"
+	dialect := goose.DialectPostgres
 	if d.Dialect == SQLite {
-		dialect = "sqlite3"
+		dialect = goose.DialectSQLite3
 	}
-	if err := goose.SetDialect(dialect); err != nil {
-		return nil, "", err
+	dir, err := fs.Sub(migrations.FS, d.Dialect)
+	if err != nil {
+		return nil, err
 	}
-	return db, d.Dialect, nil
+	return goose.NewProvider(dialect, db, dir)
 }
 
 // Migrate applies every pending migration.
 func (d *DB) Migrate(ctx context.Context) error {
-	db, dir, err := d.goose()
+	p, err := d.provider()
 	if err != nil {
 		return err
 	}
-	if err := goose.UpContext(ctx, db, dir); err != nil {
+	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate up: %w", err)
 	}
 	return nil
@@ -190,26 +192,30 @@ func (d *DB) Migrate(ctx context.Context) error {
 
 // MigrateDown rolls back the newest migration.
 func (d *DB) MigrateDown(ctx context.Context) error {
-	db, dir, err := d.goose()
+	p, err := d.provider()
 	if err != nil {
 		return err
 	}
-	return goose.DownContext(ctx, db, dir)
+	_, err = p.Down(ctx)
+	return err
 }
 
 // MigrationStatus logs each migration and whether it is applied.
 func (d *DB) MigrationStatus(ctx context.Context, log *slog.Logger) error {
-	db, dir, err := d.goose()
+	p, err := d.provider()
 	if err != nil {
 		return err
 	}
-	goose.SetLogger(slogGoose{log})
-	return goose.StatusContext(ctx, db, dir)
-}
-
-type slogGoose struct{ log *slog.Logger }
-
-func (l slogGoose) Fatalf(format string, v ...any) { l.log.Error(fmt.Sprintf(format, v...)) }
-func (l slogGoose) Printf(format string, v ...any) {
-	l.log.Info(strings.TrimSpace(fmt.Sprintf(format, v...)))
+	all, err := p.Status(ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range all {
+		applied := ""
+		if !m.AppliedAt.IsZero() {
+			applied = m.AppliedAt.UTC().Format(time.RFC3339)
+		}
+		log.Info("migration", "version", m.Source.Version, "file", m.Source.Path, "state", string(m.State), "applied_at", applied)
+	}
+	return nil
 }
