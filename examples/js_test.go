@@ -11,9 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -34,9 +32,8 @@ import (
 
 // jsEnv is a running server with a JavaScript module loaded.
 type jsEnv struct {
-	t   testing.TB
-	app *testapp.App
-	rt  *jsrt.Runtime
+	*scriptEnv
+	rt *jsrt.Runtime
 }
 
 // jsModule is a runtime path holding src as index.js: an example file's
@@ -57,11 +54,6 @@ func jsModule(t testing.TB, src string) string {
 	return dir
 }
 
-// jsLog shows warnings and errors only.
-var jsLog = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-
-var jsClient = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 128}}
-
 // jsStart builds the app, lets setup register Go hooks first, loads the
 // module at cfg.Path and starts the server.
 func jsStart(t testing.TB, dialect, dbURL string, cfg runtime.Config, setup func(*testapp.App)) *jsEnv {
@@ -70,140 +62,15 @@ func jsStart(t testing.TB, dialect, dbURL string, cfg runtime.Config, setup func
 	if setup != nil {
 		setup(app)
 	}
-	rt, err := jsrt.Load(context.Background(), cfg, runtime.Deps{Groups: app.Groups, Hooks: app.Hooks, Log: jsLog})
+	rt, err := jsrt.Load(context.Background(), cfg, runtime.Deps{Groups: app.Groups, Hooks: app.Hooks, Log: testLog})
 	if err != nil {
 		t.Fatalf("load JavaScript module: %v", err)
 	}
 	t.Cleanup(rt.Close)
 	app.Start(t)
-	e := &jsEnv{t: t, app: app, rt: rt}
-	e.waitUp()
-	return e
-}
-
-func (e *jsEnv) waitUp() {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		res, err := jsClient.Get(e.app.URL + "/healthcheck")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("server did not come up: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-type jsResp struct {
-	status int
-	raw    string
-	body   map[string]any
-}
-
-// do sends a request with a session token, or none ("": the path may carry
-// ?http_key=).
-func (e *jsEnv) do(method, path, token, body string) jsResp {
-	e.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, e.app.URL+path, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := jsClient.Do(req)
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	r := jsResp{status: res.StatusCode, raw: string(raw)}
-	_ = json.Unmarshal(raw, &r.body)
-	return r
-}
-
-func (e *jsEnv) must(method, path, token, body string) jsResp {
-	e.t.Helper()
-	r := e.do(method, path, token, body)
-	if r.status != 200 {
-		e.t.Fatalf("%s %s: %d %s", method, path, r.status, r.raw)
-	}
-	return r
-}
-
-func (r jsResp) wantError(t testing.TB, status int, code groups.Code, msg string) {
-	t.Helper()
-	if r.status != status || r.body["code"] != float64(code) || r.body["message"] != msg {
-		t.Fatalf("got %d %s, want %d {\"code\":%d,\"message\":%q}", r.status, r.raw, status, code, msg)
-	}
-}
-
-type jsUser struct{ id, token string }
-
-// user authenticates a new device user.
-func (e *jsEnv) user(name string) jsUser {
-	e.t.Helper()
-	req, _ := http.NewRequest("POST", e.app.URL+"/v2/account/authenticate/device?create=true&username="+
-		url.QueryEscape(name+"-"+uuid.NewString()[:6]), strings.NewReader(`{"id":"device-`+uuid.NewString()+`"}`))
-	req.SetBasicAuth(testapp.ServerKey, "")
-	req.Header.Set("Content-Type", "application/json")
-	res, err := jsClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var s struct{ Token string }
-	if err := json.NewDecoder(res.Body).Decode(&s); err != nil || res.StatusCode != 200 || s.Token == "" {
-		e.t.Fatalf("authenticate %s: %d %v", name, res.StatusCode, err)
-	}
-	a := e.must("GET", "/v2/account", s.Token, "")
-	id, _ := a.body["user"].(map[string]any)["id"].(string)
-	if id == "" {
-		e.t.Fatalf("account without id: %s", a.raw)
-	}
-	return jsUser{id: id, token: s.Token}
-}
-
-// group creates an open group owned by owner and returns its id.
-func (e *jsEnv) group(owner jsUser, name string) string {
-	e.t.Helper()
-	return e.must("POST", "/v2/group", owner.token, `{"name":"`+name+`","open":true}`).body["id"].(string)
-}
-
-// setMetadata writes a group's metadata through the server API.
-func (e *jsEnv) setMetadata(groupID string, meta any) {
-	e.t.Helper()
-	text, _ := json.Marshal(meta)
-	body, _ := json.Marshal(map[string]string{"metadata": string(text)})
-	e.must("PUT", "/v2/server/group/"+groupID+"?http_key="+testapp.HTTPKey, "", string(body))
-}
-
-// members maps a group's member ids to their states.
-func (e *jsEnv) members(groupID string, viewer jsUser) map[string]int {
-	e.t.Helper()
-	r := e.must("GET", "/v2/group/"+groupID+"/user?limit=100", viewer.token, "")
-	out := map[string]int{}
-	list, _ := r.body["group_users"].([]any)
-	for _, item := range list {
-		m := item.(map[string]any)
-		st, _ := m["state"].(float64)
-		out[m["user"].(map[string]any)["id"].(string)] = int(st)
-	}
-	return out
+	t.Cleanup(testClient.CloseIdleConnections)
+	waitReady(t, app.URL)
+	return &jsEnv{scriptEnv: &scriptEnv{t: t, app: app}, rt: rt}
 }
 
 // count counts rows of a table.
@@ -224,7 +91,7 @@ func TestJSBouncer(t *testing.T) {
 		}
 		owner, admin, bouncer, target := e.user("owner"), e.user("admin"), e.user("bouncer"), e.user("target")
 		gid := e.group(owner, "club-"+uuid.NewString()[:8])
-		for _, u := range []jsUser{admin, bouncer, target} {
+		for _, u := range []tuser{admin, bouncer, target} {
 			e.must("POST", "/v2/group/"+gid+"/join", u.token, "")
 		}
 		e.must("POST", "/v2/group/"+gid+"/promote?user_ids="+admin.id+"&user_ids="+bouncer.id, owner.token, "")
@@ -372,7 +239,7 @@ func TestJSHookContract(t *testing.T) {
 				})
 			})
 		u := e.user("user")
-		create := func(name string) jsResp { return e.do("POST", "/v2/group", u.token, `{"name":"`+name+`"}`) }
+		create := func(name string) resp { return e.do("POST", "/v2/group", u.token, `{"name":"`+name+`"}`) }
 
 		// Refusals write nothing.
 		create("refuse-me").wantError(t, 404, groups.CodeNotFound, "Requested resource was not found.")
@@ -491,7 +358,7 @@ function InitModule(ctx, logger, nk, initializer) {
 // file, line and message.
 func TestJSSyntaxError(t *testing.T) {
 	dir := jsModule(t, "function InitModule(ctx, logger, nk, initializer) {\n  initializer.registerRpc('x', x;\n}\n")
-	_, err := jsrt.Load(context.Background(), runtime.Config{Path: dir}, runtime.Deps{Hooks: hooks.New(nil), Log: jsLog})
+	_, err := jsrt.Load(context.Background(), runtime.Config{Path: dir}, runtime.Deps{Hooks: hooks.New(nil), Log: testLog})
 	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, "index.js")) || !strings.Contains(err.Error(), "Line 2:") ||
 		!strings.Contains(err.Error(), "SyntaxError") {
 		t.Fatalf("Load = %v", err)
@@ -560,7 +427,7 @@ func newKickBench(b *testing.B, variant string) func(*testing.B) time.Duration {
 				"function InitModule(ctx, logger, nk, initializer) { initializer.registerBeforeKickGroupUsers(pass); }\n"
 		}
 		rt, err := jsrt.Load(context.Background(), runtime.Config{Path: jsModule(b, src)},
-			runtime.Deps{Groups: app.Groups, Hooks: app.Hooks, Log: jsLog})
+			runtime.Deps{Groups: app.Groups, Hooks: app.Hooks, Log: testLog})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -584,8 +451,8 @@ func newKickBench(b *testing.B, variant string) func(*testing.B) time.Duration {
 		})
 	}
 	app.Start(b)
-	e := &jsEnv{t: b, app: app}
-	e.waitUp()
+	e := &jsEnv{scriptEnv: &scriptEnv{t: b, app: app}}
+	waitReady(b, app.URL)
 	owner := e.user("owner")
 	ctx := context.Background()
 	meta, _ := json.Marshal(map[string]any{"roles": map[string]any{owner.id: []string{"bouncer"}}})
@@ -613,7 +480,7 @@ func newKickBench(b *testing.B, variant string) func(*testing.B) time.Duration {
 		req, _ := http.NewRequest("POST", app.URL+"/v2/group/"+g.ID+"/kick?user_ids="+id, nil)
 		req.Header.Set("Authorization", "Bearer "+owner.token)
 		start := time.Now()
-		res, err := jsClient.Do(req)
+		res, err := testClient.Do(req)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -10,9 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -32,9 +30,8 @@ import (
 
 // luaEnv is a running server with Lua modules loaded.
 type luaEnv struct {
-	t   testing.TB
-	app *testapp.App
-	rt  *luart.Runtime
+	*scriptEnv
+	rt *luart.Runtime
 }
 
 // luaModules is a runtime path: example files copied by name, plus inline
@@ -63,7 +60,7 @@ func luaModules(t testing.TB, examples []string, inline map[string]string) strin
 func luaStart(t testing.TB, dialect, dbURL string, cfg runtime.Config) *luaEnv {
 	t.Helper()
 	app := testapp.New(t, dialect, dbURL)
-	rt, err := luart.Load(context.Background(), cfg, runtime.Deps{Groups: app.Groups, Hooks: app.Hooks, Log: luaLog})
+	rt, err := luart.Load(context.Background(), cfg, runtime.Deps{Groups: app.Groups, Hooks: app.Hooks, Log: testLog})
 	if err != nil {
 		t.Fatalf("load Lua modules: %v", err)
 	}
@@ -71,144 +68,9 @@ func luaStart(t testing.TB, dialect, dbURL string, cfg runtime.Config) *luaEnv {
 	app.Start(t)
 	// Cleanups run last-in first-out: idle keep-alive connections close
 	// before the server shuts down, which would otherwise wait for them.
-	t.Cleanup(luaClient.CloseIdleConnections)
-	luaWaitReady(t, app.URL)
-	return &luaEnv{t: t, app: app, rt: rt}
-}
-
-// luaWaitReady waits until the server at base answers its health check.
-func luaWaitReady(t testing.TB, base string) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		res, err := luaClient.Get(base + "/healthcheck")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server did not come up: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// luaLog shows warnings and errors only.
-var luaLog = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-
-var luaClient = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 128}}
-
-type luaResp struct {
-	status int
-	raw    string
-	body   map[string]any
-}
-
-// do sends a request: token is a session token, or "" (the path may carry
-// ?http_key=).
-func (e *luaEnv) do(method, path, token, body string) luaResp {
-	e.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, e.app.URL+path, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := luaClient.Do(req)
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	r := luaResp{status: res.StatusCode, raw: string(raw)}
-	_ = json.Unmarshal(raw, &r.body)
-	return r
-}
-
-// must sends a request that must answer 200.
-func (e *luaEnv) must(method, path, token, body string) luaResp {
-	e.t.Helper()
-	r := e.do(method, path, token, body)
-	if r.status != 200 {
-		e.t.Fatalf("%s %s: %d %s", method, path, r.status, r.raw)
-	}
-	return r
-}
-
-// wantError checks an error answer's status, code and message.
-func (r luaResp) wantError(t testing.TB, status int, code groups.Code, msg string) {
-	t.Helper()
-	if r.status != status || r.body["code"] != float64(code) || r.body["message"] != msg {
-		t.Fatalf("got %d %s, want %d {\"code\":%d,\"message\":%q}", r.status, r.raw, status, code, msg)
-	}
-}
-
-type luaUser struct{ id, token string }
-
-// user authenticates a new device user.
-func (e *luaEnv) user(name string) luaUser {
-	e.t.Helper()
-	req, _ := http.NewRequest("POST", e.app.URL+"/v2/account/authenticate/device?create=true&username="+
-		url.QueryEscape(name+"-"+uuid.NewString()[:6]), strings.NewReader(`{"id":"device-`+uuid.NewString()+`"}`))
-	req.SetBasicAuth(testapp.ServerKey, "")
-	req.Header.Set("Content-Type", "application/json")
-	res, err := luaClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var s struct{ Token string }
-	if err := json.NewDecoder(res.Body).Decode(&s); err != nil || res.StatusCode != 200 || s.Token == "" {
-		e.t.Fatalf("authenticate %s: %d %v", name, res.StatusCode, err)
-	}
-	a := e.must("GET", "/v2/account", s.Token, "")
-	id, _ := a.body["user"].(map[string]any)["id"].(string)
-	if id == "" {
-		e.t.Fatalf("account without id: %s", a.raw)
-	}
-	return luaUser{id: id, token: s.Token}
-}
-
-// group creates an open group owned by owner and returns its id.
-func (e *luaEnv) group(owner luaUser, name string) string {
-	e.t.Helper()
-	r := e.must("POST", "/v2/group", owner.token, `{"name":"`+name+`","open":true}`)
-	return r.body["id"].(string)
-}
-
-// setMetadata writes a group's metadata through the server API.
-func (e *luaEnv) setMetadata(groupID string, meta any) {
-	e.t.Helper()
-	text, _ := json.Marshal(meta)
-	body, _ := json.Marshal(map[string]string{"metadata": string(text)})
-	e.must("PUT", "/v2/server/group/"+groupID+"?http_key="+testapp.HTTPKey, "", string(body))
-}
-
-// members maps a group's member ids to their states.
-func (e *luaEnv) members(groupID string, viewer luaUser) map[string]int {
-	e.t.Helper()
-	r := e.must("GET", "/v2/group/"+groupID+"/user?limit=100", viewer.token, "")
-	out := map[string]int{}
-	list, _ := r.body["group_users"].([]any)
-	for _, item := range list {
-		m := item.(map[string]any)
-		st, _ := m["state"].(float64)
-		out[m["user"].(map[string]any)["id"].(string)] = int(st)
-	}
-	return out
+	t.Cleanup(testClient.CloseIdleConnections)
+	waitReady(t, app.URL)
+	return &luaEnv{scriptEnv: &scriptEnv{t: t, app: app}, rt: rt}
 }
 
 func TestLuaBouncer(t *testing.T) {
@@ -219,7 +81,7 @@ func TestLuaBouncer(t *testing.T) {
 		}
 		owner, admin, bouncer, target := e.user("owner"), e.user("admin"), e.user("bouncer"), e.user("target")
 		gid := e.group(owner, "club-"+uuid.NewString()[:8])
-		for _, u := range []luaUser{admin, bouncer, target} {
+		for _, u := range []tuser{admin, bouncer, target} {
 			e.must("POST", "/v2/group/"+gid+"/join", u.token, "")
 		}
 		e.must("POST", "/v2/group/"+gid+"/promote?user_ids="+admin.id+"&user_ids="+bouncer.id, owner.token, "")
@@ -387,7 +249,7 @@ func TestLuaHookContract(t *testing.T) {
 			}
 			return int(n)
 		}
-		create := func(name string) luaResp { return e.do("POST", "/v2/group", u.token, `{"name":"`+name+`"}`) }
+		create := func(name string) resp { return e.do("POST", "/v2/group", u.token, `{"name":"`+name+`"}`) }
 
 		create("refuse-me").wantError(t, 404, groups.CodeNotFound, "Requested resource was not found.")
 		create("coded").wantError(t, 400, groups.CodeInvalidArgument, "nope")
@@ -516,7 +378,7 @@ func BenchmarkKickLua(b *testing.B) {
 		passthrough: luaModules(b, nil, map[string]string{"pass.lua": `local nk = require("nakama")
 nk.register_req_before(function(context, payload) return payload end, "KickGroupUsers")`}),
 	} {
-		rt, err := luart.Load(context.Background(), runtime.Config{Path: dir}, runtime.Deps{Groups: app.Groups, Hooks: app.Hooks, Log: luaLog})
+		rt, err := luart.Load(context.Background(), runtime.Config{Path: dir}, runtime.Deps{Groups: app.Groups, Hooks: app.Hooks, Log: testLog})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -524,9 +386,9 @@ nk.register_req_before(function(context, payload) return payload end, "KickGroup
 	}
 	for _, app := range []*testapp.App{plain, hooked, passthrough} {
 		app.Start(b)
-		luaWaitReady(b, app.URL)
+		waitReady(b, app.URL)
 	}
-	b.Cleanup(luaClient.CloseIdleConnections)
+	b.Cleanup(testClient.CloseIdleConnections)
 
 	ctx := context.Background()
 	// kicker kicks members of a fresh group through one app, refilling the
@@ -540,7 +402,7 @@ nk.register_req_before(function(context, payload) return payload end, "KickGroup
 		pool  []string
 	}
 	newKicker := func(b *testing.B, app *testapp.App) *kicker {
-		owner := (&luaEnv{t: b, app: plain}).user("owner")
+		owner := (&scriptEnv{t: b, app: plain}).user("owner")
 		meta, _ := json.Marshal(map[string]any{"roles": map[string]any{owner.id: []string{"bouncer"}}})
 		g, err := plain.Groups.CreateGroup(ctx, groups.SystemActor(), groups.CreateGroupRequest{
 			OwnerID: owner.id, Name: "bench-" + uuid.NewString()[:8], MaxCount: 1 << 30, Metadata: string(meta)})
@@ -567,7 +429,7 @@ nk.register_req_before(function(context, payload) return payload end, "KickGroup
 		k.pool = k.pool[:len(k.pool)-1]
 		req, _ := http.NewRequest("POST", k.app.URL+"/v2/group/"+k.group+"/kick?user_ids="+id, nil)
 		req.Header.Set("Authorization", "Bearer "+k.token)
-		res, err := luaClient.Do(req)
+		res, err := testClient.Do(req)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,0 +1,157 @@
+package examples_test
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/internal/testapp"
+)
+
+// scriptEnv is a running server the JavaScript and Lua example tests drive
+// through HTTP.
+type scriptEnv struct {
+	t   testing.TB
+	app *testapp.App
+}
+
+// testLog shows warnings and errors only.
+var testLog = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+var testClient = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 128}}
+
+// waitReady waits until the server at base answers its health check.
+func waitReady(t testing.TB, base string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		res, err := testClient.Get(base + "/healthcheck")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server did not come up: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+type resp struct {
+	status int
+	raw    string
+	body   map[string]any
+}
+
+// do sends a request with a session token, or none ("": the path may carry
+// ?http_key=).
+func (e *scriptEnv) do(method, path, token, body string) resp {
+	e.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.app.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := testClient.Do(req)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	r := resp{status: res.StatusCode, raw: string(raw)}
+	_ = json.Unmarshal(raw, &r.body)
+	return r
+}
+
+func (e *scriptEnv) must(method, path, token, body string) resp {
+	e.t.Helper()
+	r := e.do(method, path, token, body)
+	if r.status != 200 {
+		e.t.Fatalf("%s %s: %d %s", method, path, r.status, r.raw)
+	}
+	return r
+}
+
+func (r resp) wantError(t testing.TB, status int, code groups.Code, msg string) {
+	t.Helper()
+	if r.status != status || r.body["code"] != float64(code) || r.body["message"] != msg {
+		t.Fatalf("got %d %s, want %d {\"code\":%d,\"message\":%q}", r.status, r.raw, status, code, msg)
+	}
+}
+
+type tuser struct{ id, token string }
+
+// user authenticates a new device user.
+func (e *scriptEnv) user(name string) tuser {
+	e.t.Helper()
+	req, _ := http.NewRequest("POST", e.app.URL+"/v2/account/authenticate/device?create=true&username="+
+		url.QueryEscape(name+"-"+uuid.NewString()[:6]), strings.NewReader(`{"id":"device-`+uuid.NewString()+`"}`))
+	req.SetBasicAuth(testapp.ServerKey, "")
+	req.Header.Set("Content-Type", "application/json")
+	res, err := testClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var s struct{ Token string }
+	if err := json.NewDecoder(res.Body).Decode(&s); err != nil || res.StatusCode != 200 || s.Token == "" {
+		e.t.Fatalf("authenticate %s: %d %v", name, res.StatusCode, err)
+	}
+	a := e.must("GET", "/v2/account", s.Token, "")
+	id, _ := a.body["user"].(map[string]any)["id"].(string)
+	if id == "" {
+		e.t.Fatalf("account without id: %s", a.raw)
+	}
+	return tuser{id: id, token: s.Token}
+}
+
+// group creates an open group owned by owner and returns its id.
+func (e *scriptEnv) group(owner tuser, name string) string {
+	e.t.Helper()
+	return e.must("POST", "/v2/group", owner.token, `{"name":"`+name+`","open":true}`).body["id"].(string)
+}
+
+// setMetadata writes a group's metadata through the server API.
+func (e *scriptEnv) setMetadata(groupID string, meta any) {
+	e.t.Helper()
+	text, _ := json.Marshal(meta)
+	body, _ := json.Marshal(map[string]string{"metadata": string(text)})
+	e.must("PUT", "/v2/server/group/"+groupID+"?http_key="+testapp.HTTPKey, "", string(body))
+}
+
+// members maps a group's member ids to their states.
+func (e *scriptEnv) members(groupID string, viewer tuser) map[string]int {
+	e.t.Helper()
+	r := e.must("GET", "/v2/group/"+groupID+"/user?limit=100", viewer.token, "")
+	out := map[string]int{}
+	list, _ := r.body["group_users"].([]any)
+	for _, item := range list {
+		m := item.(map[string]any)
+		st, _ := m["state"].(float64)
+		out[m["user"].(map[string]any)["id"].(string)] = int(st)
+	}
+	return out
+}
