@@ -45,7 +45,7 @@ func (s *Server) createGroup(c *fiber.Ctx) error {
 	if err != nil {
 		return failed("create group", err)
 	}
-	return c.JSON(toGroupJSON(*g))
+	return c.JSON(groupOut{g})
 }
 
 // updateRequest decodes an update body; the path's group id wins over the body's.

@@ -42,7 +42,7 @@ func (s *Server) serverCreateGroup(c *fiber.Ctx) error {
 	if err != nil {
 		return failed("create group", err)
 	}
-	return c.JSON(toGroupJSON(g))
+	return c.JSON(groupOut{&g})
 }
 
 func (s *Server) serverGetGroup(c *fiber.Ctx) error {
@@ -54,7 +54,7 @@ func (s *Server) serverGetGroup(c *fiber.Ctx) error {
 	if len(gs) == 0 {
 		return groups.Errorf(groups.CodeNotFound, "Group not found.")
 	}
-	return c.JSON(toGroupJSON(gs[0]))
+	return c.JSON(groupOut{&gs[0]})
 }
 
 func (s *Server) serverUpdateGroup(c *fiber.Ctx) error {

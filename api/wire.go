@@ -52,8 +52,8 @@ func encodeJSON(v any) ([]byte, error) {
 		return v.append(make([]byte, 0, 256+len(v.l.GroupUsers)*320)), nil
 	case userGroupListJSON:
 		return v.append(make([]byte, 0, 256+len(v.l.UserGroups)*400)), nil
-	case groupJSON:
-		return v.append(make([]byte, 0, 384)), nil
+	case groupOut:
+		return appendGroup(make([]byte, 0, 384), v.g), nil
 	case errorBody:
 		b := append(make([]byte, 0, 64+len(v.Message)), `{"code":`...)
 		b = strconv.AppendInt(b, int64(v.Code), 10)
@@ -63,23 +63,11 @@ func encodeJSON(v any) ([]byte, error) {
 	return json.Marshal(v)
 }
 
-func (g groupJSON) append(b []byte) []byte {
-	b = append(b, '{')
-	b = appendStrField(b, "id", g.ID)
-	b = appendStrField(b, "creator_id", g.CreatorID)
-	b = appendStrField(b, "name", g.Name)
-	b = appendStrField(b, "description", g.Description)
-	b = appendStrField(b, "lang_tag", g.LangTag)
-	b = appendStrField(b, "metadata", g.Metadata)
-	b = appendStrField(b, "avatar_url", g.AvatarURL)
-	b = appendKey(b, "open")
-	b = strconv.AppendBool(b, g.Open)
-	b = appendIntField(b, "edge_count", g.EdgeCount)
-	b = appendIntField(b, "max_count", g.MaxCount)
-	b = appendStrField(b, "create_time", g.CreateTime)
-	b = appendStrField(b, "update_time", g.UpdateTime)
-	return append(b, '}')
-}
+// groupOut is one group, written like groupJSON.
+type groupOut struct{ g *groups.Group }
+
+// MarshalJSON makes encoding/json write the same bytes.
+func (v groupOut) MarshalJSON() ([]byte, error) { return appendGroup(nil, v.g), nil }
 
 // appendGroup writes toGroupJSON(g) without building it.
 func appendGroup(b []byte, g *groups.Group) []byte {
