@@ -305,12 +305,7 @@ func (v *vm) groupsList(L *glua.LState) int {
 	limit := a.integer(5, "limit", groups.MaxListLimit)
 	cursor := a.str(6, "cursor")
 	list, next, err := v.r.nk.GroupsList(v.ctx(), name, langTag, open, members, limit, cursor)
-	if err != nil {
-		return v.fail(L, err)
-	}
-	L.Push(toLua(L, list))
-	pushCursor(L, next)
-	return 2
+	return v.pushPage(L, list, next, err)
 }
 
 // nk.group_users_list(group_id, limit?=100, state?, cursor?) → group_users, cursor
@@ -319,12 +314,7 @@ func (v *vm) groupUsersList(L *glua.LState) int {
 	id := a.need(1, "group_id")
 	limit, state, cursor := a.integer(2, "limit", 0), a.intPtr(3, "state"), a.str(4, "cursor")
 	list, next, err := v.r.nk.GroupUsersList(v.ctx(), id, limit, state, cursor)
-	if err != nil {
-		return v.fail(L, err)
-	}
-	L.Push(toLua(L, list))
-	pushCursor(L, next)
-	return 2
+	return v.pushPage(L, list, next, err)
 }
 
 // nk.user_groups_list(user_id, limit?=100, state?, cursor?) → user_groups, cursor
@@ -333,12 +323,7 @@ func (v *vm) userGroupsList(L *glua.LState) int {
 	id := a.need(1, "user_id")
 	limit, state, cursor := a.integer(2, "limit", 0), a.intPtr(3, "state"), a.str(4, "cursor")
 	list, next, err := v.r.nk.UserGroupsList(v.ctx(), id, limit, state, cursor)
-	if err != nil {
-		return v.fail(L, err)
-	}
-	L.Push(toLua(L, list))
-	pushCursor(L, next)
-	return 2
+	return v.pushPage(L, list, next, err)
 }
 
 // nk.group_user_join / group_user_leave(group_id, user_id, username)
@@ -390,4 +375,14 @@ func (v *vm) notificationSend(L *glua.LState) int {
 		return v.fail(L, err)
 	}
 	return 0
+}
+
+// pushPage returns a listing's two results (rows, cursor or nil), or raises err.
+func (v *vm) pushPage(L *glua.LState, list []any, next string, err error) int {
+	if err != nil {
+		return v.fail(L, err)
+	}
+	L.Push(toLua(L, list))
+	pushCursor(L, next)
+	return 2
 }
