@@ -41,8 +41,9 @@ type Registry struct {
 	AuthenticateEmail  *Point[*accounts.AuthRequest, *accounts.Session]
 	SessionRefresh     *Point[*SessionRefreshRequest, *accounts.Session]
 
-	rpcs map[string]RPC
-	log  *slog.Logger
+	rpcs   map[string]RPC
+	events []EventHandler
+	log    *slog.Logger
 }
 
 // New returns a registry with every point empty.

@@ -3,8 +3,10 @@ package runtime
 import (
 	"context"
 	"encoding/json"
+	"time"
 
 	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/hooks"
 )
 
 // NK is the server API scripts call (nk.* in both languages), in Go terms. It
@@ -12,10 +14,11 @@ import (
 // id acts as the system (no permission checks; invariants still hold).
 type NK struct {
 	groups *groups.Service
+	hooks  *hooks.Registry
 }
 
-// NewNK returns the facade over g.
-func NewNK(g *groups.Service) *NK { return &NK{groups: g} }
+// NewNK returns the facade over g; events (nk.event) go to h's handlers.
+func NewNK(g *groups.Service, h *hooks.Registry) *NK { return &NK{groups: g, hooks: h} }
 
 func actor(callerID string) groups.Actor {
 	if callerID == "" {
@@ -199,4 +202,49 @@ func (n *NK) NotificationSend(ctx context.Context, userID, subject string, conte
 	}
 	return n.groups.SendNotification(ctx, groups.Notification{UserID: userID, Subject: subject, Content: text,
 		Code: code, SenderID: senderID, Persistent: persistent})
+}
+
+// NotificationInput is one notification of a batch (nk.notificationsSend).
+type NotificationInput struct {
+	UserID     string
+	Subject    string
+	Content    map[string]any
+	Code       int
+	SenderID   string
+	Persistent bool
+}
+
+// NotificationsSend stores a batch of notifications; the first invalid one
+// fails the call before any is stored.
+func (n *NK) NotificationsSend(ctx context.Context, batch []NotificationInput) error {
+	out := make([]groups.Notification, len(batch))
+	for i, in := range batch {
+		text, err := metadataText(in.Content)
+		if err != nil {
+			return err
+		}
+		out[i] = groups.Notification{UserID: in.UserID, Subject: in.Subject, Content: text, Code: in.Code,
+			SenderID: in.SenderID, Persistent: in.Persistent}
+	}
+	for _, nt := range out {
+		if err := n.groups.SendNotification(ctx, nt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Event hands an event to the registered event handlers (nk.event); a zero
+// timestamp means now.
+func (n *NK) Event(ctx context.Context, name string, properties map[string]string, ts time.Time, external bool) error {
+	if name == "" {
+		return groups.Invalid("Event name must be set.")
+	}
+	if ts.IsZero() {
+		ts = time.Now().UTC()
+	}
+	if n.hooks != nil {
+		n.hooks.Emit(ctx, hooks.Event{Name: name, Properties: properties, Timestamp: ts, External: external})
+	}
+	return nil
 }

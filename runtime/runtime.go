@@ -21,6 +21,9 @@ type Config struct {
 	Env         map[string]string // ctx.env
 	Node        string            // ctx.node; default "guildhall"
 	Version     string            // ctx.version
+	// MaxCallMemory caps the heap growth of one call and the size of one
+	// string or array a builtin builds (bytes); 0 means the default, < 0 off.
+	MaxCallMemory int64
 }
 
 // WithDefaults fills unset settings.
@@ -36,6 +39,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Node == "" {
 		c.Node = "guildhall"
+	}
+	if c.MaxCallMemory == 0 {
+		c.MaxCallMemory = DefaultMaxCallMemory
 	}
 	if c.Version == "" {
 		c.Version = "dev"

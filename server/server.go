@@ -40,6 +40,7 @@ type Config struct {
 	RuntimePoolSize      int
 	RuntimeCallTimeout   time.Duration
 	RuntimeEnv           map[string]string
+	RuntimeMaxCallMemory int64 // bytes of heap growth one script call may cause; < 0 is off
 	ServerKey            string
 	HTTPKey              string
 	SessionKey           string
@@ -64,7 +65,8 @@ func DefaultConfig() Config {
 	return Config{
 		Listen: "127.0.0.1:7350", DataDir: "./data", DatabaseMaxConns: 32, Migrate: true,
 		RuntimePath: "./modules", RuntimePoolSize: 16, RuntimeCallTimeout: time.Second,
-		ServerKey: DefaultServerKey, HTTPKey: DefaultHTTPKey,
+		RuntimeMaxCallMemory: runtime.DefaultMaxCallMemory,
+		ServerKey:            DefaultServerKey, HTTPKey: DefaultHTTPKey,
 		SessionKey: DefaultSessionKey, SessionRefreshKey: DefaultSessionRefreshKey,
 		SessionExpiry: 60 * time.Second, SessionRefreshExpiry: time.Hour, RequestTimeout: 10 * time.Second,
 	}
@@ -128,7 +130,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 func (s *Server) LoadScripts(ctx context.Context) (func(), error) {
 	cfg := runtime.Config{
 		Path: s.Config.RuntimePath, PoolSize: s.Config.RuntimePoolSize, CallTimeout: s.Config.RuntimeCallTimeout,
-		Env: s.Config.RuntimeEnv,
+		Env: s.Config.RuntimeEnv, MaxCallMemory: s.Config.RuntimeMaxCallMemory,
 	}
 	deps := runtime.Deps{Groups: s.Groups, Hooks: s.Hooks, Log: s.log}
 	// Lua before JavaScript: hooks chain in registration order, so Go, Lua and

@@ -64,6 +64,20 @@ func parseConfig(name string, args []string) (*options, error) {
 			return err
 		})
 	}
+	size := func(p *int64, name, text string) {
+		if v, ok := lookup(name); ok {
+			n, err := parseSize(v)
+			if err != nil && envErr == nil {
+				envErr = fmt.Errorf("%s: %v", envName(name), err)
+			}
+			*p = n
+		}
+		fs.Func(name, usage(name, text+fmt.Sprintf(" (default %d)", *p)), func(s string) error {
+			n, err := parseSize(s)
+			*p = n
+			return err
+		})
+	}
 	boolean := func(p *bool, name, text string) {
 		if v, ok := lookup(name); ok {
 			b, err := strconv.ParseBool(v)
@@ -82,6 +96,7 @@ func parseConfig(name string, args []string) (*options, error) {
 	str(&c.RuntimePath, "runtime.path", "directory of JavaScript (index.js) and Lua (*.lua) modules")
 	num(&c.RuntimePoolSize, "runtime.pool_size", "script VMs per language")
 	dur(&c.RuntimeCallTimeout, "runtime.call_timeout", "deadline of one script call")
+	size(&c.RuntimeMaxCallMemory, "runtime.max_call_memory", "heap growth one script call may cause before it is stopped (bytes, or KiB/MiB/GiB; -1 is off)")
 	str(&o.Env, "runtime.env", "KEY=VALUE,… pairs scripts see as ctx.env")
 	str(&c.ServerKey, "server.key", "server key clients authenticate with (Basic user)")
 	str(&c.HTTPKey, "http.key", "http key of server-to-server calls")
@@ -114,6 +129,25 @@ func parseDuration(s string) (time.Duration, error) {
 		return time.Duration(n) * time.Second, nil
 	}
 	return time.ParseDuration(s)
+}
+
+// parseSize takes a byte count with an optional KiB, MiB or GiB suffix.
+func parseSize(s string) (int64, error) {
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		n      int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSuffix(s, u.suffix), u.n
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a size (bytes, or a number with KiB, MiB or GiB)", s)
+	}
+	return n * mult, nil
 }
 
 func parseEnv(s string) (map[string]string, error) {

@@ -75,7 +75,7 @@ func Load(ctx context.Context, cfg runtime.Config, deps runtime.Deps) (*Runtime,
 	r.module, r.path = m.Name, m.Path
 	r.log = log.With("runtime", "javascript", "module", m.Name)
 	if deps.Groups != nil {
-		r.nk = runtime.NewNK(deps.Groups)
+		r.nk = runtime.NewNK(deps.Groups, deps.Hooks)
 		r.batch = r.nk.Batch()
 	}
 	r.prg, err = goja.Compile(m.Name, m.Code, false)

@@ -87,7 +87,7 @@ func Load(ctx context.Context, cfg runtime.Config, deps runtime.Deps) (*Runtime,
 		return nil, fmt.Errorf("lua: Deps.Groups and Deps.Hooks are required")
 	}
 	r.groups = deps.Groups
-	r.nk = runtime.NewNK(deps.Groups)
+	r.nk = runtime.NewNK(deps.Groups, deps.Hooks)
 	r.batch = r.nk.Batch()
 	for _, m := range mods {
 		cm, err := compile(cfg.Path, m)
