@@ -12,16 +12,15 @@ import (
 	"context"
 	"encoding/json"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/guildhall/guildhall/internal/childserver"
 	"github.com/guildhall/guildhall/internal/testdb"
 )
 
@@ -41,19 +40,21 @@ func TestNakamaJS(t *testing.T) {
 	npm := requireTool(t, "npm", "install npm (Debian: apt-get install npm)")
 	checkNodeVersion(t, node)
 
-	root := moduleRoot(t)
+	root, err := childserver.ModuleRoot()
+	if err != nil {
+		t.Fatalf("finding the module root: %v", err)
+	}
 	jsDir := filepath.Join(root, "compat", "nakamajs")
 	ensureNodeModules(t, npm, jsDir)
-	bin := buildServer(t, root)
 
 	t.Run("postgres", func(t *testing.T) {
 		url := testdb.Postgres(t)
-		runFlow(t, bin, node, jsDir, map[string]string{
+		runFlow(t, node, jsDir, map[string]string{
 			"GUILDHALL_DATABASE_URL": url,
 		})
 	})
 	t.Run("sqlite", func(t *testing.T) {
-		runFlow(t, bin, node, jsDir, map[string]string{
+		runFlow(t, node, jsDir, map[string]string{
 			"GUILDHALL_DATABASE_URL": "",
 			"GUILDHALL_DATA_DIR":     t.TempDir(),
 		})
@@ -62,21 +63,16 @@ func TestNakamaJS(t *testing.T) {
 
 // runFlow starts the server with the given extra environment, runs the node
 // suite against it and stops it with SIGTERM.
-func runFlow(t *testing.T, bin, node, jsDir string, env map[string]string) {
+func runFlow(t *testing.T, node, jsDir string, env map[string]string) {
 	t.Helper()
-	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
-	env["GUILDHALL_LISTEN"] = addr
-	env["GUILDHALL_RUNTIME_PATH"] = t.TempDir()
+	srv := childserver.Start(t, childserver.Options{Env: env})
 
-	srv := startServer(t, bin, env)
-	srv.waitHealthy(t, addr)
-
-	host, port, _ := net.SplitHostPort(addr)
+	host, port, _ := net.SplitHostPort(srv.Addr)
 	ctx, cancel := context.WithTimeout(context.Background(), nodeTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "flow.test.mjs")
 	cmd.Dir = jsDir
-	cmd.Env = append(withoutEnv(os.Environ(), "GUILDHALL_", "NODE_OPTIONS"),
+	cmd.Env = append(childserver.WithoutEnv(os.Environ(), "GUILDHALL_", "NODE_OPTIONS"),
 		"GUILDHALL_HOST="+host,
 		"GUILDHALL_PORT="+port,
 		"NO_COLOR=1",
@@ -92,107 +88,15 @@ func runFlow(t *testing.T, bin, node, jsDir string, env map[string]string) {
 		t.Errorf("node --test flow.test.mjs did not finish within %v; its output:\n%s", nodeTimeout, out.String())
 	case err != nil:
 		t.Errorf("node --test flow.test.mjs failed (%v) after %v; its output:\n%s\nserver output (last %d bytes):\n%s",
-			err, time.Since(start).Round(time.Millisecond), out.String(), logTail, tail(srv.output(), logTail))
+			err, time.Since(start).Round(time.Millisecond), out.String(), logTail, childserver.Tail(srv.Output(), logTail))
 	default:
-		t.Logf("nakama-js flow passed in %v against %s", time.Since(start).Round(time.Millisecond), addr)
+		t.Logf("nakama-js flow passed in %v against %s", time.Since(start).Round(time.Millisecond), srv.Addr)
 		if testing.Verbose() {
 			t.Logf("node output:\n%s", out.String())
 		}
 	}
 
-	srv.stop(t)
-}
-
-// server is a running guildhall process.
-type server struct {
-	cmd    *exec.Cmd
-	out    *lockedBuffer
-	exited chan struct{} // closed when the process has exited
-	err    error         // Wait's result, valid after exited is closed
-}
-
-func startServer(t *testing.T, bin string, env map[string]string) *server {
-	t.Helper()
-	cmd := exec.Command(bin)
-	cmd.Dir = t.TempDir()
-	// The server gets exactly our GUILDHALL_* settings: inherited ones (and a
-	// DATABASE_URL it might fall back to) are dropped.
-	cmd.Env = withoutEnv(os.Environ(), "GUILDHALL_", "DATABASE_URL")
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	s := &server{cmd: cmd, out: &lockedBuffer{}, exited: make(chan struct{})}
-	cmd.Stdout = s.out
-	cmd.Stderr = s.out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %s: %v", bin, err)
-	}
-	go func() {
-		s.err = cmd.Wait()
-		close(s.exited)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-s.exited:
-		default:
-			_ = cmd.Process.Kill()
-			<-s.exited
-		}
-	})
-	return s
-}
-
-func (s *server) output() string { return s.out.String() }
-
-// waitHealthy polls GET /healthcheck until it answers 200.
-func (s *server) waitHealthy(t *testing.T, addr string) {
-	t.Helper()
-	url := "http://" + addr + "/healthcheck"
-	hc := &http.Client{Timeout: 2 * time.Second}
-	deadline := time.Now().Add(healthTimeout)
-	var last string
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.exited:
-			t.Fatalf("the server exited before answering %s (%v); its output:\n%s", url, s.err, s.output())
-		default:
-		}
-		resp, err := hc.Get(url)
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-			last = resp.Status
-		} else {
-			last = err.Error()
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("GET %s did not answer 200 within %v (last: %s); server output:\n%s", url, healthTimeout, last, s.output())
-}
-
-// stop sends SIGTERM and requires a clean exit within stopTimeout.
-func (s *server) stop(t *testing.T) {
-	t.Helper()
-	select {
-	case <-s.exited:
-		t.Fatalf("the server exited on its own during the run (%v); its output:\n%s", s.err, s.output())
-	default:
-	}
-	if err := terminate(s.cmd.Process); err != nil {
-		t.Fatalf("sending SIGTERM to the server: %v", err)
-	}
-	select {
-	case <-s.exited:
-		if s.err != nil {
-			t.Errorf("the server did not exit cleanly on SIGTERM: %v; its output:\n%s", s.err, s.output())
-		}
-	case <-time.After(stopTimeout):
-		_ = s.cmd.Process.Kill()
-		<-s.exited
-		t.Errorf("the server did not exit within %v of SIGTERM; its output:\n%s", stopTimeout, s.output())
-	}
+	srv.Stop(t)
 }
 
 func requireTool(t *testing.T, name, hint string) string {
@@ -214,27 +118,6 @@ func checkNodeVersion(t *testing.T, node string) {
 	major, err := strconv.Atoi(strings.SplitN(v, ".", 2)[0])
 	if err != nil || major < 20 {
 		t.Fatalf("node %q is too old: the suite needs Node.js 20 or later", v)
-	}
-}
-
-// moduleRoot walks up from the working directory (compat/ under go test) to the
-// directory whose go.mod declares the guildhall module.
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && strings.Contains(string(data), "module "+modulePath) {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatalf("no go.mod for module %s above the working directory", modulePath)
-		}
-		dir = parent
 	}
 }
 
@@ -296,78 +179,4 @@ func installedVersion(jsDir string) string {
 		return ""
 	}
 	return pkg.Version
-}
-
-// buildServer compiles ./cmd/guildhall into a temporary directory.
-func buildServer(t *testing.T, root string) string {
-	t.Helper()
-	goTool := requireTool(t, "go", "the suite builds the server with the go command")
-	bin := filepath.Join(t.TempDir(), "guildhall")
-	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, goTool, "build", "-o", bin, "./cmd/guildhall")
-	cmd.Dir = root
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build -o %s ./cmd/guildhall failed: %v\n%s", bin, err, out)
-	}
-	return bin
-}
-
-// freePort asks the kernel for a free TCP port on the loopback address.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("finding a free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// withoutEnv returns env without the variables whose names start with any of
-// the prefixes.
-func withoutEnv(env []string, prefixes ...string) []string {
-	out := make([]string, 0, len(env))
-next:
-	for _, kv := range env {
-		name, _, _ := strings.Cut(kv, "=")
-		for _, p := range prefixes {
-			if strings.HasPrefix(name, p) {
-				continue next
-			}
-		}
-		out = append(out, kv)
-	}
-	return out
-}
-
-// tail returns the last n bytes of s, starting at a line boundary.
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[len(s)-n:]
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[i+1:]
-	}
-	return "…\n" + s
-}
-
-// lockedBuffer collects a process's output; safe for concurrent use.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

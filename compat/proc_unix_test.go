@@ -3,7 +3,6 @@
 package compat
 
 import (
-	"os"
 	"os/exec"
 	"syscall"
 	"time"
@@ -18,9 +17,4 @@ func setProcessGroup(cmd *exec.Cmd) {
 		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}
 	cmd.WaitDelay = 5 * time.Second
-}
-
-// terminate asks a process to shut down.
-func terminate(p *os.Process) error {
-	return p.Signal(syscall.SIGTERM)
 }
