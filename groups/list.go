@@ -3,7 +3,6 @@ package groups
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -54,13 +53,18 @@ func (s *Service) ListGroups(ctx context.Context, req ListGroupsRequest) (GroupL
 	if err := checkText("Language filter", req.LangTag, MaxLangTagLen); err != nil {
 		return GroupList{}, err
 	}
+	if req.Members != nil {
+		if err := checkInt32("Members filter", *req.Members); err != nil {
+			return GroupList{}, err
+		}
+	}
 	filter := fmt.Sprintf("%d|%s|%s|%v|%v", q.Order, q.NamePattern, q.LangTag, deref(q.Members), deref(q.Open))
 	if req.Cursor != "" {
-		var c GroupCursor
-		if decodeCursor(req.Cursor, base64.RawURLEncoding, &c) != nil || c.Filter != filter || c.Order != q.Order || !validCursorID(c.ID) {
-			return GroupList{}, Invalid("Malformed cursor was used.")
+		c, err := decodeGroupCursor(req.Cursor, q.Order, filter)
+		if err != nil {
+			return GroupList{}, err
 		}
-		q.After = &c
+		q.After = c
 	}
 	q.Limit = limit + 1 // one more tells whether another page exists
 	rows, err := s.store.ListGroups(ctx, q)
@@ -110,6 +114,7 @@ func (s *Service) ListGroupUsers(ctx context.Context, req ListGroupUsersRequest)
 }
 
 // ListUserGroups pages through a user's groups by state, then join order.
+// Bans are never listed, under any filter.
 func (s *Service) ListUserGroups(ctx context.Context, req ListUserGroupsRequest) (UserGroupList, error) {
 	if req.UserID == "" {
 		return UserGroupList{}, Invalid("User ID must be set.")
@@ -122,6 +127,12 @@ func (s *Service) ListUserGroups(ctx context.Context, req ListUserGroupsRequest)
 	q, err := memberQuery(id, req.Limit, req.State, req.Cursor)
 	if err != nil {
 		return UserGroupList{}, err
+	}
+	if req.State != nil && *req.State == Banned {
+		// Nakama keeps a ban only as the group's edge to the user (the user's
+		// edge to the group is deleted), so a user's own groups never show one;
+		// the group's member listing does.
+		return UserGroupList{}, nil
 	}
 	rows, pos, err := s.store.ListUserGroups(ctx, q)
 	if err != nil {
@@ -150,11 +161,11 @@ func memberQuery(id string, limit int, state *State, cursor string) (MemberQuery
 		filter = int(*state)
 	}
 	if cursor != "" {
-		var c MemberCursor
-		if decodeCursor(cursor, base64.URLEncoding, &c) != nil || c.Filter != filter || !c.State.Valid() || !validCursorID(c.ID) {
-			return MemberQuery{}, Invalid("Cursor is invalid.")
+		c, err := decodeMemberCursor(cursor, filter)
+		if err != nil {
+			return MemberQuery{}, err
 		}
-		q.After = &c
+		q.After = c
 	}
 	return q, nil
 }
@@ -165,27 +176,4 @@ func memberCursor(q MemberQuery, st State, pos int64, id string) string {
 		filter = int(q.States[0])
 	}
 	return encodeCursor(MemberCursor{State: st, Position: pos, ID: id, Filter: filter}, base64.URLEncoding)
-}
-
-// Cursors are opaque to clients: base64url of a small JSON document (member
-// cursors padded, group cursors not, as Nakama's are).
-func encodeCursor(v any, enc *base64.Encoding) string {
-	b, _ := json.Marshal(v)
-	return enc.EncodeToString(b)
-}
-
-func decodeCursor(s string, enc *base64.Encoding, v any) error {
-	b, err := enc.DecodeString(s)
-	if err != nil {
-		return err
-	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
-}
-
-// validCursorID keeps forged cursors from reaching SQL with a non-UUID key.
-func validCursorID(id string) bool {
-	v, ok := parseID(id)
-	return ok && v == id
 }

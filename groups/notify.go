@@ -23,6 +23,9 @@ func (s *Service) SendNotification(ctx context.Context, n Notification) error {
 	if n.Code <= 0 && (n.Code < -2000 || n.Code > -1000) {
 		return Invalid("Notification code must be above 0 or between -2000 and -1000.")
 	}
+	if err := checkInt32("Notification code", n.Code); err != nil {
+		return err
+	}
 	if n.Subject == "" {
 		return Invalid("Notification subject must be set.")
 	}
@@ -71,11 +74,9 @@ func (s *Service) ListNotifications(ctx context.Context, userID string, limit in
 	}
 	var after *NotificationCursor
 	if cursor != "" {
-		var c NotificationCursor
-		if decodeCursor(cursor, base64.RawURLEncoding, &c) != nil || !validCursorID(c.ID) {
-			return NotificationList{}, Invalid("Malformed cursor was used.")
+		if after, err = decodeNotificationCursor(cursor); err != nil {
+			return NotificationList{}, err
 		}
-		after = &c
 	}
 	ns, err := s.store.ListNotifications(ctx, userID, after, limit)
 	if err != nil {

@@ -39,6 +39,12 @@ type Tx interface {
 
 	CountState(ctx context.Context, groupID string, s State) (int, error)
 	StateUsers(ctx context.Context, groupID string, states ...State) ([]string, error)
+	// JoinNoticeAdmins returns the superadmins and admins (state, then join
+	// order) to notify of userID's join request and records now as its notice
+	// time; it returns none, and records nothing, when a request of userID to
+	// the group was notified after since. A zero since notifies always and
+	// records nothing.
+	JoinNoticeAdmins(ctx context.Context, groupID, userID string, now, since time.Time) ([]string, error)
 	// InsertMember adds a row; ErrNotFound when the user does not exist.
 	InsertMember(ctx context.Context, groupID, userID string, s State, now time.Time) error
 	SetState(ctx context.Context, groupID, userID string, s State, now time.Time) error

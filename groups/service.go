@@ -13,24 +13,51 @@ import (
 // locks the group row first and reads the actor's and targets' states under
 // that lock, so rules and counters hold under any concurrency.
 type Service struct {
-	store Store
-	now   func() time.Time
+	store            Store
+	now              func() time.Time
+	joinNoticeWindow time.Duration
+}
+
+// DefaultJoinRequestNotifyWindow is how long after notifying a group's admins
+// of a user's join request another request of that user to that group stays
+// silent (a user cycling join/leave would otherwise send one -5 per cycle).
+const DefaultJoinRequestNotifyWindow = time.Hour
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithJoinRequestNotifyWindow sets the join request notification window; 0
+// notifies every request.
+func WithJoinRequestNotifyWindow(d time.Duration) Option {
+	return func(s *Service) { s.joinNoticeWindow = d }
+}
+
+// WithClock replaces the service's clock (tests).
+func WithClock(now func() time.Time) Option {
+	return func(s *Service) { s.now = now }
 }
 
 // NewService returns a Service over store.
-func NewService(store Store) *Service {
-	return &Service{store: store, now: func() time.Time { return time.Now().UTC() }}
+func NewService(store Store, opts ...Option) *Service {
+	s := &Service{store: store, now: func() time.Time { return time.Now().UTC() },
+		joinNoticeWindow: DefaultJoinRequestNotifyWindow}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 func newID() string { return uuid.NewString() }
 
 // CreateGroup creates a group whose owner becomes its first superadmin.
 func (s *Service) CreateGroup(ctx context.Context, a Actor, req CreateGroupRequest) (Group, error) {
+	a, err := checkActor(a)
+	if err != nil {
+		return Group{}, err
+	}
 	owner := a.UserID
 	if a.System {
 		owner = req.OwnerID
-	} else if req.OwnerID != "" && req.OwnerID != a.UserID {
-		return Group{}, Errorf(CodePermissionDenied, "Only the server may create a group for another user.")
 	}
 	if owner == "" {
 		return Group{}, Invalid("Group owner user ID must be set.")
@@ -39,11 +66,19 @@ func (s *Service) CreateGroup(ctx context.Context, a Actor, req CreateGroupReque
 	if !ok {
 		return Group{}, Invalid("User ID must be a valid ID.")
 	}
+	if !a.System && req.OwnerID != "" {
+		if id, ok := parseID(req.OwnerID); !ok || id != owner {
+			return Group{}, Errorf(CodePermissionDenied, "Only the server may create a group for another user.")
+		}
+	}
 	if req.Name == "" {
 		return Group{}, Invalid("Group name must be set.")
 	}
 	if req.MaxCount < 0 {
 		return Group{}, Invalid("Group max count must be >= 1 when set.")
+	}
+	if req.MaxCount > MaxMaxCount {
+		return Group{}, Invalid(msgMaxCountRange)
 	}
 	if req.MaxCount == 0 {
 		req.MaxCount = DefaultMaxCount
@@ -76,7 +111,7 @@ func (s *Service) CreateGroup(ctx context.Context, a Actor, req CreateGroupReque
 	}
 	// The owner's existence is checked by the member row's foreign key (no read
 	// first: on PostgreSQL the whole creation is one round trip).
-	err := s.store.Tx(ctx, func(tx Tx) error {
+	err = s.store.Tx(ctx, func(tx Tx) error {
 		if err := tx.InsertGroup(ctx, g); err != nil {
 			return err
 		}
@@ -118,6 +153,9 @@ func (s *Service) UpdateGroup(ctx context.Context, a Actor, req UpdateGroupReque
 	if err != nil {
 		return err
 	}
+	if a, err = checkActor(a); err != nil {
+		return err
+	}
 	if req.Name != nil && *req.Name == "" {
 		return Invalid("Group name cannot be empty.")
 	}
@@ -133,6 +171,9 @@ func (s *Service) UpdateGroup(ctx context.Context, a Actor, req UpdateGroupReque
 	}
 	if req.MaxCount != nil && *req.MaxCount < 1 {
 		return Invalid("Group max count must be >= 1 when set.")
+	}
+	if req.MaxCount != nil && *req.MaxCount > MaxMaxCount {
+		return Invalid(msgMaxCountRange)
 	}
 	var creator string
 	if req.CreatorID != nil {
@@ -205,6 +246,9 @@ func (s *Service) DeleteGroup(ctx context.Context, a Actor, req GroupRequest) er
 	if err != nil {
 		return err
 	}
+	if a, err = checkActor(a); err != nil {
+		return err
+	}
 	notAllowed := Invalid("Group not found or you're not allowed to delete.")
 	return s.store.Tx(ctx, func(tx Tx) error {
 		l, err := tx.Lock(ctx, LockQuery{GroupID: id, UserIDs: actorIDs(a)})
@@ -230,6 +274,9 @@ func (s *Service) JoinGroup(ctx context.Context, a Actor, req GroupRequest) erro
 	}
 	if a.UserID == "" {
 		return Invalid("User ID must be set.")
+	}
+	if a, err = checkActor(a); err != nil {
+		return err
 	}
 	err = s.store.Tx(ctx, func(tx Tx) error {
 		l, err := tx.Lock(ctx, LockQuery{GroupID: id, UserIDs: []string{a.UserID}})
@@ -257,9 +304,16 @@ func (s *Service) JoinGroup(ctx context.Context, a Actor, req GroupRequest) erro
 		if err := tx.InsertMember(ctx, id, a.UserID, JoinRequest, now); err != nil {
 			return err
 		}
-		admins, err := tx.StateUsers(ctx, id, Superadmin, Admin)
+		var since time.Time
+		if s.joinNoticeWindow > 0 {
+			since = now.Add(-s.joinNoticeWindow)
+		}
+		admins, err := tx.JoinNoticeAdmins(ctx, id, a.UserID, now, since)
 		if err != nil {
 			return err
+		}
+		if len(admins) == 0 {
+			return nil // notified within the window (or no admin)
 		}
 		username := a.Username
 		if username == "" {
@@ -302,6 +356,9 @@ func mustJSON(v any) string {
 func (s *Service) LeaveGroup(ctx context.Context, a Actor, req GroupRequest) error {
 	id, err := checkGroupID(req.GroupID)
 	if err != nil {
+		return err
+	}
+	if a, err = checkActor(a); err != nil {
 		return err
 	}
 	return s.store.Tx(ctx, func(tx Tx) error {
@@ -367,6 +424,9 @@ func (s *Service) runBatch(ctx context.Context, a Actor, req GroupUsersRequest, 
 	}
 	targets, err := checkUserIDs(req.UserIDs)
 	if err != nil {
+		return err
+	}
+	if a, err = checkActor(a); err != nil {
 		return err
 	}
 	if len(targets) == 0 {

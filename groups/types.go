@@ -4,7 +4,10 @@
 // the Store port.
 package groups
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // State is a user's standing in a group. The numbers are Nakama's wire values.
 type State int
@@ -186,6 +189,7 @@ type GroupList struct {
 // Limits of stored fields (characters, except metadata which is bytes).
 const (
 	DefaultMaxCount   = 100
+	MaxMaxCount       = math.MaxInt32 // max_count is an INTEGER column
 	MaxNameLen        = 255
 	MaxDescriptionLen = 255
 	MaxAvatarURLLen   = 512

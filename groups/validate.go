@@ -3,6 +3,7 @@ package groups
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"unicode/utf8"
 
@@ -16,7 +17,47 @@ func parseID(s string) (string, bool) {
 	if err != nil || id == uuid.Nil {
 		return "", false
 	}
+	if canonicalID(s) {
+		return s, true // the common case: no new string
+	}
 	return id.String(), true
+}
+
+// canonicalID reports whether a string uuid.Parse accepted is already in the
+// lower-case hyphenated form (uuid.Parse also takes upper case, braces, urn:).
+func canonicalID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'F' {
+			return false
+		}
+	}
+	return true
+}
+
+// checkActor canonicalises a user actor's id, which script callers (nk) pass
+// as they got it: an upper-case id must act as the same user.
+func checkActor(a Actor) (Actor, error) {
+	if a.UserID == "" {
+		return a, nil
+	}
+	id, ok := parseID(a.UserID)
+	if !ok {
+		return a, Invalid("User ID must be a valid ID.")
+	}
+	a.UserID = id
+	return a, nil
+}
+
+// checkInt32 refuses numbers an INTEGER column cannot hold; script callers
+// (Lua numbers are float64) can pass any.
+func checkInt32(field string, n int) error {
+	if n < math.MinInt32 || n > math.MaxInt32 {
+		return Invalid(fmt.Sprintf("%s must be between %d and %d.", field, math.MinInt32, math.MaxInt32))
+	}
+	return nil
 }
 
 func checkGroupID(s string) (string, error) {
@@ -94,6 +135,8 @@ func checkLimit(limit, def int) (int, error) {
 	}
 	return limit, nil
 }
+
+var msgMaxCountRange = fmt.Sprintf("Group max count must be at most %d.", MaxMaxCount)
 
 // nameKey is the case-insensitive identity of a group name.
 func nameKey(name string) string { return strings.ToLower(name) }

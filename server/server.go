@@ -49,6 +49,9 @@ type Config struct {
 	SessionRefreshExpiry time.Duration
 	RequestTimeout       time.Duration
 	PProf                string // net/http/pprof listen address; empty is off
+	// GroupJoinRequestNotifyWindow: at most one -5 notification per requester
+	// and group within it; 0 notifies every join request.
+	GroupJoinRequestNotifyWindow time.Duration
 }
 
 // Published defaults of the secrets; Run warns while any is in use.
@@ -69,6 +72,7 @@ func DefaultConfig() Config {
 		ServerKey:            DefaultServerKey, HTTPKey: DefaultHTTPKey,
 		SessionKey: DefaultSessionKey, SessionRefreshKey: DefaultSessionRefreshKey,
 		SessionExpiry: 60 * time.Second, SessionRefreshExpiry: time.Hour, RequestTimeout: 10 * time.Second,
+		GroupJoinRequestNotifyWindow: groups.DefaultJoinRequestNotifyWindow,
 	}
 }
 
@@ -119,7 +123,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		TokenExpiry: cfg.SessionExpiry, RefreshTokenExpiry: cfg.SessionRefreshExpiry,
 	}, accounts.WithReadDB(db.Read))
 	return &Server{
-		Config: cfg, DB: db, Groups: groups.NewService(store.NewGroups(db)), Accounts: acc,
+		Config: cfg, DB: db, Groups: groups.NewService(store.NewGroups(db),
+			groups.WithJoinRequestNotifyWindow(cfg.GroupJoinRequestNotifyWindow)), Accounts: acc,
 		Hooks: hooks.New(log), log: log,
 	}, nil
 }

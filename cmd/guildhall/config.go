@@ -105,6 +105,8 @@ func parseConfig(name string, args []string) (*options, error) {
 	dur(&c.SessionExpiry, "session.expiry", "session token life")
 	dur(&c.SessionRefreshExpiry, "session.refresh_expiry", "refresh token life")
 	dur(&c.RequestTimeout, "request.timeout", "deadline of one request")
+	dur(&c.GroupJoinRequestNotifyWindow, "group.join_request_notify_window",
+		"at most one join request notification per requester and group within this window; 0 is off")
 	str(&c.PProf, "pprof", "listen address of net/http/pprof (e.g. 127.0.0.1:6060); empty is off")
 	o.LogLevel, o.LogFormat = "info", "text"
 	str(&o.LogLevel, "log.level", "debug, info, warn or error")

@@ -102,6 +102,19 @@ func benchGroupOps(b *testing.B, dialect, url string) {
 			must(b, svc.LeaveGroup(bg, benchActor(joiner), req))
 		}
 	})
+	// A join request notifies the admins; by default at most once per window
+	// (the upsert of the notice time rides in the batch that reads the admins).
+	joinRequest := func(svc *groups.Service) func(b *testing.B) {
+		return func(b *testing.B) {
+			req := groups.GroupRequest{GroupID: closedG.ID}
+			for i := 0; i < b.N; i++ {
+				must(b, svc.JoinGroup(bg, benchActor(joiner), req))
+				must(b, svc.LeaveGroup(bg, benchActor(joiner), req))
+			}
+		}
+	}
+	b.Run("join_request+leave", joinRequest(svc))
+	b.Run("join_request+leave_unthrottled", joinRequest(groups.NewService(store.NewGroups(db), groups.WithJoinRequestNotifyWindow(0))))
 	b.Run("add+kick", func(b *testing.B) {
 		req := groups.GroupUsersRequest{GroupID: closedG.ID, UserIDs: []string{target}}
 		for i := 0; i < b.N; i++ {

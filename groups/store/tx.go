@@ -400,6 +400,28 @@ func (t *sqlTx) CountState(ctx context.Context, groupID string, s groups.State) 
 	return n, nil
 }
 
+// JoinNoticeAdmins claims the notice with one upsert whose update applies only
+// to a notice older than since (RETURNING gives a row only when it wrote),
+// read in the same round trip as the admins.
+func (t *sqlTx) JoinNoticeAdmins(ctx context.Context, groupID, userID string, now, since time.Time) ([]string, error) {
+	if since.IsZero() {
+		return t.StateUsers(ctx, groupID, groups.Superadmin, groups.Admin)
+	}
+	claimed := false
+	t.read(ctx, `INSERT INTO group_join_notices (group_id, user_id, notify_time) VALUES ($1, $2, $3)
+		ON CONFLICT (group_id, user_id) DO UPDATE SET notify_time = excluded.notify_time
+		WHERE group_join_notices.notify_time <= $4 RETURNING 1`, func(r rowScanner) error {
+		claimed = true
+		var one int
+		return r.Scan(&one)
+	}, groupID, userID, now.UnixMicro(), since.UnixMicro())
+	ids, err := t.StateUsers(ctx, groupID, groups.Superadmin, groups.Admin)
+	if err != nil || !claimed {
+		return nil, err
+	}
+	return ids, nil
+}
+
 func (t *sqlTx) StateUsers(ctx context.Context, groupID string, states ...groups.State) ([]string, error) {
 	args := make([]any, 0, len(states)+1)
 	args = append(args, groupID)
