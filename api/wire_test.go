@@ -124,7 +124,7 @@ func TestWireConventions(t *testing.T) {
 			t.Fatal(err)
 		}
 		capBody, _ := io.ReadAll(capResp.Body)
-		if capResp.StatusCode != 400 || !strings.Contains(string(capBody), `"message":"Request body too large."`) ||
+		if capResp.StatusCode != 413 || !strings.Contains(string(capBody), `"message":"Request body too large."`) ||
 			!strings.Contains(string(capBody), `"code":3`) {
 			t.Errorf("body over 256 KiB: %d %s", capResp.StatusCode, capBody)
 		}
