@@ -290,5 +290,3 @@ func TestRPCFunctionErrorShape(t *testing.T) {
 		})
 	})
 }
-
-
