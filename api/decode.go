@@ -20,7 +20,16 @@ type body map[string]json.RawMessage
 
 // parseBody decodes the request body; an empty body is an empty object.
 func parseBody(c *fiber.Ctx) (body, error) {
-	raw := bytes.TrimSpace(c.Body())
+	raw, err := requestBody(c)
+	if err != nil {
+		return nil, err
+	}
+	return decodeObject(raw)
+}
+
+// decodeObject decodes one JSON object; blank input is an empty object.
+func decodeObject(raw []byte) (body, error) {
+	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return body{}, nil
 	}

@@ -63,48 +63,65 @@ func failed(op string, err error) error {
 	return &opError{op: op, err: err}
 }
 
-// errorHandler writes every error a handler returns in Nakama's shape.
-func errorHandler(log *slog.Logger) fiber.ErrorHandler {
-	return func(c *fiber.Ctx, err error) error {
-		var body errorBody
-		var fe *fiber.Error
-		switch ge, coded := groups.AsError(err); {
-		case coded:
-			body = errorBody{Code: ge.Code, Message: ge.Message}
-		case errors.As(err, &fe):
-			body = fiberError(fe)
-		default:
-			msg := "Internal server error."
-			var oe *opError
-			if errors.As(err, &oe) {
-				msg = "Error while trying to " + oe.op + "."
-			}
-			log.ErrorContext(c.UserContext(), "request failed", "method", c.Method(), "path", c.Path(),
-				"request_id", requestID(c), "error", err)
-			body = errorBody{Code: groups.CodeInternal, Message: msg}
+// errorHandler writes every error a handler returns in Nakama's shape. A call
+// that matched no route only because a path id is empty gets the handler's
+// "… ID must be set." instead of 404 or 501.
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	var fe *fiber.Error
+	if errors.As(err, &fe) && (fe.Code == fiber.StatusNotFound || fe.Code == fiber.StatusMethodNotAllowed) {
+		if param, ok := s.emptyPathID(c.Method(), c.Path()); ok {
+			return s.emptyIDAnswer(c, param)
 		}
-		status := httpStatus(body.Code)
-		if status == 401 {
-			c.Set("WWW-Authenticate", body.Message)
-		}
-		return c.Status(status).JSON(body)
 	}
+	status, body := errorAnswer(c, s.log, err)
+	if status == 401 {
+		c.Set("WWW-Authenticate", body.Message)
+	}
+	return c.Status(status).JSON(body)
 }
 
-// fiberError translates the router's own errors into Nakama's answers.
-func fiberError(fe *fiber.Error) errorBody {
+// errorAnswer is the status and body of an error; an uncoded one is logged.
+func errorAnswer(c *fiber.Ctx, log *slog.Logger, err error) (int, errorBody) {
+	var fe *fiber.Error
+	switch ge, coded := groups.AsError(err); {
+	case coded:
+		return httpStatus(ge.Code), errorBody{Code: ge.Code, Message: ge.Message}
+	case errors.As(err, &fe):
+		return fiberError(fe)
+	}
+	msg := "Internal server error."
+	var oe *opError
+	if errors.As(err, &oe) {
+		msg = "Error while trying to " + oe.op + "."
+	}
+	log.ErrorContext(c.UserContext(), "request failed", "method", c.Method(), "path", c.Path(),
+		"request_id", requestID(c), "error", err)
+	return 500, errorBody{Code: groups.CodeInternal, Message: msg}
+}
+
+// fiberError translates the router's and the HTTP layer's own errors into
+// Nakama's answers. Sizes and encodings keep their HTTP status (413, 415,
+// 431), which no gRPC code maps to, with code 3 in the body.
+func fiberError(fe *fiber.Error) (int, errorBody) {
+	invalid := func(msg string) (int, errorBody) {
+		return fe.Code, errorBody{Code: groups.CodeInvalidArgument, Message: msg}
+	}
 	switch fe.Code {
 	case fiber.StatusNotFound:
-		return errorBody{Code: groups.CodeNotFound, Message: "Not Found"}
+		return 404, errorBody{Code: groups.CodeNotFound, Message: "Not Found"}
 	case fiber.StatusMethodNotAllowed:
-		return errorBody{Code: groups.CodeUnimplemented, Message: "Method Not Allowed"}
+		return 501, errorBody{Code: groups.CodeUnimplemented, Message: "Method Not Allowed"}
 	case fiber.StatusRequestEntityTooLarge:
-		return errorBody{Code: groups.CodeInvalidArgument, Message: "Request body too large."}
+		return invalid("Request body too large.")
+	case fiber.StatusRequestHeaderFieldsTooLarge:
+		return invalid("Request line or header fields too large.")
+	case fiber.StatusUnsupportedMediaType:
+		return invalid(fe.Message)
 	case fiber.StatusRequestTimeout:
-		return errorBody{Code: groups.CodeDeadlineExceeded, Message: "Request timed out."}
+		return 504, errorBody{Code: groups.CodeDeadlineExceeded, Message: "Request timed out."}
 	}
 	if fe.Code >= 400 && fe.Code < 500 {
-		return errorBody{Code: groups.CodeInvalidArgument, Message: fe.Message}
+		return 400, errorBody{Code: groups.CodeInvalidArgument, Message: fe.Message}
 	}
-	return errorBody{Code: groups.CodeInternal, Message: "Internal server error."}
+	return 500, errorBody{Code: groups.CodeInternal, Message: "Internal server error."}
 }

@@ -11,19 +11,30 @@ import (
 )
 
 // rpcError is the RPC endpoint's own error shape (it is not a gateway route):
-// Nakama adds an "error" field beside code and message.
+// Nakama adds an "error" field beside code and message — the message again
+// for the endpoint's fixed failures, the serialised error object of a
+// function's failure, which for a Go error is {}.
 type rpcError struct {
 	Code    groups.Code `json:"code"`
-	Error   string      `json:"error"`
+	Error   any         `json:"error"`
 	Message string      `json:"message"`
 }
 
+// rpcFail answers one of the endpoint's fixed failures.
 func rpcFail(c *fiber.Ctx, code groups.Code, msg string) error {
-	status := httpStatus(code)
+	return rpcAnswer(c, httpStatus(code), rpcError{Code: code, Error: msg, Message: msg})
+}
+
+// rpcFunctionFail answers a function's failure: "error" is an empty object.
+func rpcFunctionFail(c *fiber.Ctx, code groups.Code, msg string) error {
+	return rpcAnswer(c, httpStatus(code), rpcError{Code: code, Error: struct{}{}, Message: msg})
+}
+
+func rpcAnswer(c *fiber.Ctx, status int, e rpcError) error {
 	if status == 401 {
-		c.Set("WWW-Authenticate", msg)
+		c.Set("WWW-Authenticate", e.Message)
 	}
-	return c.Status(status).JSON(rpcError{Code: code, Error: msg, Message: msg})
+	return c.Status(status).JSON(e)
 }
 
 // rpcCaller authenticates an RPC call: ?http_key= first, then Basic with the
@@ -74,7 +85,11 @@ func (s *Server) rpc(c *fiber.Ctx) error {
 	_, unwrap := query(c, "unwrap")
 	payload := ""
 	if c.Method() == fiber.MethodPost {
-		body := c.Body()
+		body, err := requestBody(c)
+		if err != nil {
+			status, eb := errorAnswer(c, s.log, err)
+			return rpcAnswer(c, status, rpcError{Code: eb.Code, Error: eb.Message, Message: eb.Message})
+		}
 		switch {
 		case unwrap:
 			payload = string(body)
@@ -92,17 +107,20 @@ func (s *Server) rpc(c *fiber.Ctx) error {
 	})
 	cl.Query = map[string][]string{}
 	c.Context().QueryArgs().VisitAll(func(k, v []byte) {
-		if key := string(k); key != "http_key" {
+		// The key in either spelling the gateway accepts stays out of scripts.
+		if key := string(k); key != "http_key" && key != "httpKey" {
 			cl.Query[key] = append(cl.Query[key], string(v))
 		}
 	})
 	out, err := fn(c.UserContext(), cl, payload)
 	if err != nil {
 		if ge, ok := groups.AsError(err); ok {
-			return rpcFail(c, ge.Code, ge.Message)
+			s.log.WarnContext(c.UserContext(), "rpc returned an error", "id", id, "request_id", requestID(c),
+				"code", int(ge.Code), "error", ge.Message)
+			return rpcFunctionFail(c, ge.Code, ge.Message)
 		}
 		s.log.ErrorContext(c.UserContext(), "rpc failed", "id", id, "request_id", requestID(c), "error", err)
-		return rpcFail(c, groups.CodeInternal, "Error while trying to run the RPC function.")
+		return rpcFunctionFail(c, groups.CodeInternal, "Error while trying to run the RPC function.")
 	}
 	if unwrap {
 		ct := string(c.Request().Header.ContentType())

@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/cors"
 	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/valyala/fasthttp"
 
 	"github.com/guildhall/guildhall/accounts"
 	"github.com/guildhall/guildhall/groups"
@@ -25,7 +26,15 @@ type Config struct {
 	HTTPKey        string        // server-to-server key (/v2/server/…, RPC)
 	RequestTimeout time.Duration // per request; default 10 s
 	Logger         *slog.Logger
+	// Concurrency caps connections served at once (fasthttp's Concurrency);
+	// 0 is DefaultConcurrency.
+	Concurrency int
+	// MaxConnsPerIP caps open connections per client IP; 0 is unlimited.
+	MaxConnsPerIP int
 }
+
+// DefaultConcurrency is fasthttp's own default.
+const DefaultConcurrency = 256 * 1024
 
 // Server holds what the handlers need.
 type Server struct {
@@ -34,6 +43,7 @@ type Server struct {
 	groups   *groups.Service
 	accounts *accounts.Service
 	hooks    *hooks.Registry
+	idRoutes []idRoute // routes with path parameters, for empty ids
 }
 
 // New builds the Fiber app with every route.
@@ -47,19 +57,34 @@ func New(cfg Config, g *groups.Service, a *accounts.Service, h *hooks.Registry) 
 	if h == nil {
 		h = hooks.New(cfg.Logger)
 	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, groups: g, accounts: a, hooks: h}
 	app := fiber.New(fiber.Config{
 		AppName:               "guildhall",
-		BodyLimit:             256 * 1024,
+		BodyLimit:             bodyLimit,
 		DisableStartupMessage: true,
 		JSONEncoder:           encodeJSON,
-		ErrorHandler:          errorHandler(cfg.Logger),
+		ErrorHandler:          s.errorHandler,
 		ReadTimeout:           30 * time.Second,
 		IdleTimeout:           120 * time.Second,
 		// fasthttp's 4 KiB default also caps the request line and headers,
 		// which a batch call with 100 user_ids in its query string exceeds.
 		ReadBufferSize: 16 * 1024,
+		Concurrency:    cfg.Concurrency,
 	})
+	srv := app.Server()
+	srv.MaxConnsPerIP = cfg.MaxConnsPerIP
+	// fasthttp closes the connection after any error of its own (an oversize
+	// request line, header or body); let it drain first so the answer arrives.
+	fiberErrors := srv.ErrorHandler
+	srv.ErrorHandler = func(ctx *fasthttp.RequestCtx, err error) {
+		if l, ok := ctx.Conn().(lingerer); ok {
+			l.lingerOnClose()
+		}
+		fiberErrors(ctx, err)
+	}
 	app.Use(recover.New())
 	app.Use(cors.New(cors.Config{
 		AllowOrigins: "*",
@@ -68,6 +93,7 @@ func New(cfg Config, g *groups.Service, a *accounts.Service, h *hooks.Registry) 
 	}))
 	app.Use(s.requestContext)
 	s.routes(app)
+	s.collectIDRoutes(app)
 	return app
 }
 

@@ -109,9 +109,9 @@ func TestWireConventions(t *testing.T) {
 				status: 200, fired: both("CreateGroup"), want: fields{"max_count": 12}},
 		})
 
-		// The 256 KiB body cap, over a raw connection: the server answers as soon
-		// as it reads a Content-Length over the cap, so a client still writing the
-		// body may see the connection reset instead of the answer.
+		// The 256 KiB body cap, over a raw connection: the server answers 413 as
+		// soon as it reads a Content-Length over the cap (and drains what the
+		// client still sends before closing).
 		conn, err := net.Dial("tcp", strings.TrimPrefix(e.app.URL, "http://"))
 		if err != nil {
 			t.Fatal(err)
@@ -124,7 +124,7 @@ func TestWireConventions(t *testing.T) {
 			t.Fatal(err)
 		}
 		capBody, _ := io.ReadAll(capResp.Body)
-		if capResp.StatusCode != 400 || !strings.Contains(string(capBody), `"message":"Request body too large."`) ||
+		if capResp.StatusCode != 413 || !strings.Contains(string(capBody), `"message":"Request body too large."`) ||
 			!strings.Contains(string(capBody), `"code":3`) {
 			t.Errorf("body over 256 KiB: %d %s", capResp.StatusCode, capBody)
 		}

@@ -52,6 +52,8 @@ type Config struct {
 	// GroupJoinRequestNotifyWindow: at most one -5 notification per requester
 	// and group within it; 0 notifies every join request.
 	GroupJoinRequestNotifyWindow time.Duration
+	HTTPConcurrency              int // connections served at once; 0 is api.DefaultConcurrency
+	HTTPMaxConnsPerIP            int // open connections per client IP; 0 is unlimited
 }
 
 // Published defaults of the secrets; Run warns while any is in use.
@@ -73,6 +75,7 @@ func DefaultConfig() Config {
 		SessionKey: DefaultSessionKey, SessionRefreshKey: DefaultSessionRefreshKey,
 		SessionExpiry: 60 * time.Second, SessionRefreshExpiry: time.Hour, RequestTimeout: 10 * time.Second,
 		GroupJoinRequestNotifyWindow: groups.DefaultJoinRequestNotifyWindow,
+		HTTPConcurrency:              api.DefaultConcurrency,
 	}
 }
 
@@ -156,6 +159,7 @@ func (s *Server) LoadScripts(ctx context.Context) (func(), error) {
 func (s *Server) App() *fiber.App {
 	return api.New(api.Config{
 		ServerKey: s.Config.ServerKey, HTTPKey: s.Config.HTTPKey, RequestTimeout: s.Config.RequestTimeout, Logger: s.log,
+		Concurrency: s.Config.HTTPConcurrency, MaxConnsPerIP: s.Config.HTTPMaxConnsPerIP,
 	}, s.Groups, s.Accounts, s.Hooks)
 }
 
@@ -174,10 +178,13 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.Config.PProf != "" {
 		startPProf(s.Config.PProf, s.log)
 	}
-	ln, err := net.Listen("tcp", s.Config.Listen)
+	raiseFileLimit(s.log)
+	tcp, err := net.Listen("tcp", s.Config.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.Config.Listen, err)
 	}
+	// Out of file descriptors, the listener waits instead of failing Serve.
+	ln := api.NewListener(tcp, s.log)
 	app := s.App()
 	errc := make(chan error, 1)
 	go func() { errc <- app.Listener(ln) }()

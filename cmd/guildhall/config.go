@@ -107,6 +107,8 @@ func parseConfig(name string, args []string) (*options, error) {
 	dur(&c.RequestTimeout, "request.timeout", "deadline of one request")
 	dur(&c.GroupJoinRequestNotifyWindow, "group.join_request_notify_window",
 		"at most one join request notification per requester and group within this window; 0 is off")
+	num(&c.HTTPConcurrency, "http.concurrency", "connections served at once; over it new ones get 503")
+	num(&c.HTTPMaxConnsPerIP, "http.max_conns_per_ip", "open connections per client IP; 0 is unlimited")
 	str(&c.PProf, "pprof", "listen address of net/http/pprof (e.g. 127.0.0.1:6060); empty is off")
 	o.LogLevel, o.LogFormat = "info", "text"
 	str(&o.LogLevel, "log.level", "debug, info, warn or error")

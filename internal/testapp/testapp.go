@@ -96,6 +96,7 @@ func (a *App) Start(t testing.TB) *App {
 		t.Fatal(err)
 	}
 	a.URL = fmt.Sprintf("http://%s", ln.Addr())
+	ln = api.NewListener(ln, log) // as server.Run serves
 	go func() { _ = a.Fiber.Listener(ln) }()
 	t.Cleanup(func() { _ = a.Fiber.ShutdownWithTimeout(5 * time.Second) })
 	return a
