@@ -29,17 +29,27 @@ func (s *Service) issue(tid, userID, username string, vars map[string]string, ia
 		vars = nil
 	}
 	c := tokenClaims{TokenID: tid, UserID: userID, Username: username, Vars: vars, IssuedAt: iat}
-	c.ExpiresAt = now.Add(s.cfg.TokenExpiry).Unix()
+	c.ExpiresAt, c.Type = now.Add(s.cfg.TokenExpiry).Unix(), typeSession
 	if token, err = signToken(s.cfg.EncryptionKey, c); err != nil {
 		return "", "", 0, err
 	}
 	until = c.ExpiresAt
-	c.ExpiresAt = now.Add(s.cfg.RefreshTokenExpiry).Unix()
+	c.ExpiresAt, c.Type = now.Add(s.cfg.RefreshTokenExpiry).Unix(), typeRefresh
 	if refresh, err = signToken(s.cfg.RefreshEncryptionKey, c); err != nil {
 		return "", "", 0, err
 	}
 	until = max(until, c.ExpiresAt)
 	return token, refresh, until, nil
+}
+
+// parseSession verifies a session token (see parseToken).
+func (s *Service) parseSession(token string) (tokenClaims, bool) {
+	return parseToken(s.cfg.EncryptionKey, token, typeSession, s.legacyTokens)
+}
+
+// parseRefresh verifies a refresh token (see parseToken).
+func (s *Service) parseRefresh(token string) (tokenClaims, bool) {
+	return parseToken(s.cfg.RefreshEncryptionKey, token, typeRefresh, s.legacyTokens)
 }
 
 // newSession records a new session pair for the user and signs its tokens.
@@ -89,7 +99,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, vars map[str
 	if refreshToken == "" {
 		return Session{}, groups.Invalid(msgRefreshRequired)
 	}
-	c, ok := parseToken(s.cfg.RefreshEncryptionKey, refreshToken)
+	c, ok := s.parseRefresh(refreshToken)
 	if !ok {
 		return Session{}, groups.Errorf(groups.CodeUnauthenticated, msgRefreshInvalid)
 	}
@@ -159,14 +169,14 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, vars map[str
 func (s *Service) Logout(ctx context.Context, caller Claims, token, refreshToken string) error {
 	var tids []string
 	if token != "" {
-		c, ok := parseToken(s.cfg.EncryptionKey, token)
+		c, ok := s.parseSession(token)
 		if !ok || c.UserID != caller.UserID {
 			return groups.Invalid(msgLogoutTokenInvalid)
 		}
 		tids = append(tids, c.TokenID)
 	}
 	if refreshToken != "" {
-		c, ok := parseToken(s.cfg.RefreshEncryptionKey, refreshToken)
+		c, ok := s.parseRefresh(refreshToken)
 		if !ok || c.UserID != caller.UserID {
 			return groups.Invalid(msgLogoutRefreshBad)
 		}
@@ -203,7 +213,7 @@ func (s *Service) VerifySession(ctx context.Context, bearerToken string) (Claims
 	invalid := groups.Errorf(groups.CodeUnauthenticated, msgAuthTokenInvalid)
 	c, ok := s.tokens.get(bearerToken)
 	if !ok {
-		if c, ok = parseToken(s.cfg.EncryptionKey, bearerToken); !ok {
+		if c, ok = s.parseSession(bearerToken); !ok {
 			return Claims{}, invalid
 		}
 		s.tokens.put(bearerToken, c)

@@ -49,7 +49,17 @@ func basicUser(header string) (string, bool) {
 	return user, ok
 }
 
-func keyEqual(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+// keyEqual compares a presented key with the configured one in constant time.
+// An empty (or all-whitespace) configured key matches nothing:
+// ConstantTimeCompare("", "") is 1, so an unset key would otherwise open its
+// routes to an empty credential. The server refuses to start with such a key;
+// this is the second line of defence.
+func keyEqual(presented, configured string) bool {
+	if strings.TrimSpace(configured) == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(presented), []byte(configured)) == 1
+}
 
 // serverKeyAuth guards authenticate and refresh: Basic with the server key as user.
 func (s *Server) serverKeyAuth(c *fiber.Ctx) error {

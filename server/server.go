@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -88,6 +89,43 @@ func (c Config) DefaultSecrets() []string {
 	return out
 }
 
+// ConfigError is a setting New refuses. Setting is its name as in DefaultSecrets
+// ("http.key"), so a command can point at its flag or environment variable.
+type ConfigError struct {
+	Setting string
+	Problem string
+}
+
+func (e *ConfigError) Error() string { return "invalid configuration: " + e.Setting + " " + e.Problem }
+
+// Validate refuses settings that would open the server: a key that is empty or
+// only whitespace (an empty http key would let "?http_key=" through, an empty
+// session key would sign forgeable tokens), and two settings sharing one key
+// (the server key ships inside every client, so no secret may equal it; the
+// session and refresh keys must differ so neither kind of token can stand in
+// for the other).
+func (c Config) Validate() error {
+	keys := []struct{ name, v string }{
+		{"server.key", c.ServerKey},
+		{"http.key", c.HTTPKey},
+		{"session.key", c.SessionKey},
+		{"session.refresh_key", c.SessionRefreshKey},
+	}
+	for _, k := range keys {
+		if strings.TrimSpace(k.v) == "" {
+			return &ConfigError{Setting: k.name, Problem: "is empty or only whitespace; set it to a secret value"}
+		}
+	}
+	for i, a := range keys {
+		for _, b := range keys[i+1:] {
+			if a.v == b.v {
+				return &ConfigError{Setting: b.name, Problem: "must differ from " + a.name + "; give each key its own value"}
+			}
+		}
+	}
+	return nil
+}
+
 // Server is an assembled Guildhall. Register Go hooks and RPCs on Hooks
 // between New and Run.
 type Server struct {
@@ -99,8 +137,12 @@ type Server struct {
 	log      *slog.Logger
 }
 
-// New opens (and migrates) the database and builds the services.
+// New validates cfg (see Config.Validate), opens (and migrates) the database
+// and builds the services.
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	if log == nil {
 		log = slog.Default()
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -121,6 +122,16 @@ func parseConfig(name string, args []string) (*options, error) {
 	}
 	c.RuntimeEnv = env
 	return o, nil
+}
+
+// explainConfig names the flag and environment variable of a setting the server
+// refused, so the message says what to change.
+func explainConfig(err error) error {
+	var ce *server.ConfigError
+	if errors.As(err, &ce) {
+		return fmt.Errorf("%w (set with --%s or %s)", err, ce.Setting, envName(ce.Setting))
+	}
+	return err
 }
 
 // parseDuration takes Go durations ("90s") or plain seconds ("90").
