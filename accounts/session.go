@@ -99,6 +99,9 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, vars map[str
 	if refreshToken == "" {
 		return Session{}, groups.Invalid(msgRefreshRequired)
 	}
+	if err := validateVars(vars); err != nil {
+		return Session{}, err
+	}
 	c, ok := s.parseRefresh(refreshToken)
 	if !ok {
 		return Session{}, groups.Errorf(groups.CodeUnauthenticated, msgRefreshInvalid)
@@ -371,3 +374,31 @@ func (vc *verifyCache) forgetUser(userID string) {
 // this process. Code that disables or deletes a user should call it so the change
 // applies here at once rather than after the cache TTL.
 func (s *Service) ForgetUser(userID string) { s.cache.forgetUser(userID) }
+
+// PurgeExpiredSessions deletes the sessions whose tokens have all expired (the
+// row's expires_at, the later of the two exps, is past): such a row can never
+// verify or refresh again, logged out or not. It deletes at most batch rows per
+// statement (default 1000 when batch <= 0) so that no statement holds the
+// table, or SQLite's single writer, for long, and repeats until a batch comes
+// back short or ctx ends. It returns how many rows it deleted.
+func (s *Service) PurgeExpiredSessions(ctx context.Context, batch int) (int64, error) {
+	if batch <= 0 {
+		batch = 1000
+	}
+	cutoff := s.now().UnixMicro()
+	var total int64
+	for {
+		res := s.db.WithContext(ctx).Exec(`DELETE FROM user_sessions WHERE token_id IN
+			(SELECT token_id FROM user_sessions WHERE expires_at < ? LIMIT ?)`, cutoff, batch)
+		if res.Error != nil {
+			return total, fmt.Errorf("accounts: purge expired sessions: %w", res.Error)
+		}
+		total += res.RowsAffected
+		if res.RowsAffected < int64(batch) {
+			return total, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+	}
+}

@@ -48,6 +48,7 @@ type Config struct {
 	SessionRefreshKey    string
 	SessionExpiry        time.Duration
 	SessionRefreshExpiry time.Duration
+	SessionPurgeInterval time.Duration // how often Run deletes expired sessions; 0 is DefaultSessionPurgeInterval, < 0 is off
 	RequestTimeout       time.Duration
 	PProf                string // net/http/pprof listen address; empty is off
 }
@@ -60,6 +61,9 @@ const (
 	DefaultSessionRefreshKey = "defaultrefreshencryptionkey"
 )
 
+// DefaultSessionPurgeInterval is how often Run deletes expired sessions.
+const DefaultSessionPurgeInterval = 10 * time.Minute
+
 // DefaultConfig is a local, zero-configuration server: 127.0.0.1:7350, SQLite
 // in ./data, scripts from ./modules.
 func DefaultConfig() Config {
@@ -70,6 +74,7 @@ func DefaultConfig() Config {
 		ServerKey:            DefaultServerKey, HTTPKey: DefaultHTTPKey,
 		SessionKey: DefaultSessionKey, SessionRefreshKey: DefaultSessionRefreshKey,
 		SessionExpiry: 60 * time.Second, SessionRefreshExpiry: time.Hour, RequestTimeout: 10 * time.Second,
+		SessionPurgeInterval: DefaultSessionPurgeInterval,
 	}
 }
 
@@ -208,6 +213,8 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	defer closeScripts()
+	stopPurge := s.startSessionPurge(ctx)
+	defer stopPurge() // before the database closes (defers run last-in first-out)
 	if s.Config.PProf != "" {
 		startPProf(s.Config.PProf, s.log)
 	}
@@ -227,6 +234,41 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.log.Info("shutting down")
 	return app.ShutdownWithTimeout(10 * time.Second)
+}
+
+// startSessionPurge deletes expired sessions now and then every
+// SessionPurgeInterval, in a goroutine, until ctx ends or the returned function
+// is called (which waits for the goroutine to finish).
+func (s *Server) startSessionPurge(ctx context.Context) (stop func()) {
+	every := s.Config.SessionPurgeInterval
+	if every < 0 {
+		return func() {}
+	}
+	if every == 0 {
+		every = DefaultSessionPurgeInterval
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			n, err := s.Accounts.PurgeExpiredSessions(ctx, 0)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				s.log.Error("purging expired sessions", "error", err)
+			case n > 0:
+				s.log.Info("purged expired sessions", "count", n)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // startPProf serves net/http/pprof on its own listener (never on the API port).

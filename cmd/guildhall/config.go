@@ -105,6 +105,7 @@ func parseConfig(name string, args []string) (*options, error) {
 	str(&c.SessionRefreshKey, "session.refresh_key", "HS256 key of refresh tokens")
 	dur(&c.SessionExpiry, "session.expiry", "session token life")
 	dur(&c.SessionRefreshExpiry, "session.refresh_expiry", "refresh token life")
+	dur(&c.SessionPurgeInterval, "session.purge_interval", "how often expired sessions are deleted from the database; negative is off")
 	dur(&c.RequestTimeout, "request.timeout", "deadline of one request")
 	str(&c.PProf, "pprof", "listen address of net/http/pprof (e.g. 127.0.0.1:6060); empty is off")
 	o.LogLevel, o.LogFormat = "info", "text"
