@@ -36,6 +36,7 @@ const (
 	msgLogoutRefreshBad    = "Refresh token invalid."
 	msgAuthTokenInvalid    = "Auth token invalid"
 	msgGetAccountNotFound  = "Account not found."
+	msgNoFieldsToUpdate    = "No fields to update."
 	generatedUsernameChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 )
 
