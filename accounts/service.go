@@ -1,6 +1,7 @@
 // Package accounts holds Guildhall's users and sessions: device, custom and email
-// authentication, JWT session and refresh tokens with Nakama's claims, refresh,
-// logout revocation, bearer-token verification and the account read.
+// authentication, JWT session and refresh tokens with Nakama's claims (plus a
+// typ claim), refresh, logout revocation, bearer-token verification, the purge of
+// expired sessions, the account read and update, and the user lookup.
 //
 // It holds no HTTP code: the api package decodes requests, calls these methods and
 // writes Nakama's wire JSON. Every failure a client can cause is a *groups.Error
