@@ -36,6 +36,9 @@ func (s *Service) AuthenticateDevice(ctx context.Context, req AuthRequest) (Sess
 	if err := validateUsername(req.Username); err != nil {
 		return Session{}, err
 	}
+	if err := validateVars(req.Vars); err != nil {
+		return Session{}, err
+	}
 	acct := accountSpec{
 		find:     func(ctx context.Context) (credentialRow, bool, error) { return s.userByDevice(ctx, req.ID) },
 		deviceID: req.ID,
@@ -50,6 +53,9 @@ func (s *Service) AuthenticateCustom(ctx context.Context, req AuthRequest) (Sess
 		return Session{}, err
 	}
 	if err := validateUsername(req.Username); err != nil {
+		return Session{}, err
+	}
+	if err := validateVars(req.Vars); err != nil {
 		return Session{}, err
 	}
 	customID := req.ID
@@ -77,6 +83,9 @@ func (s *Service) AuthenticateEmail(ctx context.Context, req AuthRequest) (Sessi
 		return Session{}, groups.Invalid(msgUsernameRequired)
 	}
 	if err := validateUsername(req.Username); err != nil {
+		return Session{}, err
+	}
+	if err := validateVars(req.Vars); err != nil {
 		return Session{}, err
 	}
 

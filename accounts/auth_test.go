@@ -455,7 +455,7 @@ func TestGetAccount(t *testing.T) {
 
 func TestDefaultBcryptCost(t *testing.T) {
 	t.Parallel()
-	if s := New(nil, Config{}); s.bcryptCost != bcrypt.DefaultCost {
+	if s := New(nil, keyed(Config{})); s.bcryptCost != bcrypt.DefaultCost {
 		t.Fatalf("bcrypt cost %d, want %d", s.bcryptCost, bcrypt.DefaultCost)
 	}
 }

@@ -101,8 +101,21 @@ func eachDB(t *testing.T, cfg Config, fn func(t *testing.T, s *Service, db *gorm
 	eachDBWith(t, productionPools, cfg, fn)
 }
 
+// keyed gives cfg Nakama's published default keys where it has none: New
+// requires keys, and most tests use the defaults (as a default server does).
+func keyed(cfg Config) Config {
+	if cfg.EncryptionKey == "" {
+		cfg.EncryptionKey = DefaultEncryptionKey
+	}
+	if cfg.RefreshEncryptionKey == "" {
+		cfg.RefreshEncryptionKey = DefaultRefreshEncryptionKey
+	}
+	return cfg
+}
+
 func eachDBWith(t *testing.T, mode pools, cfg Config, fn func(t *testing.T, s *Service, db *gorm.DB)) {
 	t.Helper()
+	cfg = keyed(cfg)
 	testdb.Each(t, func(t *testing.T, dialect, url string) {
 		t.Parallel()
 		write, read := openDB(t, dialect, url, mode)

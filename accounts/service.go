@@ -1,6 +1,7 @@
 // Package accounts holds Guildhall's users and sessions: device, custom and email
-// authentication, JWT session and refresh tokens with Nakama's claims, refresh,
-// logout revocation, bearer-token verification and the account read.
+// authentication, JWT session and refresh tokens with Nakama's claims (plus a
+// typ claim), refresh, logout revocation, bearer-token verification, the purge of
+// expired sessions, the account read and update, and the user lookup.
 //
 // It holds no HTTP code: the api package decodes requests, calls these methods and
 // writes Nakama's wire JSON. Every failure a client can cause is a *groups.Error
@@ -8,19 +9,23 @@
 package accounts
 
 import (
+	"errors"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
 )
 
-// Config holds the session settings (Nakama's session.* options). Zero values take
-// the defaults below, which are Nakama's.
+// Config holds the session settings (Nakama's session.* options). The keys are
+// required (see Validate); other zero values take the defaults below, which are
+// Nakama's.
 type Config struct {
-	// EncryptionKey signs session tokens (HS256). Default "defaultencryptionkey".
+	// EncryptionKey signs session tokens (HS256). Required: an empty key never
+	// falls back to the published default (Nakama's is DefaultEncryptionKey).
 	EncryptionKey string
-	// RefreshEncryptionKey signs refresh tokens (HS256). Default
-	// "defaultrefreshencryptionkey".
+	// RefreshEncryptionKey signs refresh tokens (HS256). Required; Nakama's
+	// default is DefaultRefreshEncryptionKey.
 	RefreshEncryptionKey string
 	// TokenExpiry is the life of a session token. Default 60 s.
 	TokenExpiry time.Duration
@@ -32,7 +37,8 @@ type Config struct {
 	VerifyCacheTTL time.Duration
 }
 
-// Defaults, equal to Nakama's.
+// Defaults, equal to Nakama's. The keys are Nakama's published defaults, which
+// a caller may pass explicitly; New never substitutes them for a missing key.
 const (
 	DefaultEncryptionKey        = "defaultencryptionkey"
 	DefaultRefreshEncryptionKey = "defaultrefreshencryptionkey"
@@ -41,13 +47,20 @@ const (
 	DefaultVerifyCacheTTL       = 2 * time.Second
 )
 
+// Validate reports a key that is empty or only whitespace: tokens signed with it
+// could be forged by anyone. Equal session and refresh keys are allowed here (the
+// typ claim keeps the kinds apart); server.Config refuses them as well.
+func (c Config) Validate() error {
+	if strings.TrimSpace(c.EncryptionKey) == "" {
+		return errors.New("accounts: the session encryption key is empty")
+	}
+	if strings.TrimSpace(c.RefreshEncryptionKey) == "" {
+		return errors.New("accounts: the refresh encryption key is empty")
+	}
+	return nil
+}
+
 func (c Config) withDefaults() Config {
-	if c.EncryptionKey == "" {
-		c.EncryptionKey = DefaultEncryptionKey
-	}
-	if c.RefreshEncryptionKey == "" {
-		c.RefreshEncryptionKey = DefaultRefreshEncryptionKey
-	}
 	if c.TokenExpiry <= 0 {
 		c.TokenExpiry = DefaultTokenExpiry
 	}
@@ -70,6 +83,10 @@ type Service struct {
 	tokens tokenCache       // parsed session tokens (VerifySession)
 	now    func() time.Time // the clock; tests may move it
 
+	// legacyTokens accepts tokens without a typ claim (issued before it
+	// existed), which is safe only while the two keys differ.
+	legacyTokens bool
+
 	bcryptCost int // bcrypt.DefaultCost; tests lower it
 }
 
@@ -89,8 +106,13 @@ func WithReadDB(read *gorm.DB) Option {
 }
 
 // New returns a Service over db (PostgreSQL or SQLite, schema from migrations),
-// which it uses for writes and, unless WithReadDB is given, for reads.
+// which it uses for writes and, unless WithReadDB is given, for reads. It panics
+// when cfg.Validate fails: a Service must never sign or accept tokens with an
+// empty key. Check user-supplied settings with Validate first (server.New does).
 func New(db *gorm.DB, cfg Config, opts ...Option) *Service {
+	if err := cfg.Validate(); err != nil {
+		panic(err)
+	}
 	cfg = cfg.withDefaults()
 	s := &Service{
 		db:    db,
@@ -99,7 +121,8 @@ func New(db *gorm.DB, cfg Config, opts ...Option) *Service {
 		cache: newVerifyCache(cfg.VerifyCacheTTL),
 		now:   time.Now,
 
-		bcryptCost: bcrypt.DefaultCost,
+		legacyTokens: cfg.EncryptionKey != cfg.RefreshEncryptionKey,
+		bcryptCost:   bcrypt.DefaultCost,
 	}
 	for _, o := range opts {
 		o(s)

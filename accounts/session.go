@@ -29,17 +29,27 @@ func (s *Service) issue(tid, userID, username string, vars map[string]string, ia
 		vars = nil
 	}
 	c := tokenClaims{TokenID: tid, UserID: userID, Username: username, Vars: vars, IssuedAt: iat}
-	c.ExpiresAt = now.Add(s.cfg.TokenExpiry).Unix()
+	c.ExpiresAt, c.Type = now.Add(s.cfg.TokenExpiry).Unix(), typeSession
 	if token, err = signToken(s.cfg.EncryptionKey, c); err != nil {
 		return "", "", 0, err
 	}
 	until = c.ExpiresAt
-	c.ExpiresAt = now.Add(s.cfg.RefreshTokenExpiry).Unix()
+	c.ExpiresAt, c.Type = now.Add(s.cfg.RefreshTokenExpiry).Unix(), typeRefresh
 	if refresh, err = signToken(s.cfg.RefreshEncryptionKey, c); err != nil {
 		return "", "", 0, err
 	}
 	until = max(until, c.ExpiresAt)
 	return token, refresh, until, nil
+}
+
+// parseSession verifies a session token (see parseToken).
+func (s *Service) parseSession(token string) (tokenClaims, bool) {
+	return parseToken(s.cfg.EncryptionKey, token, typeSession, s.legacyTokens)
+}
+
+// parseRefresh verifies a refresh token (see parseToken).
+func (s *Service) parseRefresh(token string) (tokenClaims, bool) {
+	return parseToken(s.cfg.RefreshEncryptionKey, token, typeRefresh, s.legacyTokens)
 }
 
 // newSession records a new session pair for the user and signs its tokens.
@@ -89,7 +99,10 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, vars map[str
 	if refreshToken == "" {
 		return Session{}, groups.Invalid(msgRefreshRequired)
 	}
-	c, ok := parseToken(s.cfg.RefreshEncryptionKey, refreshToken)
+	if err := validateVars(vars); err != nil {
+		return Session{}, err
+	}
+	c, ok := s.parseRefresh(refreshToken)
 	if !ok {
 		return Session{}, groups.Errorf(groups.CodeUnauthenticated, msgRefreshInvalid)
 	}
@@ -159,14 +172,14 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, vars map[str
 func (s *Service) Logout(ctx context.Context, caller Claims, token, refreshToken string) error {
 	var tids []string
 	if token != "" {
-		c, ok := parseToken(s.cfg.EncryptionKey, token)
+		c, ok := s.parseSession(token)
 		if !ok || c.UserID != caller.UserID {
 			return groups.Invalid(msgLogoutTokenInvalid)
 		}
 		tids = append(tids, c.TokenID)
 	}
 	if refreshToken != "" {
-		c, ok := parseToken(s.cfg.RefreshEncryptionKey, refreshToken)
+		c, ok := s.parseRefresh(refreshToken)
 		if !ok || c.UserID != caller.UserID {
 			return groups.Invalid(msgLogoutRefreshBad)
 		}
@@ -203,7 +216,7 @@ func (s *Service) VerifySession(ctx context.Context, bearerToken string) (Claims
 	invalid := groups.Errorf(groups.CodeUnauthenticated, msgAuthTokenInvalid)
 	c, ok := s.tokens.get(bearerToken)
 	if !ok {
-		if c, ok = parseToken(s.cfg.EncryptionKey, bearerToken); !ok {
+		if c, ok = s.parseSession(bearerToken); !ok {
 			return Claims{}, invalid
 		}
 		s.tokens.put(bearerToken, c)
@@ -361,3 +374,31 @@ func (vc *verifyCache) forgetUser(userID string) {
 // this process. Code that disables or deletes a user should call it so the change
 // applies here at once rather than after the cache TTL.
 func (s *Service) ForgetUser(userID string) { s.cache.forgetUser(userID) }
+
+// PurgeExpiredSessions deletes the sessions whose tokens have all expired (the
+// row's expires_at, the later of the two exps, is past): such a row can never
+// verify or refresh again, logged out or not. It deletes at most batch rows per
+// statement (default 1000 when batch <= 0) so that no statement holds the
+// table, or SQLite's single writer, for long, and repeats until a batch comes
+// back short or ctx ends. It returns how many rows it deleted.
+func (s *Service) PurgeExpiredSessions(ctx context.Context, batch int) (int64, error) {
+	if batch <= 0 {
+		batch = 1000
+	}
+	cutoff := s.now().UnixMicro()
+	var total int64
+	for {
+		res := s.db.WithContext(ctx).Exec(`DELETE FROM user_sessions WHERE token_id IN
+			(SELECT token_id FROM user_sessions WHERE expires_at < ? LIMIT ?)`, cutoff, batch)
+		if res.Error != nil {
+			return total, fmt.Errorf("accounts: purge expired sessions: %w", res.Error)
+		}
+		total += res.RowsAffected
+		if res.RowsAffected < int64(batch) {
+			return total, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+	}
+}

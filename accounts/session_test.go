@@ -27,9 +27,12 @@ func TestTokenShape(t *testing.T) {
 		}
 		p, r := payload(t, sess.Token), payload(t, sess.RefreshToken)
 		for _, m := range []map[string]any{p, r} {
-			if keys := slices.Sorted(maps.Keys(m)); !slices.Equal(keys, []string{"exp", "iat", "tid", "uid", "usn"}) {
-				t.Fatalf("claims %v: want exactly exp iat tid uid usn (vrs omitted when empty)", keys)
+			if keys := slices.Sorted(maps.Keys(m)); !slices.Equal(keys, []string{"exp", "iat", "tid", "typ", "uid", "usn"}) {
+				t.Fatalf("claims %v: want exactly exp iat tid typ uid usn (vrs omitted when empty)", keys)
 			}
+		}
+		if p["typ"] != "session" || r["typ"] != "refresh" {
+			t.Fatalf("typ claims %v and %v, want session and refresh", p["typ"], r["typ"])
 		}
 		if p["tid"] != r["tid"] || p["uid"] != r["uid"] || p["usn"] != "shape" || r["usn"] != "shape" || p["iat"] != r["iat"] {
 			t.Fatalf("session %v and refresh %v differ", p, r)
@@ -323,8 +326,8 @@ func TestLogout(t *testing.T) {
 func TestVerifyCacheAcrossServices(t *testing.T) {
 	t.Parallel()
 	eachDB(t, Config{VerifyCacheTTL: 300 * time.Millisecond}, func(t *testing.T, cached *Service, db *gorm.DB) {
-		uncached := New(db, Config{VerifyCacheTTL: -1})
-		other := New(db, Config{})
+		uncached := New(db, keyed(Config{VerifyCacheTTL: -1}))
+		other := New(db, keyed(Config{}))
 
 		sess := authOK(t)(other.AuthenticateDevice(ctx, AuthRequest{ID: "device-cache-1"}))
 		c := verify(t, cached, sess.Token)

@@ -24,8 +24,9 @@ type Claims struct {
 	IssuedAt  int64 // unix seconds
 }
 
-// tokenClaims is the JWT payload: exactly Nakama's claim set, no registered claims
-// beyond exp and iat. It implements jwt.Claims for the parser.
+// tokenClaims is the JWT payload: Nakama's claim set (no registered claims beyond
+// exp and iat) plus typ, the kind of token. It implements jwt.Claims for the
+// parser.
 type tokenClaims struct {
 	TokenID   string            `json:"tid"`
 	UserID    string            `json:"uid"`
@@ -33,7 +34,16 @@ type tokenClaims struct {
 	Vars      map[string]string `json:"vrs,omitempty"`
 	ExpiresAt int64             `json:"exp"`
 	IssuedAt  int64             `json:"iat"`
+	Type      string            `json:"typ,omitempty"`
 }
+
+// Token kinds (the typ claim). Both tokens of a pair carry the same claims but
+// for exp and typ; typ keeps one kind from ever passing as the other, even when
+// the two signing keys are equal (nakama-js ignores claims it does not know).
+const (
+	typeSession = "session"
+	typeRefresh = "refresh"
+)
 
 func numericDate(sec int64) *jwt.NumericDate {
 	if sec == 0 {
@@ -157,13 +167,24 @@ var tokenParser = jwt.NewParser(
 	jwt.WithExpirationRequired(),
 )
 
-// parseToken verifies token's signature with key and its exp, and checks that tid
-// and uid are UUIDs (returned canonical). ok is false on any failure.
-func parseToken(key, token string) (c tokenClaims, ok bool) {
+// parseToken verifies token's signature with key and its exp, checks that its
+// typ is want and that tid and uid are UUIDs (returned canonical). ok is false
+// on any failure.
+//
+// A token without typ (issued before the claim existed) is accepted only when
+// legacy is true, which the Service sets when its two keys differ: then the
+// signature alone tells the kinds apart.
+func parseToken(key, token, want string, legacy bool) (c tokenClaims, ok bool) {
+	if key == "" {
+		return tokenClaims{}, false // never verify against an empty key
+	}
 	parsed, err := tokenParser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) {
 		return []byte(key), nil
 	})
 	if err != nil || !parsed.Valid {
+		return tokenClaims{}, false
+	}
+	if c.Type != want && (c.Type != "" || !legacy) {
 		return tokenClaims{}, false
 	}
 	uid, err := uuid.Parse(c.UserID)

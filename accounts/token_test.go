@@ -79,10 +79,11 @@ func TestPayloadNeverHasDashOrUnderscore(t *testing.T) {
 				c.Vars[randomText(r, 8)] = randomText(r, 16)
 			}
 		}
-		key := DefaultEncryptionKey
+		key, typ := DefaultEncryptionKey, typeSession
 		if i%2 == 1 {
-			key = DefaultRefreshEncryptionKey
+			key, typ = DefaultRefreshEncryptionKey, typeRefresh
 		}
+		c.Type = typ
 		tok, err := signToken(key, c)
 		if err != nil {
 			t.Fatal(err)
@@ -108,7 +109,7 @@ func TestPayloadNeverHasDashOrUnderscore(t *testing.T) {
 			t.Fatal("vrs present without vars")
 		}
 		// And our own verification reads it back unchanged.
-		parsed, ok := parseToken(key, tok)
+		parsed, ok := parseToken(key, tok, typ, false)
 		if !ok || parsed.Username != c.Username || !maps.Equal(parsed.Vars, c.Vars) {
 			t.Fatalf("parseToken: ok=%v %+v, want %+v", ok, parsed, c)
 		}

@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"crypto/rand"
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -35,6 +36,7 @@ const (
 	msgLogoutRefreshBad    = "Refresh token invalid."
 	msgAuthTokenInvalid    = "Auth token invalid"
 	msgGetAccountNotFound  = "Account not found."
+	msgNoFieldsToUpdate    = "No fields to update."
 	generatedUsernameChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 )
 
@@ -124,4 +126,36 @@ func generateUsername() string {
 		}
 	}
 	return b.String()
+}
+
+// Limits of a session's vars (authenticate and refresh bodies, after the before
+// hooks). Nakama has none; here each login stores its vars in a session row and
+// both tokens carry them in every request's Authorization header, so they are
+// kept small: a few ids or flags, not a save game.
+const (
+	MaxSessionVars          = 32   // entries
+	MaxSessionVarKeyBytes   = 128  // bytes of one key
+	MaxSessionVarValueBytes = 1024 // bytes of one value
+	MaxSessionVarsBytes     = 4096 // bytes of all keys and values together
+)
+
+// validateVars enforces the limits above, each with a message naming it.
+func validateVars(vars map[string]string) error {
+	if len(vars) > MaxSessionVars {
+		return groups.Invalid(fmt.Sprintf("Session vars invalid, at most %d vars are allowed.", MaxSessionVars))
+	}
+	total := 0
+	for k, v := range vars {
+		if len(k) > MaxSessionVarKeyBytes {
+			return groups.Invalid(fmt.Sprintf("Session vars invalid, a key must be at most %d bytes.", MaxSessionVarKeyBytes))
+		}
+		if len(v) > MaxSessionVarValueBytes {
+			return groups.Invalid(fmt.Sprintf("Session vars invalid, a value must be at most %d bytes.", MaxSessionVarValueBytes))
+		}
+		total += len(k) + len(v)
+	}
+	if total > MaxSessionVarsBytes {
+		return groups.Invalid(fmt.Sprintf("Session vars invalid, keys and values must total at most %d bytes.", MaxSessionVarsBytes))
+	}
+	return nil
 }

@@ -49,7 +49,17 @@ func basicUser(header string) (string, bool) {
 	return user, ok
 }
 
-func keyEqual(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+// keyEqual compares a presented key with the configured one in constant time.
+// An empty (or all-whitespace) configured key matches nothing:
+// ConstantTimeCompare("", "") is 1, so an unset key would otherwise open its
+// routes to an empty credential. The server refuses to start with such a key;
+// this is the second line of defence.
+func keyEqual(presented, configured string) bool {
+	if strings.TrimSpace(configured) == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(presented), []byte(configured)) == 1
+}
 
 // serverKeyAuth guards authenticate and refresh: Basic with the server key as user.
 func (s *Server) serverKeyAuth(c *fiber.Ctx) error {
@@ -65,9 +75,60 @@ func (s *Server) serverKeyAuth(c *fiber.Ctx) error {
 	return c.Next()
 }
 
+// authBeforeRouting authenticates every /v2/ request that takes a session
+// before it is routed (Nakama's order): a bad or missing token is a 401 even on a
+// path Guildhall does not serve, and a valid token there gets the router's 404
+// or 501. The claims it stores are what sessionAuth then finds, so a request
+// verifies its token once.
+func (s *Server) authBeforeRouting(c *fiber.Ctx) error {
+	if takesSession(c.Path()) {
+		if err := s.verifyBearer(c); err != nil {
+			return err
+		}
+	}
+	return c.Next()
+}
+
+// takesSession reports whether a path is a session route as the router sees it
+// (case-insensitively, trailing slashes ignored): anything under /v2/ but the
+// routes with a credential of their own — authenticate and session refresh
+// (server key), /v2/rpc/… (http key or session, checked by the handler in its
+// own order) and /v2/server/… (http key).
+func takesSession(path string) bool {
+	const v2 = "/v2/"
+	if !hasPrefixFold(path, v2) {
+		return false
+	}
+	rest := path[len(v2):]
+	switch {
+	case hasPrefixFold(rest, "account/authenticate/"), hasPrefixFold(rest, "rpc/"), hasPrefixFold(rest, "server/"):
+		return false
+	case strings.EqualFold(strings.TrimRight(rest, "/"), "account/session/refresh"):
+		return false
+	}
+	return true
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
 // sessionAuth guards client routes: a Bearer session token of an existing,
-// enabled user that has not logged out.
+// enabled user that has not logged out. authBeforeRouting has normally
+// verified it already (every session route is under /v2/); the check here
+// keeps each route safe on its own.
 func (s *Server) sessionAuth(c *fiber.Ctx) error {
+	if _, done := c.Locals(claimsKey).(accounts.Claims); !done {
+		if err := s.verifyBearer(c); err != nil {
+			return err
+		}
+	}
+	return c.Next()
+}
+
+// verifyBearer verifies the request's Bearer session token and stores the
+// caller and the claims in Locals.
+func (s *Server) verifyBearer(c *fiber.Ctx) error {
 	h, ok := authorization(c)
 	if !ok {
 		if c.Request().Header.Peek(fiber.HeaderAuthorization) == nil {
@@ -88,7 +149,7 @@ func (s *Server) sessionAuth(c *fiber.Ctx) error {
 		SessionExp: claims.ExpiresAt, ClientIP: c.IP(),
 	})
 	c.Locals(claimsKey, claims)
-	return c.Next()
+	return nil
 }
 
 const claimsKey = "guildhall.claims"
@@ -257,13 +318,8 @@ func (s *Server) getAccount(c *fiber.Ctx) error {
 	if err != nil {
 		return failed("get account", err)
 	}
-	u := a.User
 	out := accountJSON{
-		User: userJSON{
-			ID: u.ID, Username: u.Username, DisplayName: u.DisplayName, AvatarURL: u.AvatarURL,
-			LangTag: u.LangTag, Location: u.Location, Timezone: u.Timezone, Metadata: u.Metadata,
-			CreateTime: timestamp(u.CreateTime), UpdateTime: timestamp(u.UpdateTime),
-		},
+		User:   wireUser(a.User),
 		Wallet: a.Wallet, Email: a.Email, CustomID: a.CustomID,
 		VerifyTime: timestamp(a.VerifyTime), DisableTime: timestamp(a.DisableTime),
 	}

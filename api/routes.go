@@ -5,6 +5,7 @@ import "github.com/gofiber/fiber/v2"
 // routes is the one route table: Nakama's paths, plus Guildhall's own
 // /v2/group/{id}/unban and the server-to-server /v2/server/… prefix.
 func (s *Server) routes(app *fiber.App) {
+	app.Use(s.authBeforeRouting)
 	app.Get("/healthcheck", func(c *fiber.Ctx) error { return empty(c) })
 
 	serverKey := s.serverKeyAuth
@@ -16,6 +17,8 @@ func (s *Server) routes(app *fiber.App) {
 	session := s.sessionAuth
 	app.Post("/v2/session/logout", session, s.sessionLogout)
 	app.Get("/v2/account", session, s.getAccount)
+	app.Put("/v2/account", session, s.updateAccount)
+	app.Get("/v2/user", session, s.getUsers)
 
 	app.Post("/v2/group", session, s.createGroup)
 	app.Get("/v2/group", session, s.listGroups)

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -47,6 +48,7 @@ type Config struct {
 	SessionRefreshKey    string
 	SessionExpiry        time.Duration
 	SessionRefreshExpiry time.Duration
+	SessionPurgeInterval time.Duration // how often Run deletes expired sessions; 0 is DefaultSessionPurgeInterval, < 0 is off
 	RequestTimeout       time.Duration
 	PProf                string // net/http/pprof listen address; empty is off
 	// GroupJoinRequestNotifyWindow: at most one -5 notification per requester
@@ -64,6 +66,9 @@ const (
 	DefaultSessionRefreshKey = "defaultrefreshencryptionkey"
 )
 
+// DefaultSessionPurgeInterval is how often Run deletes expired sessions.
+const DefaultSessionPurgeInterval = 10 * time.Minute
+
 // DefaultConfig is a local, zero-configuration server: 127.0.0.1:7350, SQLite
 // in ./data, scripts from ./modules.
 func DefaultConfig() Config {
@@ -76,6 +81,7 @@ func DefaultConfig() Config {
 		SessionExpiry: 60 * time.Second, SessionRefreshExpiry: time.Hour, RequestTimeout: 10 * time.Second,
 		GroupJoinRequestNotifyWindow: groups.DefaultJoinRequestNotifyWindow,
 		HTTPConcurrency:              api.DefaultConcurrency,
+		SessionPurgeInterval:         DefaultSessionPurgeInterval,
 	}
 }
 
@@ -95,6 +101,43 @@ func (c Config) DefaultSecrets() []string {
 	return out
 }
 
+// ConfigError is a setting New refuses. Setting is its name as in DefaultSecrets
+// ("http.key"), so a command can point at its flag or environment variable.
+type ConfigError struct {
+	Setting string
+	Problem string
+}
+
+func (e *ConfigError) Error() string { return "invalid configuration: " + e.Setting + " " + e.Problem }
+
+// Validate refuses settings that would open the server: a key that is empty or
+// only whitespace (an empty http key would let "?http_key=" through, an empty
+// session key would sign forgeable tokens), and two settings sharing one key
+// (the server key ships inside every client, so no secret may equal it; the
+// session and refresh keys must differ so neither kind of token can stand in
+// for the other).
+func (c Config) Validate() error {
+	keys := []struct{ name, v string }{
+		{"server.key", c.ServerKey},
+		{"http.key", c.HTTPKey},
+		{"session.key", c.SessionKey},
+		{"session.refresh_key", c.SessionRefreshKey},
+	}
+	for _, k := range keys {
+		if strings.TrimSpace(k.v) == "" {
+			return &ConfigError{Setting: k.name, Problem: "is empty or only whitespace; set it to a secret value"}
+		}
+	}
+	for i, a := range keys {
+		for _, b := range keys[i+1:] {
+			if a.v == b.v {
+				return &ConfigError{Setting: b.name, Problem: "must differ from " + a.name + "; give each key its own value"}
+			}
+		}
+	}
+	return nil
+}
+
 // Server is an assembled Guildhall. Register Go hooks and RPCs on Hooks
 // between New and Run.
 type Server struct {
@@ -106,8 +149,12 @@ type Server struct {
 	log      *slog.Logger
 }
 
-// New opens (and migrates) the database and builds the services.
+// New validates cfg (see Config.Validate), opens (and migrates) the database
+// and builds the services.
 func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	if log == nil {
 		log = slog.Default()
 	}
@@ -175,6 +222,8 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	defer closeScripts()
+	stopPurge := s.startSessionPurge(ctx)
+	defer stopPurge() // before the database closes (defers run last-in first-out)
 	if s.Config.PProf != "" {
 		startPProf(s.Config.PProf, s.log)
 	}
@@ -197,6 +246,41 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.log.Info("shutting down")
 	return app.ShutdownWithTimeout(10 * time.Second)
+}
+
+// startSessionPurge deletes expired sessions now and then every
+// SessionPurgeInterval, in a goroutine, until ctx ends or the returned function
+// is called (which waits for the goroutine to finish).
+func (s *Server) startSessionPurge(ctx context.Context) (stop func()) {
+	every := s.Config.SessionPurgeInterval
+	if every < 0 {
+		return func() {}
+	}
+	if every == 0 {
+		every = DefaultSessionPurgeInterval
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			n, err := s.Accounts.PurgeExpiredSessions(ctx, 0)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				s.log.Error("purging expired sessions", "error", err)
+			case n > 0:
+				s.log.Info("purged expired sessions", "count", n)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // startPProf serves net/http/pprof on its own listener (never on the API port).

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -104,6 +105,7 @@ func parseConfig(name string, args []string) (*options, error) {
 	str(&c.SessionRefreshKey, "session.refresh_key", "HS256 key of refresh tokens")
 	dur(&c.SessionExpiry, "session.expiry", "session token life")
 	dur(&c.SessionRefreshExpiry, "session.refresh_expiry", "refresh token life")
+	dur(&c.SessionPurgeInterval, "session.purge_interval", "how often expired sessions are deleted from the database; negative is off")
 	dur(&c.RequestTimeout, "request.timeout", "deadline of one request")
 	dur(&c.GroupJoinRequestNotifyWindow, "group.join_request_notify_window",
 		"at most one join request notification per requester and group within this window; 0 is off")
@@ -125,6 +127,16 @@ func parseConfig(name string, args []string) (*options, error) {
 	}
 	c.RuntimeEnv = env
 	return o, nil
+}
+
+// explainConfig names the flag and environment variable of a setting the server
+// refused, so the message says what to change.
+func explainConfig(err error) error {
+	var ce *server.ConfigError
+	if errors.As(err, &ce) {
+		return fmt.Errorf("%w (set with --%s or %s)", err, ce.Setting, envName(ce.Setting))
+	}
+	return err
 }
 
 // parseDuration takes Go durations ("90s") or plain seconds ("90").

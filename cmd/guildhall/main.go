@@ -44,7 +44,7 @@ func run(args []string) error {
 	defer stop()
 	srv, err := server.New(ctx, opts.Config, log)
 	if err != nil {
-		return err
+		return explainConfig(err)
 	}
 	return srv.Run(ctx)
 }

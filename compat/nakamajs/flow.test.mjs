@@ -674,6 +674,62 @@ flow("update and delete", (step) => {
 
 // ---------------------------------------------------------------------------
 
+flow("profiles: updateAccount and getUsers", (step) => {
+  let a, b, group;
+  const displayName = `Disp ${run} é`;
+
+  step("set up", async () => {
+    a = await newUser("p-a");
+    b = await newUser("p-b");
+    group = await client.createGroup(a.session, { name: `ghp${run}-grp`, open: true });
+    assert.equal(await client.joinGroup(b.session, group.id), true, "b joins");
+  });
+
+  step("updateAccount resolves true and getAccount shows the change", async () => {
+    const ok = await client.updateAccount(a.session, {
+      display_name: displayName, avatar_url: "https://example.com/a.png", lang_tag: "fr",
+      location: "Paris", timezone: "Europe/Paris",
+    });
+    assert.equal(ok, true, "updateAccount resolves true");
+    const acct = await client.getAccount(a.session);
+    assert.equal(acct.user.display_name, displayName, "getAccount: display_name");
+    assert.equal(acct.user.lang_tag, "fr", "getAccount: lang_tag");
+    assert.equal(acct.user.timezone, "Europe/Paris", "getAccount: timezone");
+  });
+
+  step("getUsers by id and by username", async () => {
+    const res = await client.getUsers(b.session, [a.id], [b.username]);
+    assert.equal(res.users.length, 2, "getUsers: two users");
+    const ua = res.users.find((u) => u.id === a.id);
+    const ub = res.users.find((u) => u.id === b.id);
+    assert.ok(ua && ub, "getUsers: both users");
+    assert.equal(ua.display_name, displayName, "getUsers: display_name");
+    assert.equal(ua.location, "Paris", "getUsers: location");
+    assert.deepStrictEqual(ua.metadata, {}, "getUsers: metadata parsed");
+    assertTimestamp(ua.create_time, "getUsers: create_time");
+    assert.equal(ub.username, b.username, "getUsers: username");
+    const none = await client.getUsers(b.session, [], []);
+    assert.deepStrictEqual(none.users, [], "getUsers with nothing asked: empty");
+  });
+
+  step("the member listing shows the display name", async () => {
+    const list = await allGroupUsers(b.session, group.id);
+    const owner = list.find((gu) => gu.user.id === a.id);
+    assert.equal(owner?.user.display_name, displayName, "listGroupUsers: display_name");
+  });
+
+  step("updateAccount refusals", async () => {
+    await expectError(client.updateAccount(b.session, { username: a.username }), "updateAccount to a taken username",
+      409, 6, "Username is already in use.");
+    await expectError(client.updateAccount(b.session, {}), "updateAccount with nothing to update",
+      400, 3, "No fields to update.");
+    await expectError(client.getUsers(b.session, ["not-a-uuid"]), "getUsers with a malformed id",
+      400, 3, "ID 'not-a-uuid' is not a valid system ID.");
+  });
+});
+
+// ---------------------------------------------------------------------------
+
 describe("error messages match Nakama's", () => {
   // Runs last (node:test runs top-level suites in order).
   it("every refusal above carried Nakama's message text", () => {

@@ -78,10 +78,12 @@ func New(t testing.TB, dialect, url string) *App {
 	t.Helper()
 	db := OpenDB(t, dialect, url)
 	a := &App{
-		DB:       db,
-		Groups:   groups.NewService(store.NewGroups(db)),
-		Accounts: accounts.New(db.Write, accounts.Config{}, accounts.WithReadDB(db.Read)),
-		Hooks:    hooks.New(nil),
+		DB:     db,
+		Groups: groups.NewService(store.NewGroups(db)),
+		Accounts: accounts.New(db.Write, accounts.Config{
+			EncryptionKey: accounts.DefaultEncryptionKey, RefreshEncryptionKey: accounts.DefaultRefreshEncryptionKey,
+		}, accounts.WithReadDB(db.Read)),
+		Hooks: hooks.New(nil),
 	}
 	return a
 }

@@ -1,0 +1,58 @@
+package server
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// TestSessionPurgeGoroutine: the goroutine Run starts deletes expired sessions
+// on its own, and its stop function waits for it to end.
+func TestSessionPurgeGoroutine(t *testing.T) {
+	t.Parallel()
+	c := DefaultConfig()
+	c.DataDir = t.TempDir()
+	c.SessionPurgeInterval = 10 * time.Millisecond
+	srv, err := New(context.Background(), c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.DB.Close()
+	db := srv.DB.Write
+	now := time.Now()
+	uid := uuid.NewString()
+	if err := db.Exec(`INSERT INTO users (id, username, username_key, create_time, update_time) VALUES (?, 'p', 'p', ?, ?)`,
+		uid, now.UnixMicro(), now.UnixMicro()).Error; err != nil {
+		t.Fatal(err)
+	}
+	insert := func(expires time.Time) {
+		if err := db.Exec(`INSERT INTO user_sessions (token_id, user_id, vars, expires_at, revoked) VALUES (?, ?, '{}', ?, ?)`,
+			uuid.NewString(), uid, expires.UnixMicro(), false).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	insert(now.Add(time.Hour))
+	stop := srv.startSessionPurge(context.Background())
+	defer stop()
+	// Inserted after the first pass: only a later tick can delete it.
+	insert(now.Add(-time.Minute))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var expired, live int64
+		db.Raw("SELECT COUNT(*) FROM user_sessions WHERE expires_at < ?", now.UnixMicro()).Scan(&expired)
+		db.Raw("SELECT COUNT(*) FROM user_sessions WHERE expires_at >= ?", now.UnixMicro()).Scan(&live)
+		if live != 1 {
+			t.Fatalf("%d live sessions, want 1", live)
+		}
+		if expired == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the expired session was not purged within 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop()
+}
