@@ -157,6 +157,15 @@ const claimsKey = "guildhall.claims"
 // httpKeyAuth guards server-to-server routes: ?http_key= or Basic with the
 // http key as user, as Nakama's RPC endpoint takes it.
 func (s *Server) httpKeyAuth(c *fiber.Ctx) error {
+	if err := s.checkHTTPKey(c); err != nil {
+		return err
+	}
+	c.Locals(callerKey, &hooks.Caller{HTTPKey: true, ClientIP: c.IP()})
+	return c.Next()
+}
+
+// checkHTTPKey is the http key check of server-to-server routes.
+func (s *Server) checkHTTPKey(c *fiber.Ctx) error {
 	if key, ok := query(c, "http_key"); ok {
 		if !keyEqual(key, s.cfg.HTTPKey) {
 			return unauthenticated("HTTP key invalid")
@@ -166,8 +175,7 @@ func (s *Server) httpKeyAuth(c *fiber.Ctx) error {
 	} else if user, ok := basicUser(h); !ok || !keyEqual(user, s.cfg.HTTPKey) {
 		return unauthenticated("HTTP key invalid")
 	}
-	c.Locals(callerKey, &hooks.Caller{HTTPKey: true, ClientIP: c.IP()})
-	return c.Next()
+	return nil
 }
 
 func caller(c *fiber.Ctx) *hooks.Caller {

@@ -161,7 +161,10 @@ func TestEmptyPathID(t *testing.T) {
 				want: fields{"code": 3, "message": "RPC ID must be set"}},
 			{name: "rpc without credential", method: "POST", path: "/v2/rpc/", auth: noAuth, status: 401,
 				want: fields{"code": 16, "message": "Auth token or HTTP key required"}},
-			{name: "GET /v2/rpc stays 404", method: "GET", path: "/v2/rpc", auth: httpKey, status: 404, want: fail(5, "Not Found")},
+			{name: "server route without key", method: "DELETE", path: "/v2/server/group/", auth: noAuth, status: 401,
+				want: fail(16, "HTTP key required")},
+			{name: "group route without token", method: "DELETE", path: "/v2/group/", auth: noAuth, status: 401},
+			{name: "GET /v2/rpc stays 404", method: "GET", path: "/v2/rpc", auth: as("alice"), status: 404, want: fail(5, "Not Found")},
 			// Without the slash there is no id segment: the route table's answers stay.
 			{name: "DELETE /v2/group stays 501", method: "DELETE", path: "/v2/group", auth: as("alice"), status: 501,
 				want: fail(12, "Method Not Allowed")},

@@ -76,6 +76,12 @@ func (s *Server) emptyIDAnswer(c *fiber.Ctx, param string) error {
 	case "user_id":
 		return s.errorHandler(c, groups.Invalid("User ID must be set."))
 	default:
+		// Server routes check their key first, like their handlers do.
+		if hasPrefixFold(c.Path(), "/v2/server/") {
+			if err := s.checkHTTPKey(c); err != nil {
+				return s.errorHandler(c, err)
+			}
+		}
 		return s.errorHandler(c, groups.Invalid("Group ID must be set."))
 	}
 }
