@@ -56,6 +56,13 @@ type Runtime struct {
 	closed bool
 	// replacing counts VMs being rebuilt after an interrupted call.
 	replacing sync.WaitGroup
+	// stuck counts abandoned VMs whose call has not come back yet (guarded
+	// by mu); owed counts the pool places left empty because stuck reached
+	// the pool size, refilled as stuck VMs come back.
+	stuck, owed int
+
+	mem      *runtime.MemWatch // per-call heap growth watchdog
+	maxBuild int               // bytes one builtin may build (gsub, format, concat, rep)
 }
 
 type module struct {
@@ -75,7 +82,11 @@ func Load(ctx context.Context, cfg runtime.Config, deps runtime.Deps) (*Runtime,
 	if log == nil {
 		log = slog.Default()
 	}
-	r := &Runtime{cfg: cfg, log: log.With("runtime", "lua"), done: make(chan struct{}), byName: map[string]*module{}}
+	r := &Runtime{cfg: cfg, log: log.With("runtime", "lua"), done: make(chan struct{}), byName: map[string]*module{},
+		mem: runtime.NewMemWatch(cfg.MaxCallMemory), maxBuild: maxBuildOff}
+	if cfg.MaxCallMemory > 0 && cfg.MaxCallMemory < maxBuildOff {
+		r.maxBuild = int(cfg.MaxCallMemory)
+	}
 	_, mods, err := runtime.FindModules(cfg.Path)
 	if err != nil {
 		return nil, fmt.Errorf("lua: reading %s: %w", cfg.Path, err)
@@ -202,6 +213,8 @@ func (r *Runtime) put(v *vm) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
+	case v.state.Load() == callAbandoned:
+		// abandon took care of it; its goroutine closes it.
 	case r.closed:
 		v.close()
 	case v.broken:
@@ -212,11 +225,59 @@ func (r *Runtime) put(v *vm) {
 	}
 }
 
-// replace builds a fresh VM for old; if that fails (a module's top level
-// depends on something gone), old goes back, as its state is most likely fine.
+// maxBuildOff is the size cap of builtins when the memory limit is off.
+const maxBuildOff = 1 << 30
+
+// abandon gives up on a VM stuck in Go code past its call's deadline: a
+// fresh VM takes its place in the pool, unless pool-size VMs are stuck
+// already (then the place stays empty until one comes back: memory stays
+// bounded at twice the pool).
+func (r *Runtime) abandon(v *vm) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stuck++
+	if r.closed {
+		return
+	}
+	if r.stuck > r.cfg.PoolSize {
+		r.owed++
+		r.log.Error("Lua VM stuck in Go code past its deadline; too many are stuck to replace it", "stuck", r.stuck,
+			"pool", r.cfg.PoolSize, "empty_places", r.owed)
+		return
+	}
+	r.log.Warn("Lua VM stuck in Go code past its deadline; abandoned and replaced", "stuck", r.stuck)
+	r.replacing.Add(1)
+	go r.replace(nil)
+}
+
+// reclaim closes an abandoned VM whose call finally came back, and refills
+// a place its fellows left empty.
+func (r *Runtime) reclaim(v *vm) {
+	v.close()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stuck--
+	r.log.Info("abandoned Lua VM came back and was closed", "stuck", r.stuck)
+	if r.owed > 0 && !r.closed {
+		r.owed--
+		r.replacing.Add(1)
+		go r.replace(nil)
+	}
+}
+
+// replace builds a fresh VM for old (nil: for an abandoned VM); if that fails
+// (a module's top level depends on something gone), old goes back, as its
+// state is most likely fine.
 func (r *Runtime) replace(old *vm) {
 	defer r.replacing.Done()
 	v, err := r.newVM(context.Background())
+	if err != nil && old == nil {
+		r.log.Error("could not replace an abandoned Lua VM", "error", err)
+		r.mu.Lock()
+		r.owed++
+		r.mu.Unlock()
+		return
+	}
 	if err != nil {
 		r.log.Error("could not replace an interrupted Lua VM; reusing it", "error", err)
 		old.broken = false
@@ -333,4 +394,12 @@ func (r *Runtime) rpc(i int) hooks.RPC {
 		return "", &groups.Error{Code: groups.CodeInternal,
 			Message: "Runtime function returned invalid data - only allowed one return value of type string."}
 	}
+}
+
+// Stuck is how many abandoned VMs are still busy in Go code past their
+// call's deadline.
+func (r *Runtime) Stuck() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stuck
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	glua "github.com/yuin/gopher-lua"
 
@@ -59,6 +61,10 @@ type vm struct {
 	// broken is set when a call was interrupted (deadline, cancellation, Go
 	// panic): the VM's state may be half-changed, so it is replaced.
 	broken bool
+	// state is the running call's callRunning/Finished/Abandoned; result
+	// carries its outcome from its goroutine.
+	state  atomic.Int32
+	result chan callResult
 }
 
 // newVM builds a Lua state with the safe libraries and the nakama module, and
@@ -73,7 +79,7 @@ func (r *Runtime) newVM(ctx context.Context) (*vm, error) {
 		// A Go panic under a call logs its Go stack (errors stay cheap).
 		IncludeGoStackTrace: true,
 	})
-	v := &vm{r: r, L: L, loaded: map[string]glua.LValue{}}
+	v := &vm{r: r, L: L, loaded: map[string]glua.LValue{}, result: make(chan callResult, 1)}
 	v.openLibs()
 	v.nk = v.nkModule()
 	v.require = L.NewFunction(v.requireModule)
@@ -117,24 +123,7 @@ func (v *vm) openLibs() {
 	}
 	L.SetGlobal(glua.OsLibName, os)
 
-	str := L.GetGlobal(glua.StringLibName).(*glua.LTable)
-	str.RawSetString("dump", glua.LNil)
-	str.RawSetString("rep", L.NewFunction(strRep))
-}
-
-// strRep is string.rep with a bound on the result's size.
-func strRep(L *glua.LState) int {
-	s := L.CheckString(1)
-	n := L.CheckInt(2)
-	if n <= 0 || s == "" {
-		L.Push(glua.LString(""))
-		return 1
-	}
-	if len(s) > maxStringRep/n {
-		L.RaiseError("string.rep: result larger than %d bytes", maxStringRep)
-	}
-	L.Push(glua.LString(strings.Repeat(s, n)))
-	return 1
+	v.guardLibs()
 }
 
 // print writes its arguments to the server log.
@@ -268,44 +257,115 @@ func errTimeout() error {
 	return &groups.Error{Code: groups.CodeDeadlineExceeded, Message: "Lua function timed out"}
 }
 
-// call runs fn(args...) under the call deadline and returns its first result.
+// abandonGrace is how long a call past its deadline waits for its VM to
+// notice (gopher-lua checks the context between instructions) before the VM
+// is abandoned as stuck in Go code and the caller answers at once.
+const abandonGrace = 50 * time.Millisecond
+
+// States of a call's goroutine (vm.state).
+const (
+	callRunning   int32 = iota
+	callFinished        // the goroutine handed its result over
+	callAbandoned       // the caller gave up; the goroutine reclaims the VM
+)
+
+// callResult is what a call's goroutine hands back.
+type callResult struct {
+	val glua.LValue
+	err error
+}
+
+// call runs fn(args...) under the call deadline and the memory watchdog and
+// returns its first result. The Lua code runs on its own goroutine so that a
+// call stuck in Go code (where the context is not looked at) cannot hold the
+// caller: past the deadline plus abandonGrace the VM is abandoned (see
+// Runtime.abandon) and the caller gets its error at once.
 func (v *vm) call(ctx context.Context, fn *glua.LFunction, args ...glua.LValue) (glua.LValue, error) {
 	cctx, cancel := context.WithTimeout(ctx, v.r.cfg.CallTimeout)
 	defer cancel()
+	stopWatch := v.r.mem.Watch(cancel)
 	L := v.L
 	L.SetContext(cctx)
-	defer L.RemoveContext()
 	v.nkErr = nil
 	L.Push(fn)
 	for _, a := range args {
 		L.Push(a)
 	}
-	if err := L.PCall(len(args), 1, nil); err != nil {
+	v.state.Store(callRunning)
+	go v.run(len(args))
+	var res callResult
+	select {
+	case res = <-v.result:
+	case <-cctx.Done():
+		t := time.NewTimer(abandonGrace)
+		select {
+		case res = <-v.result:
+			t.Stop()
+		case <-t.C:
+			if v.state.CompareAndSwap(callRunning, callAbandoned) {
+				memory := stopWatch()
+				v.r.abandon(v)
+				return nil, v.interrupted(ctx, fn, memory, true)
+			}
+			res = <-v.result // it finished just now
+		}
+	}
+	memory := stopWatch()
+	if res.err != nil {
 		if cctx.Err() != nil {
 			v.broken = true
-			if errors.Is(ctx.Err(), context.Canceled) {
-				return nil, &groups.Error{Code: groups.CodeCanceled, Message: "Request canceled."}
-			}
-			where := "a Go function"
-			if fn.Proto != nil {
-				where = fmt.Sprintf("%s:%d", fn.Proto.SourceName, fn.Proto.LineDefined)
-			}
-			v.r.log.WarnContext(ctx, "Lua function timed out; replacing its VM", "timeout", v.r.cfg.CallTimeout,
-				"function", where)
-			return nil, errTimeout()
+			return nil, v.interrupted(ctx, fn, memory, false)
 		}
 		var ae *glua.ApiError
-		if errors.As(err, &ae) && ae.Type == glua.ApiErrorPanic {
+		if errors.As(res.err, &ae) && ae.Type == glua.ApiErrorPanic {
 			// A Go panic below a Lua call: log it, keep its text from the client.
 			v.broken = true
 			v.r.log.ErrorContext(ctx, "Lua call panicked", "error", ae.Object.String(), "stack", ae.StackTrace)
 			return nil, &groups.Error{Code: groups.CodeInternal, Message: "Internal error in the Lua runtime."}
 		}
-		return nil, v.scriptError(err)
+		return nil, v.scriptError(res.err)
 	}
-	res := L.Get(-1)
-	L.Pop(1)
-	return res, nil
+	return res.val, nil
+}
+
+// run is a call's goroutine: fn and its nargs arguments are on the stack.
+func (v *vm) run(nargs int) {
+	L := v.L
+	err := L.PCall(nargs, 1, nil)
+	var val glua.LValue
+	if err == nil {
+		val = L.Get(-1)
+		L.Pop(1)
+	}
+	L.RemoveContext()
+	if !v.state.CompareAndSwap(callRunning, callFinished) {
+		v.r.reclaim(v) // abandoned: nobody waits for the result
+		return
+	}
+	v.result <- callResult{val, err}
+}
+
+// interrupted is the answer to a call its context stopped: the memory
+// watchdog (memory), the client's cancellation, or the deadline.
+func (v *vm) interrupted(ctx context.Context, fn *glua.LFunction, memory, abandoned bool) error {
+	where := "a Go function"
+	if fn.Proto != nil {
+		where = fmt.Sprintf("%s:%d", fn.Proto.SourceName, fn.Proto.LineDefined)
+	}
+	what := "replacing its VM"
+	if abandoned {
+		what = "its VM is stuck in Go code and was abandoned"
+	}
+	switch {
+	case memory:
+		v.r.log.WarnContext(ctx, "Lua function exceeded its memory limit; "+what, "limit", v.r.cfg.MaxCallMemory,
+			"function", where)
+		return runtime.ErrMemoryLimit()
+	case errors.Is(ctx.Err(), context.Canceled):
+		return &groups.Error{Code: groups.CodeCanceled, Message: "Request canceled."}
+	}
+	v.r.log.WarnContext(ctx, "Lua function timed out; "+what, "timeout", v.r.cfg.CallTimeout, "function", where)
+	return errTimeout()
 }
 
 // position matches the "file.lua:12: " prefix Lua puts on error messages.
