@@ -221,6 +221,9 @@ func (v *vm) jsonEncode(L *glua.LState) int {
 
 func (v *vm) jsonDecode(L *glua.LState) int {
 	text := args{L, "json_decode"}.need(1, "JSON text")
+	if jsonTooDeep(text, maxDepth) {
+		L.RaiseError("nk.json_decode: JSON nested more than %d levels deep", maxDepth)
+	}
 	var data any
 	if err := json.Unmarshal([]byte(text), &data); err != nil {
 		L.RaiseError("nk.json_decode: %v", err)

@@ -402,24 +402,65 @@ func (m *matcher) pushCaptures(L *glua.LState, s, e int, whole bool) int {
 	return n
 }
 
-// run calls f, turning a matcher failure into a Lua error.
-func runPattern(L *glua.LState, fname string, f func()) {
-	err := func() (err patternError) {
-		defer func() {
-			if r := recover(); r != nil {
-				pe, ok := r.(patternError)
-				if !ok {
-					panic(r)
-				}
-				err = pe
-			}
-		}()
-		f()
-		return ""
-	}()
-	if err != "" {
-		L.RaiseError("%s: %s", fname, string(err))
+// The matcher reports failures by panicking with a patternError; these
+// entry points recover it (without allocating: they run once per match) and
+// raise it as a Lua error of fname.
+
+func (m *matcher) raise(L *glua.LState, fname string, perr patternError) {
+	L.RaiseError("%s: %s", fname, string(perr))
+}
+
+func catch(perr *patternError) {
+	if r := recover(); r != nil {
+		pe, ok := r.(patternError)
+		if !ok {
+			panic(r)
+		}
+		*perr = pe
 	}
+}
+
+// try matches the pattern from pat[p] at src[s], with no captures yet.
+func (m *matcher) try(L *glua.LState, fname string, s, p int) int {
+	e, perr := m.tryE(s, p)
+	if perr != "" {
+		m.raise(L, fname, perr)
+	}
+	return e
+}
+
+func (m *matcher) tryE(s, p int) (e int, perr patternError) {
+	defer catch(&perr)
+	m.level = 0
+	return m.match(s, p), ""
+}
+
+// push pushes the captures of the match src[s:e] (see pushCaptures).
+func (m *matcher) push(L *glua.LState, fname string, s, e int, whole bool) int {
+	n, perr := m.pushE(L, s, e, whole)
+	if perr != "" {
+		m.raise(L, fname, perr)
+	}
+	return n
+}
+
+func (m *matcher) pushE(L *glua.LState, s, e int, whole bool) (n int, perr patternError) {
+	defer catch(&perr)
+	return m.pushCaptures(L, s, e, whole), ""
+}
+
+// value is capture i of the match src[s:e] (see captureValue).
+func (m *matcher) value(L *glua.LState, fname string, i, s, e int) glua.LValue {
+	v, perr := m.valueE(i, s, e)
+	if perr != "" {
+		m.raise(L, fname, perr)
+	}
+	return v
+}
+
+func (m *matcher) valueE(i, s, e int) (v glua.LValue, perr patternError) {
+	defer catch(&perr)
+	return m.captureValue(i, s, e), ""
 }
 
 // specials are the characters that make a pattern more than plain text.
@@ -467,30 +508,20 @@ func (v *vm) strFind(find bool) glua.LGFunction {
 		if anchor {
 			p = 1
 		}
-		n := 0
-		runPattern(L, fname, func() {
-			for s := init; ; s++ {
-				m.level = 0
-				if e := m.match(s, p); e != -1 {
-					if find {
-						L.Push(glua.LNumber(s + 1))
-						L.Push(glua.LNumber(e))
-						n = 2 + m.pushCaptures(L, s, e, false)
-					} else {
-						n = m.pushCaptures(L, s, e, true)
-					}
-					return
+		for s := init; ; s++ {
+			if e := m.try(L, fname, s, p); e != -1 {
+				if find {
+					L.Push(glua.LNumber(s + 1))
+					L.Push(glua.LNumber(e))
+					return 2 + m.push(L, fname, s, e, false)
 				}
-				if anchor || s >= len(src) {
-					return
-				}
+				return m.push(L, fname, s, e, true)
 			}
-		})
-		if n == 0 {
-			L.Push(glua.LNil)
-			return 1
+			if anchor || s >= len(src) {
+				L.Push(glua.LNil)
+				return 1
+			}
 		}
-		return n
 	}
 }
 
@@ -500,22 +531,17 @@ func (v *vm) strGmatch(L *glua.LState) int {
 	pos := 0
 	L.Push(L.NewFunction(func(L *glua.LState) int {
 		m := v.newMatcher(src, pat)
-		n := 0
-		runPattern(L, "string.gmatch", func() {
-			for s := pos; s <= len(src); s++ {
-				m.level = 0
-				if e := m.match(s, 0); e != -1 {
-					pos = e
-					if e == s {
-						pos++
-					}
-					n = m.pushCaptures(L, s, e, true)
-					return
+		for s := pos; s <= len(src); s++ {
+			if e := m.try(L, "string.gmatch", s, 0); e != -1 {
+				pos = e
+				if e == s {
+					pos++
 				}
+				return m.push(L, "string.gmatch", s, e, true)
 			}
-			pos = len(src) + 1
-		})
-		return n
+		}
+		pos = len(src) + 1
+		return 0
 	}))
 	return 1
 }
@@ -549,11 +575,7 @@ func (v *vm) strGsub(L *glua.LState) int {
 		replText = glua.LVAsString(repl)
 	}
 	for n < maxN {
-		var e int
-		runPattern(L, "string.gsub", func() {
-			m.level = 0
-			e = m.match(s, p)
-		})
+		e := m.try(L, "string.gsub", s, p)
 		if e != -1 {
 			n++
 			v.gsubValue(L, m, repl, replText, s, e, write)
@@ -597,22 +619,17 @@ func (v *vm) gsubValue(L *glua.LState, m *matcher, repl glua.LValue, replText st
 			case c == '0':
 				write(m.src[s:e])
 			case '1' <= c && c <= '9':
-				var cv glua.LValue
-				runPattern(L, "string.gsub", func() { cv = m.captureValue(int(c-'1'), s, e) })
-				write(glua.LVAsString(cv))
+				write(glua.LVAsString(m.value(L, "string.gsub", int(c-'1'), s, e)))
 			default:
 				write(replText[i : i+1])
 			}
 		}
 		return
 	case *glua.LTable:
-		var key glua.LValue
-		runPattern(L, "string.gsub", func() { key = m.captureValue(0, s, e) })
-		val = L.GetTable(r, key)
+		val = L.GetTable(r, m.value(L, "string.gsub", 0, s, e))
 	case *glua.LFunction:
-		var nargs int
 		L.Push(r)
-		runPattern(L, "string.gsub", func() { nargs = m.pushCaptures(L, s, e, true) })
+		nargs := m.push(L, "string.gsub", s, e, true)
 		// The function may run patterns itself; m's captures stay valid as
 		// they belong to this call only.
 		L.Call(nargs, 1)

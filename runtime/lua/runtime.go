@@ -282,7 +282,7 @@ func (r *Runtime) replace(old *vm) {
 		r.log.Error("could not replace an interrupted Lua VM; reusing it", "error", err)
 		old.broken = false
 		v = old
-	} else {
+	} else if old != nil {
 		old.close()
 	}
 	r.mu.Lock()

@@ -124,7 +124,13 @@ func (v *vm) openLibs() {
 	L.SetGlobal(glua.OsLibName, os)
 
 	v.guardLibs()
+	for name, fn := range testGlobals {
+		L.SetGlobal(name, L.NewFunction(fn))
+	}
 }
+
+// testGlobals are extra global functions tests give every VM.
+var testGlobals map[string]glua.LGFunction
 
 // print writes its arguments to the server log.
 func (v *vm) print(L *glua.LState) int {
