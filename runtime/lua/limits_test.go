@@ -1,7 +1,10 @@
 package lua_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -9,6 +12,7 @@ import (
 	glua "github.com/yuin/gopher-lua"
 
 	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/hooks"
 	"github.com/guildhall/guildhall/runtime"
 	luart "github.com/guildhall/guildhall/runtime/lua"
 )
@@ -124,4 +128,73 @@ nk.register_rpc(function(context, payload) return "ok" end, "ok")
 		t.Fatalf("stuck = %d after release", n)
 	}
 	ok(nil) // places refilled
+}
+
+// Cyclic or too deep values fail with a clear script error wherever they
+// cross into Go: json_encode, nk arguments, a hook's result; json_decode
+// refuses too deep text.
+func TestLuaCyclesAndDepth(t *testing.T) {
+	e := sqliteEnv(t)
+	dir := modules(t, map[string]string{"c.lua": `
+local nk = require("nakama")
+local function cyclic() local t = {} t.self = t return t end
+nk.register_rpc(function(context, payload) return nk.json_encode(cyclic()) end, "encode")
+nk.register_rpc(function(context, payload)
+  nk.group_create("00000000-0000-4000-8000-000000000001", "g", nil, nil, nil, nil, true, cyclic())
+end, "arg")
+nk.register_rpc(function(context, payload)
+  local ok, err = pcall(nk.json_decode, string.rep("[", 200) .. string.rep("]", 200))
+  local fine = nk.json_decode(string.rep("[", 50) .. string.rep("]", 50))
+  return tostring(err) .. "|" .. type(fine)
+end, "decode")
+nk.register_req_after(function(context, out, inc) return cyclic() end, "ListGroups")
+`})
+	var logs syncBuffer
+	rt, err := luart.Load(context.Background(), runtime.Config{Path: dir, PoolSize: 1},
+		runtime.Deps{Groups: e.svc, Hooks: e.reg, Log: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	_, err = e.rpc(t, context.Background(), "encode", "")
+	wantCode(t, err, groups.CodeInternal, "nk.json_encode: table contains itself (a cycle)")
+	_, err = e.rpc(t, context.Background(), "arg", "")
+	wantCode(t, err, groups.CodeInternal, "nk.group_create: argument 8: metadata: table contains itself (a cycle)")
+	out, err := e.rpc(t, context.Background(), "decode", "")
+	if err != nil || !strings.Contains(out, "nk.json_decode: JSON nested more than 64 levels deep") || !strings.HasSuffix(out, "|table") {
+		t.Fatalf("decode: %q %v", out, err)
+	}
+	list := func(context.Context, *groups.ListGroupsRequest) (*groups.GroupList, error) {
+		return &groups.GroupList{}, nil
+	}
+	if _, err := hooks.Run(context.Background(), e.reg.ListGroups, &hooks.Caller{}, &groups.ListGroupsRequest{}, list); err != nil {
+		t.Fatal(err)
+	}
+	// Each failed call is one log line with its id, the language and the error.
+	for _, want := range []string{
+		`msg="Lua call failed" runtime=lua rpc=encode language=lua error="nk.json_encode: table contains itself (a cycle) under \"self\"" code=13 function=c.lua:4`,
+		`msg="Lua call failed" runtime=lua hook="after ListGroups" language=lua error="table contains itself (a cycle) under \"self\""`,
+	} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %s:\n%s", want, logs.String())
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and a reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -326,29 +326,37 @@ func errBefore() error {
 // the payload (changed or not) or nil to refuse.
 func (r *Runtime) before(i int) runtime.BeforeFunc {
 	return func(ctx context.Context, c *hooks.Caller, in map[string]any) (map[string]any, error) {
-		v, err := r.get(ctx)
+		out, err := r.runBefore(ctx, i, c, in)
 		if err != nil {
-			return nil, err
+			r.logFailure(ctx, i, err)
 		}
-		defer r.put(v)
-		res, err := v.call(ctx, v.fns[i], v.contextTable(runtime.ModeBefore, c), toLua(v.L, in))
-		if err != nil {
-			return nil, err
-		}
-		switch t := res.(type) {
-		case *glua.LNilType:
-			return nil, nil
-		case *glua.LTable:
-			m, err := tableToMap(t)
-			if err != nil {
-				r.log.WarnContext(ctx, "Lua before hook returned an unusable payload", "hook", r.regs[i].name, "error", err)
-				return nil, errBefore()
-			}
-			return m, nil
-		}
-		r.log.WarnContext(ctx, "Lua before hook returned neither a table nor nil", "hook", r.regs[i].name, "type", res.Type().String())
-		return nil, errBefore()
+		return out, err
 	}
+}
+
+func (r *Runtime) runBefore(ctx context.Context, i int, c *hooks.Caller, in map[string]any) (map[string]any, error) {
+	v, err := r.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer r.put(v)
+	res, err := v.call(ctx, v.fns[i], v.contextTable(runtime.ModeBefore, c), toLua(v.L, in))
+	if err != nil {
+		return nil, err
+	}
+	switch t := res.(type) {
+	case *glua.LNilType:
+		return nil, nil
+	case *glua.LTable:
+		m, err := tableToMap(t)
+		if err != nil {
+			r.log.WarnContext(ctx, "Lua before hook returned an unusable payload", "hook", r.regs[i].name, "error", err)
+			return nil, errBefore()
+		}
+		return m, nil
+	}
+	r.log.WarnContext(ctx, "Lua before hook returned neither a table nor nil", "hook", r.regs[i].name, "type", res.Type().String())
+	return nil, errBefore()
 }
 
 // after runs registration i as an after hook: fn(context, outgoing, incoming).
@@ -356,44 +364,60 @@ func (r *Runtime) before(i int) runtime.BeforeFunc {
 // use it: see runtime.AfterFunc); anything else is ignored.
 func (r *Runtime) after(i int) runtime.AfterFunc {
 	return func(ctx context.Context, c *hooks.Caller, out any, in map[string]any) (any, error) {
-		v, err := r.get(ctx)
+		res, err := r.runAfter(ctx, i, c, out, in)
 		if err != nil {
-			return nil, err
+			r.logFailure(ctx, i, err)
 		}
-		defer r.put(v)
-		res, err := v.call(ctx, v.fns[i], v.contextTable(runtime.ModeAfter, c), toLua(v.L, out), toLua(v.L, in))
-		if err != nil {
-			return nil, err
-		}
-		if t, ok := res.(*glua.LTable); ok {
-			return toGo(t, "")
-		}
-		return nil, nil
+		return res, err
 	}
+}
+
+func (r *Runtime) runAfter(ctx context.Context, i int, c *hooks.Caller, out any, in map[string]any) (any, error) {
+	v, err := r.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer r.put(v)
+	res, err := v.call(ctx, v.fns[i], v.contextTable(runtime.ModeAfter, c), toLua(v.L, out), toLua(v.L, in))
+	if err != nil {
+		return nil, err
+	}
+	if t, ok := res.(*glua.LTable); ok {
+		return toGo(t, "")
+	}
+	return nil, nil
 }
 
 // rpc runs registration i as an RPC: fn(context, payload) returns a string
 // (nil: "").
 func (r *Runtime) rpc(i int) hooks.RPC {
 	return func(ctx context.Context, c *hooks.Caller, payload string) (string, error) {
-		v, err := r.get(ctx)
+		out, err := r.runRPC(ctx, i, c, payload)
 		if err != nil {
-			return "", err
+			r.logFailure(ctx, i, err)
 		}
-		defer r.put(v)
-		res, err := v.call(ctx, v.fns[i], v.contextTable(runtime.ModeRPC, c), glua.LString(payload))
-		if err != nil {
-			return "", err
-		}
-		switch t := res.(type) {
-		case *glua.LNilType:
-			return "", nil
-		case glua.LString:
-			return string(t), nil
-		}
-		return "", &groups.Error{Code: groups.CodeInternal,
-			Message: "Runtime function returned invalid data - only allowed one return value of type string."}
+		return out, err
 	}
+}
+
+func (r *Runtime) runRPC(ctx context.Context, i int, c *hooks.Caller, payload string) (string, error) {
+	v, err := r.get(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer r.put(v)
+	res, err := v.call(ctx, v.fns[i], v.contextTable(runtime.ModeRPC, c), glua.LString(payload))
+	if err != nil {
+		return "", err
+	}
+	switch t := res.(type) {
+	case *glua.LNilType:
+		return "", nil
+	case glua.LString:
+		return string(t), nil
+	}
+	return "", &groups.Error{Code: groups.CodeInternal,
+		Message: "Runtime function returned invalid data - only allowed one return value of type string."}
 }
 
 // Stuck is how many abandoned VMs are still busy in Go code past their
@@ -402,4 +426,24 @@ func (r *Runtime) Stuck() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.stuck
+}
+
+// logFailure logs a failed call once: the RPC id or hook, the language, the
+// error (with its code when it has one) and where the function is defined.
+func (r *Runtime) logFailure(ctx context.Context, i int, err error) {
+	rg := r.regs[i]
+	attrs := make([]any, 0, 10)
+	if rg.kind == kindRPC {
+		attrs = append(attrs, "rpc", rg.name)
+	} else {
+		attrs = append(attrs, "hook", rg.kind+" "+rg.name)
+	}
+	attrs = append(attrs, "language", "lua", "error", err.Error())
+	if ge, ok := groups.AsError(err); ok {
+		attrs = append(attrs, "code", int(ge.Code))
+	}
+	if rg.where != "" {
+		attrs = append(attrs, "function", rg.where)
+	}
+	r.log.WarnContext(ctx, "Lua call failed", attrs...)
 }

@@ -35,8 +35,9 @@ const (
 // registration is one nk.register_* call: what was registered, under which
 // canonical name (operation name, or lowercased RPC id).
 type registration struct {
-	kind string
-	name string
+	kind  string
+	name  string
+	where string // "file.lua:12" of the function, for logs
 }
 
 // vm is one Lua state with the modules loaded. Every VM runs the same module
@@ -242,6 +243,9 @@ func (v *vm) register(kind, fname string) glua.LGFunction {
 			L.RaiseError("nk.%s may only be called while modules load (at their top level)", fname)
 		}
 		reg := registration{kind: kind, name: string(name)}
+		if fn.Proto != nil {
+			reg.where = fmt.Sprintf("%s:%d", fn.Proto.SourceName, fn.Proto.LineDefined)
+		}
 		if kind == kindRPC {
 			reg.name = strings.ToLower(reg.name)
 		} else {
@@ -311,7 +315,7 @@ func (v *vm) call(ctx context.Context, fn *glua.LFunction, args ...glua.LValue) 
 			if v.state.CompareAndSwap(callRunning, callAbandoned) {
 				memory := stopWatch()
 				v.r.abandon(v)
-				return nil, v.interrupted(ctx, fn, memory, true)
+				return nil, interrupted(ctx, memory)
 			}
 			res = <-v.result // it finished just now
 		}
@@ -320,7 +324,7 @@ func (v *vm) call(ctx context.Context, fn *glua.LFunction, args ...glua.LValue) 
 	if res.err != nil {
 		if cctx.Err() != nil {
 			v.broken = true
-			return nil, v.interrupted(ctx, fn, memory, false)
+			return nil, interrupted(ctx, memory)
 		}
 		var ae *glua.ApiError
 		if errors.As(res.err, &ae) && ae.Type == glua.ApiErrorPanic {
@@ -352,25 +356,15 @@ func (v *vm) run(nargs int) {
 }
 
 // interrupted is the answer to a call its context stopped: the memory
-// watchdog (memory), the client's cancellation, or the deadline.
-func (v *vm) interrupted(ctx context.Context, fn *glua.LFunction, memory, abandoned bool) error {
-	where := "a Go function"
-	if fn.Proto != nil {
-		where = fmt.Sprintf("%s:%d", fn.Proto.SourceName, fn.Proto.LineDefined)
-	}
-	what := "replacing its VM"
-	if abandoned {
-		what = "its VM is stuck in Go code and was abandoned"
-	}
+// watchdog (memory), the client's cancellation, or the deadline. The call
+// wrapper logs it (logFailure).
+func interrupted(ctx context.Context, memory bool) error {
 	switch {
 	case memory:
-		v.r.log.WarnContext(ctx, "Lua function exceeded its memory limit; "+what, "limit", v.r.cfg.MaxCallMemory,
-			"function", where)
 		return runtime.ErrMemoryLimit()
 	case errors.Is(ctx.Err(), context.Canceled):
 		return &groups.Error{Code: groups.CodeCanceled, Message: "Request canceled."}
 	}
-	v.r.log.WarnContext(ctx, "Lua function timed out; "+what, "timeout", v.r.cfg.CallTimeout, "function", where)
 	return errTimeout()
 }
 
