@@ -36,7 +36,7 @@ end, "concat")
 nk.register_rpc(function(context, payload) return string.rep("ab", 9 * 1024 * 1024) end, "rep")
 nk.register_rpc(function(context, payload)
   local s = "a"
-  for i = 1, 27 do s = s .. s end
+  for i = 1, 40 do s = s .. s end
   return tostring(#s)
 end, "double")
 nk.register_rpc(function(context, payload) return "ok" end, "ok")

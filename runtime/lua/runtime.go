@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"sync"
 
@@ -284,6 +285,9 @@ func (r *Runtime) replace(old *vm) {
 		v = old
 	} else if old != nil {
 		old.close()
+		if old.blown {
+			goruntime.GC()
+		}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -62,6 +62,10 @@ type vm struct {
 	// broken is set when a call was interrupted (deadline, cancellation, Go
 	// panic): the VM's state may be half-changed, so it is replaced.
 	broken bool
+	// blown is set when the memory watchdog stopped a call: once the VM is
+	// replaced, a collection returns its memory (and gives the watchdog a
+	// fresh live-heap figure for the calls that follow).
+	blown bool
 	// state is the running call's callRunning/Finished/Abandoned; result
 	// carries its outcome from its goroutine.
 	state  atomic.Int32
@@ -324,6 +328,7 @@ func (v *vm) call(ctx context.Context, fn *glua.LFunction, args ...glua.LValue) 
 	if res.err != nil {
 		if cctx.Err() != nil {
 			v.broken = true
+			v.blown = memory
 			return nil, interrupted(ctx, memory)
 		}
 		var ae *glua.ApiError
@@ -479,4 +484,9 @@ func (v *vm) ctx() context.Context {
 	return context.Background()
 }
 
-func (v *vm) close() { v.L.Close() }
+// close closes the Lua state and drops it, so that its memory is garbage
+// even while the vm value is still referenced.
+func (v *vm) close() {
+	v.L.Close()
+	v.L, v.fns, v.nk, v.require, v.loaded = nil, nil, nil, nil, nil
+}
