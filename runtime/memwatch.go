@@ -43,6 +43,8 @@ type MemWatch struct {
 	calls   map[*watchedCall]struct{}
 	running bool
 	sample  []metrics.Sample
+	// the sampler's last figures (see read)
+	lastAllocs, lastLive uint64
 }
 
 type watchedCall struct {
@@ -84,7 +86,13 @@ func (w *MemWatch) Watch(interrupt func()) (stop func() bool) {
 		return func() bool { return false }
 	}
 	w.mu.Lock()
-	allocs, live := w.read()
+	// While the sampler runs, its last figures (at most one interval old)
+	// serve as the start: reading the runtime's statistics costs more than
+	// the rest of Watch.
+	allocs, live := w.lastAllocs, w.lastLive
+	if !w.running {
+		allocs, live = w.read()
+	}
 	c := &watchedCall{allocs: allocs, live: live, interrupt: interrupt}
 	w.calls[c] = struct{}{}
 	if !w.running {
@@ -112,7 +120,8 @@ func (w *MemWatch) loop() {
 			w.mu.Unlock()
 			return
 		}
-		allocs, _ := w.read()
+		allocs, live := w.read()
+		w.lastAllocs, w.lastLive = allocs, live
 		suspects = suspects[:0]
 		for c := range w.calls {
 			if !c.fired && allocs-c.allocs > w.limit {
@@ -126,7 +135,8 @@ func (w *MemWatch) loop() {
 		w.mu.Unlock()
 		goruntime.GC()
 		w.mu.Lock()
-		_, live := w.read()
+		_, live = w.read()
+		w.lastLive = live
 		for _, c := range suspects {
 			if _, ok := w.calls[c]; !ok {
 				continue // it ended meanwhile

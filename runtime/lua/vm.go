@@ -69,6 +69,7 @@ type vm struct {
 	// state is the running call's callRunning/Finished/Abandoned; result
 	// carries its outcome from its goroutine.
 	state  atomic.Int32
+	jobs   chan int // a call's argument count, to the worker
 	result chan callResult
 }
 
@@ -93,6 +94,8 @@ func (r *Runtime) newVM(ctx context.Context) (*vm, error) {
 		L.Close()
 		return nil, err
 	}
+	v.jobs = make(chan int)
+	go v.worker()
 	return v, nil
 }
 
@@ -306,7 +309,7 @@ func (v *vm) call(ctx context.Context, fn *glua.LFunction, args ...glua.LValue) 
 		L.Push(a)
 	}
 	v.state.Store(callRunning)
-	go v.run(len(args))
+	v.jobs <- len(args)
 	var res callResult
 	select {
 	case res = <-v.result:
@@ -343,7 +346,15 @@ func (v *vm) call(ctx context.Context, fn *glua.LFunction, args ...glua.LValue) 
 	return res.val, nil
 }
 
-// run is a call's goroutine: fn and its nargs arguments are on the stack.
+// worker runs the VM's calls, one goroutine per VM for its life (a fresh
+// goroutine per call would grow its stack anew each time).
+func (v *vm) worker() {
+	for nargs := range v.jobs {
+		v.run(nargs)
+	}
+}
+
+// run runs one call: fn and its nargs arguments are on the stack.
 func (v *vm) run(nargs int) {
 	L := v.L
 	err := L.PCall(nargs, 1, nil)
@@ -487,6 +498,7 @@ func (v *vm) ctx() context.Context {
 // close closes the Lua state and drops it, so that its memory is garbage
 // even while the vm value is still referenced.
 func (v *vm) close() {
+	close(v.jobs)
 	v.L.Close()
 	v.L, v.fns, v.nk, v.require, v.loaded = nil, nil, nil, nil, nil
 }
