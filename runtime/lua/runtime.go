@@ -14,13 +14,17 @@
 //
 // Only safe libraries are opened: base without dofile, loadfile, module,
 // collectgarbage (load/loadstring compile strings only; print logs), table,
-// string (string.rep bounded), math, and os.time, os.clock, os.date. There is
-// no io, no package library and no file searching: require finds only
-// "nakama" and the preloaded modules.
+// string (its pattern functions bounded, see pattern.go; rep, format, gsub
+// and table.concat size-capped, see limits.go), math, and os.time, os.clock,
+// os.date. There is no io, no package library and no file searching: require
+// finds only "nakama" and the preloaded modules.
 //
-// Every call runs under Config.CallTimeout (and the request's context); an
-// overrun answers code 4 "Lua function timed out" and the VM, interrupted
-// midway, is replaced by a fresh one.
+// Every call runs on its VM's worker goroutine under Config.CallTimeout (and
+// the request's context) and the memory watchdog (Config.MaxCallMemory); an
+// overrun answers code 4 "Lua function timed out" (code 13 "script exceeded
+// its memory limit") and the VM, interrupted midway, is replaced by a fresh
+// one. A VM that does not stop (stuck in Go code) is abandoned and replaced,
+// up to pool-size at a time.
 package lua
 
 import (
