@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	goruntime "runtime"
 	"runtime/metrics"
 	"sync"
 	"time"
@@ -20,10 +21,20 @@ func ErrMemoryLimit() error {
 }
 
 // MemWatch interrupts script calls whose heap growth passes a cap. The heap
-// is process-wide, so growth is measured from each call's start: a call is
-// stopped when the heap has grown by more than the cap since it began. One
-// sampler goroutine runs only while calls are active, so an idle server pays
-// nothing and a call pays one map insert and delete.
+// is process-wide, so growth is measured from each call's start. Two figures
+// are used, because the heap size alone counts garbage not yet collected (a
+// call that only churns would look like growth, and garbage of an earlier call
+// would hide real growth):
+//
+//   - the bytes allocated since the call began (monotonic, cheap to read)
+//     select suspects: calls that allocated more than the cap;
+//   - for suspects, one forced collection gives the live heap, which is
+//     compared with the live heap at the call's start: past the cap, the call
+//     is interrupted; under it, the call is re-armed and checked again after
+//     another cap of allocation.
+//
+// One sampler goroutine runs only while calls are active, so an idle server
+// pays nothing and a call pays one map insert and delete.
 type MemWatch struct {
 	limit    uint64
 	interval time.Duration
@@ -32,10 +43,13 @@ type MemWatch struct {
 	calls   map[*watchedCall]struct{}
 	running bool
 	sample  []metrics.Sample
+	// the sampler's last figures (see read)
+	lastAllocs, lastLive uint64
 }
 
 type watchedCall struct {
-	start     uint64
+	allocs    uint64 // bytes allocated (process total) when last armed
+	live      uint64 // live heap at the call's start
 	interrupt func()
 	fired     bool
 }
@@ -44,19 +58,24 @@ type watchedCall struct {
 // <= 0 disables it (Watch returns a no-op).
 func NewMemWatch(limit int64) *MemWatch {
 	w := &MemWatch{interval: 2 * time.Millisecond, calls: map[*watchedCall]struct{}{},
-		sample: []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}}
+		sample: []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/heap/live:bytes"}}}
 	if limit > 0 {
 		w.limit = uint64(limit)
 	}
 	return w
 }
 
-func (w *MemWatch) heap() uint64 {
+// read returns the bytes allocated so far and the live heap as of the last
+// collection.
+func (w *MemWatch) read() (allocs, live uint64) {
 	metrics.Read(w.sample)
-	if w.sample[0].Value.Kind() != metrics.KindUint64 {
-		return 0
+	if w.sample[0].Value.Kind() == metrics.KindUint64 {
+		allocs = w.sample[0].Value.Uint64()
 	}
-	return w.sample[0].Value.Uint64()
+	if w.sample[1].Value.Kind() == metrics.KindUint64 {
+		live = w.sample[1].Value.Uint64()
+	}
+	return allocs, live
 }
 
 // Watch registers a call; interrupt is called (once, from the sampler
@@ -67,7 +86,14 @@ func (w *MemWatch) Watch(interrupt func()) (stop func() bool) {
 		return func() bool { return false }
 	}
 	w.mu.Lock()
-	c := &watchedCall{start: w.heap(), interrupt: interrupt}
+	// While the sampler runs, its last figures (at most one interval old)
+	// serve as the start: reading the runtime's statistics costs more than
+	// the rest of Watch.
+	allocs, live := w.lastAllocs, w.lastLive
+	if !w.running {
+		allocs, live = w.read()
+	}
+	c := &watchedCall{allocs: allocs, live: live, interrupt: interrupt}
 	w.calls[c] = struct{}{}
 	if !w.running {
 		w.running = true
@@ -86,6 +112,7 @@ func (w *MemWatch) Watch(interrupt func()) (stop func() bool) {
 func (w *MemWatch) loop() {
 	t := time.NewTicker(w.interval)
 	defer t.Stop()
+	var suspects []*watchedCall
 	for range t.C {
 		w.mu.Lock()
 		if len(w.calls) == 0 {
@@ -93,11 +120,37 @@ func (w *MemWatch) loop() {
 			w.mu.Unlock()
 			return
 		}
-		now := w.heap()
+		allocs, live := w.read()
+		w.lastAllocs, w.lastLive = allocs, live
+		suspects = suspects[:0]
 		for c := range w.calls {
-			if !c.fired && now > c.start && now-c.start > w.limit {
+			if !c.fired && allocs-c.allocs > w.limit {
+				suspects = append(suspects, c)
+			}
+		}
+		if len(suspects) == 0 {
+			w.mu.Unlock()
+			continue
+		}
+		w.mu.Unlock()
+		goruntime.GC()
+		w.mu.Lock()
+		_, live = w.read()
+		w.lastLive = live
+		for _, c := range suspects {
+			if _, ok := w.calls[c]; !ok {
+				continue // it ended meanwhile
+			}
+			if live > c.live && live-c.live > w.limit {
 				c.fired = true
 				c.interrupt()
+			} else {
+				// Churn, not growth: check again after another cap of
+				// allocation. The start figure was the previous collection's
+				// and may have counted data dead by then: never measure from
+				// above a figure seen since.
+				c.allocs = allocs
+				c.live = min(c.live, live)
 			}
 		}
 		w.mu.Unlock()

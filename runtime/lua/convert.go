@@ -23,8 +23,15 @@ import (
 // listKeys, where it becomes an empty list. Integral numbers become int64,
 // the others float64. Functions, userdata and threads cannot be converted.
 
-// maxDepth bounds nesting, so a table that contains itself fails cleanly.
-const maxDepth = 64
+// Limits of one Lua → Go conversion (a payload, nk arguments, json_encode):
+// nesting depth, a table found inside itself (a cycle), and the total number
+// of values and bytes of text, since a table may hold the same subtable many
+// times (t = {t, t} repeated) and so stand for an exponentially large value.
+const (
+	maxDepth       = 64
+	maxExportNodes = 1 << 20
+	maxExportBytes = 64 << 20
+)
 
 // listKeys are the payload fields that hold lists: an empty Lua table under
 // one of these keys is an empty list, not an empty object.
@@ -90,10 +97,16 @@ func toLua(L *glua.LState, v any) glua.LValue {
 // toGo converts a Lua value into script data. key is the field the value sits
 // under ("" at the top), which decides what an empty table is.
 func toGo(v glua.LValue, key string) (any, error) {
-	return toGoDepth(v, key, 0)
+	switch t := v.(type) {
+	case *glua.LTable:
+		var ex exporter
+		ex.path = ex.stack[:0]
+		return ex.toGo(t, key, 0)
+	}
+	return scalarToGo(v)
 }
 
-func toGoDepth(v glua.LValue, key string, depth int) (any, error) {
+func scalarToGo(v glua.LValue) (any, error) {
 	switch t := v.(type) {
 	case *glua.LNilType:
 		return nil, nil
@@ -103,13 +116,45 @@ func toGoDepth(v glua.LValue, key string, depth int) (any, error) {
 		return string(t), nil
 	case glua.LNumber:
 		return number(t), nil
-	case *glua.LTable:
-		if depth >= maxDepth {
-			return nil, fmt.Errorf("table nested more than %d levels deep (does it contain itself?)", maxDepth)
-		}
-		return tableToGo(t, key, depth+1)
 	}
 	return nil, fmt.Errorf("cannot convert a Lua %s to data", v.Type().String())
+}
+
+// exporter is the state of one conversion: the tables on the path from the
+// top (for cycles) and the values and bytes converted so far.
+type exporter struct {
+	path         []*glua.LTable
+	stack        [8]*glua.LTable // path's first backing array
+	nodes, bytes int
+}
+
+func (ex *exporter) toGo(v glua.LValue, key string, depth int) (any, error) {
+	ex.nodes++
+	if ex.nodes > maxExportNodes {
+		return nil, fmt.Errorf("value too large to convert (more than %d values)", maxExportNodes)
+	}
+	switch t := v.(type) {
+	case glua.LString:
+		ex.bytes += len(t)
+		if ex.bytes > maxExportBytes {
+			return nil, fmt.Errorf("value too large to convert (more than %d bytes of text)", maxExportBytes)
+		}
+		return string(t), nil
+	case *glua.LTable:
+		for _, p := range ex.path {
+			if p == t {
+				return nil, fmt.Errorf("table contains itself (a cycle) under %q", key)
+			}
+		}
+		if depth >= maxDepth {
+			return nil, fmt.Errorf("table nested more than %d levels deep", maxDepth)
+		}
+		ex.path = append(ex.path, t)
+		out, err := ex.table(t, key, depth+1)
+		ex.path = ex.path[:len(ex.path)-1]
+		return out, err
+	}
+	return scalarToGo(v)
 }
 
 // number gives integral numbers as int64 (exact up to 2^53), others as float64.
@@ -121,7 +166,7 @@ func number(n glua.LNumber) any {
 	return f
 }
 
-func tableToGo(t *glua.LTable, key string, depth int) (any, error) {
+func (ex *exporter) table(t *glua.LTable, key string, depth int) (any, error) {
 	// One pass to classify: an array has only the integer keys 1..n.
 	n, isArray := 0, true
 	t.ForEach(func(k, _ glua.LValue) {
@@ -152,37 +197,30 @@ func tableToGo(t *glua.LTable, key string, depth int) (any, error) {
 				err = errSparse
 				return
 			}
-			list[i], err = toGoDepth(e, "", depth)
+			list[i], err = ex.toGo(e, "", depth)
 		})
 		if err == errSparse {
-			return sparseToMap(t, depth)
+			return ex.object(t, depth, n)
 		}
 		return list, err
 	}
-	m := make(map[string]any, n)
-	t.ForEach(func(k, e glua.LValue) {
-		if err != nil {
-			return
-		}
-		ks := keyString(k)
-		m[ks], err = toGoDepth(e, ks, depth)
-	})
-	return m, err
+	return ex.object(t, depth, n)
 }
 
 var errSparse = fmt.Errorf("sparse array")
 
-// sparseToMap converts a table with integer keys that are not 1..n into an
-// object keyed by the numbers' text.
-func sparseToMap(t *glua.LTable, depth int) (any, error) {
-	m := map[string]any{}
+// object converts a table into an object; number keys (a sparse array) are
+// written as text.
+func (ex *exporter) object(t *glua.LTable, depth, n int) (any, error) {
+	m := make(map[string]any, n)
 	var err error
 	t.ForEach(func(k, e glua.LValue) {
 		if err != nil {
 			return
 		}
 		ks := keyString(k)
-		m[ks], err = toGoDepth(e, ks, depth)
+		ex.bytes += len(ks)
+		m[ks], err = ex.toGo(e, ks, depth)
 	})
 	return m, err
 }
@@ -265,4 +303,35 @@ func parseObject(text string) map[string]any {
 		return map[string]any{}
 	}
 	return m
+}
+
+// jsonTooDeep reports whether JSON text nests arrays and objects more than
+// limit levels deep (checked before decoding, so a hostile payload costs one
+// scan, and the decoded value can be converted without deep recursion).
+func jsonTooDeep(text string, limit int) bool {
+	depth, inString := 0, false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			depth++
+			if depth > limit {
+				return true
+			}
+		case ']', '}':
+			depth--
+		}
+	}
+	return false
 }

@@ -214,3 +214,51 @@ func TestLuaMetaCache(t *testing.T) {
 		t.Fatal("big metadata cached")
 	}
 }
+
+// Cycles, depth and size are bounded with clear errors; a table shared (not
+// nested in itself) converts.
+func TestLuaConvertLimits(t *testing.T) {
+	L := glua.NewState()
+	defer L.Close()
+	eval := func(src string) glua.LValue {
+		t.Helper()
+		if err := L.DoString(src); err != nil {
+			t.Fatal(err)
+		}
+		v := L.Get(-1)
+		L.Pop(1)
+		return v
+	}
+	for _, c := range []struct{ src, want string }{
+		{`local t = {} t.self = t return t`, "table contains itself (a cycle)"},
+		{`local t = {a = {b = {}}} t.a.b.c = {t} return t`, "table contains itself (a cycle)"},
+		{`local t = {} for i = 1, 100 do t = {t} end return t`, "nested more than 64 levels deep"},
+		// 2^40 leaves by sharing: stopped by the value budget, quickly.
+		{`local t = {} for i = 1, 40 do t = {t, t} end return t`, "value too large to convert (more than 1048576 values)"},
+		{`local s = string.rep("x", 1024 * 1024) local t = {} for i = 1, 80 do t[i] = s end return t`,
+			"value too large to convert (more than 67108864 bytes of text)"},
+	} {
+		start := time.Now()
+		_, err := toGo(eval(c.src), "")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: got %v, want %q", c.src, err, c.want)
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%s: took %v", c.src, d)
+		}
+	}
+	got, err := toGo(eval(`local s = {x = 1} return {a = s, b = {s, s}}`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"a": map[string]any{"x": int64(1)},
+		"b": []any{map[string]any{"x": int64(1)}, map[string]any{"x": int64(1)}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("shared table: got %#v", got)
+	}
+	if !jsonTooDeep(strings.Repeat("[", 65)+strings.Repeat("]", 65), 64) ||
+		jsonTooDeep(strings.Repeat("[", 64)+strings.Repeat("]", 64), 64) ||
+		jsonTooDeep(`{"a":"[[[[[[[[[[\"[[[[[["}`, 3) {
+		t.Fatal("jsonTooDeep")
+	}
+}

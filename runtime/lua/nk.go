@@ -3,11 +3,13 @@ package lua
 import (
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	glua "github.com/yuin/gopher-lua"
 
 	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/runtime"
 )
 
 // nkModule builds this VM's nakama module (require("nakama")): Nakama's Lua
@@ -29,16 +31,18 @@ func (v *vm) nkModule() *glua.LTable {
 		"json_decode": v.jsonDecode,
 		"uuid_v4":     func(L *glua.LState) int { L.Push(glua.LString(uuid.NewString())); return 1 },
 
-		"group_create":      v.groupCreate,
-		"group_update":      v.groupUpdate,
-		"group_delete":      v.groupDelete,
-		"groups_get_id":     v.groupsGetID,
-		"groups_list":       v.groupsList,
-		"group_users_list":  v.groupUsersList,
-		"user_groups_list":  v.userGroupsList,
-		"group_user_join":   v.groupUserJoin(true),
-		"group_user_leave":  v.groupUserJoin(false),
-		"notification_send": v.notificationSend,
+		"group_create":       v.groupCreate,
+		"group_update":       v.groupUpdate,
+		"group_delete":       v.groupDelete,
+		"groups_get_id":      v.groupsGetID,
+		"groups_list":        v.groupsList,
+		"group_users_list":   v.groupUsersList,
+		"user_groups_list":   v.userGroupsList,
+		"group_user_join":    v.groupUserJoin(true),
+		"group_user_leave":   v.groupUserJoin(false),
+		"notification_send":  v.notificationSend,
+		"notifications_send": v.notificationsSend,
+		"event":              v.event,
 	}
 	for suffix, lname := range map[string]string{"Add": "add", "Kick": "kick", "Ban": "ban", "Unban": "unban",
 		"Promote": "promote", "Demote": "demote"} {
@@ -221,6 +225,9 @@ func (v *vm) jsonEncode(L *glua.LState) int {
 
 func (v *vm) jsonDecode(L *glua.LState) int {
 	text := args{L, "json_decode"}.need(1, "JSON text")
+	if jsonTooDeep(text, maxDepth) {
+		L.RaiseError("nk.json_decode: JSON nested more than %d levels deep", maxDepth)
+	}
 	var data any
 	if err := json.Unmarshal([]byte(text), &data); err != nil {
 		L.RaiseError("nk.json_decode: %v", err)
@@ -372,6 +379,108 @@ func (v *vm) notificationSend(L *glua.LState) int {
 	senderID, persistent := a.str(5, "sender_id"), a.boolPtr(6, "persistent")
 	err := v.r.nk.NotificationSend(v.ctx(), userID, subject, content, *code, senderID, persistent != nil && *persistent)
 	if err != nil {
+		return v.fail(L, err)
+	}
+	return 0
+}
+
+// nk.notifications_send({{user_id=, subject=, content=, code=, sender_id=?,
+// persistent=?}, …}): all or none (the first invalid one fails the call).
+func (v *vm) notificationsSend(L *glua.LState) int {
+	a := args{L, "notifications_send"}
+	list, ok := L.Get(1).(*glua.LTable)
+	if !ok {
+		a.bad(1, "expects a table of notifications")
+	}
+	var batch []runtime.NotificationInput
+	for i := 1; i <= list.Len(); i++ {
+		t, ok := list.RawGetInt(i).(*glua.LTable)
+		if !ok {
+			a.bad(1, "notification %d must be a table", i)
+		}
+		field := func(name string) glua.LValue { return t.RawGetString(name) }
+		text := func(name string, need bool) string {
+			switch s := field(name).(type) {
+			case glua.LString:
+				if s != "" || !need {
+					return string(s)
+				}
+			case *glua.LNilType:
+				if !need {
+					return ""
+				}
+			default:
+				a.bad(1, "notification %d: %s must be a string", i, name)
+			}
+			a.bad(1, "notification %d: expects %s", i, name)
+			return ""
+		}
+		n := runtime.NotificationInput{UserID: text("user_id", true), Subject: text("subject", true),
+			SenderID: text("sender_id", false)}
+		switch c := field("content").(type) {
+		case *glua.LTable:
+			m, err := tableToMap(c)
+			if err != nil {
+				a.bad(1, "notification %d: content: %v", i, err)
+			}
+			n.Content = m
+		case *glua.LNilType:
+		default:
+			a.bad(1, "notification %d: content must be a table", i)
+		}
+		code, ok := field("code").(glua.LNumber)
+		if !ok {
+			a.bad(1, "notification %d: expects code", i)
+		}
+		if n.Code, ok = toInt(code); !ok {
+			a.bad(1, "notification %d: code must be an integer", i)
+		}
+		switch p := field("persistent").(type) {
+		case glua.LBool:
+			n.Persistent = bool(p)
+		case *glua.LNilType:
+		default:
+			a.bad(1, "notification %d: persistent must be a boolean", i)
+		}
+		batch = append(batch, n)
+	}
+	if err := v.r.nk.NotificationsSend(v.ctx(), batch); err != nil {
+		return v.fail(L, err)
+	}
+	return 0
+}
+
+// nk.event(name, properties?, timestamp?, external?=false): properties a
+// table of strings, timestamp unix seconds (nil: now).
+func (v *vm) event(L *glua.LState) int {
+	a := args{L, "event"}
+	name := a.need(1, "name")
+	var props map[string]string
+	switch t := L.Get(2).(type) {
+	case *glua.LTable:
+		props = make(map[string]string)
+		t.ForEach(func(k, e glua.LValue) {
+			ks, ok1 := k.(glua.LString)
+			es, ok2 := e.(glua.LString)
+			if !ok1 || !ok2 {
+				a.bad(2, "properties must map strings to strings")
+			}
+			props[string(ks)] = string(es)
+		})
+	case *glua.LNilType:
+	default:
+		a.bad(2, "properties must be a table, got %s", L.Get(2).Type())
+	}
+	var ts time.Time
+	switch t := L.Get(3).(type) {
+	case glua.LNumber:
+		ts = time.Unix(int64(t), 0).UTC()
+	case *glua.LNilType:
+	default:
+		a.bad(3, "timestamp must be numeric UTC seconds")
+	}
+	external := a.boolPtr(4, "external")
+	if err := v.r.nk.Event(v.ctx(), name, props, ts, external != nil && *external); err != nil {
 		return v.fail(L, err)
 	}
 	return 0

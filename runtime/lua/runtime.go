@@ -14,13 +14,17 @@
 //
 // Only safe libraries are opened: base without dofile, loadfile, module,
 // collectgarbage (load/loadstring compile strings only; print logs), table,
-// string (string.rep bounded), math, and os.time, os.clock, os.date. There is
-// no io, no package library and no file searching: require finds only
-// "nakama" and the preloaded modules.
+// string (its pattern functions bounded, see pattern.go; rep, format, gsub
+// and table.concat size-capped, see limits.go), math, and os.time, os.clock,
+// os.date. There is no io, no package library and no file searching: require
+// finds only "nakama" and the preloaded modules.
 //
-// Every call runs under Config.CallTimeout (and the request's context); an
-// overrun answers code 4 "Lua function timed out" and the VM, interrupted
-// midway, is replaced by a fresh one.
+// Every call runs on its VM's worker goroutine under Config.CallTimeout (and
+// the request's context) and the memory watchdog (Config.MaxCallMemory); an
+// overrun answers code 4 "Lua function timed out" (code 13 "script exceeded
+// its memory limit") and the VM, interrupted midway, is replaced by a fresh
+// one. A VM that does not stop (stuck in Go code) is abandoned and replaced,
+// up to pool-size at a time.
 package lua
 
 import (
@@ -28,6 +32,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"sync"
 
@@ -56,6 +61,13 @@ type Runtime struct {
 	closed bool
 	// replacing counts VMs being rebuilt after an interrupted call.
 	replacing sync.WaitGroup
+	// stuck counts abandoned VMs whose call has not come back yet (guarded
+	// by mu); owed counts the pool places left empty because stuck reached
+	// the pool size, refilled as stuck VMs come back.
+	stuck, owed int
+
+	mem      *runtime.MemWatch // per-call heap growth watchdog
+	maxBuild int               // bytes one builtin may build (gsub, format, concat, rep)
 }
 
 type module struct {
@@ -75,7 +87,11 @@ func Load(ctx context.Context, cfg runtime.Config, deps runtime.Deps) (*Runtime,
 	if log == nil {
 		log = slog.Default()
 	}
-	r := &Runtime{cfg: cfg, log: log.With("runtime", "lua"), done: make(chan struct{}), byName: map[string]*module{}}
+	r := &Runtime{cfg: cfg, log: log.With("runtime", "lua"), done: make(chan struct{}), byName: map[string]*module{},
+		mem: runtime.NewMemWatch(cfg.MaxCallMemory), maxBuild: maxBuildOff}
+	if cfg.MaxCallMemory > 0 && cfg.MaxCallMemory < maxBuildOff {
+		r.maxBuild = int(cfg.MaxCallMemory)
+	}
 	_, mods, err := runtime.FindModules(cfg.Path)
 	if err != nil {
 		return nil, fmt.Errorf("lua: reading %s: %w", cfg.Path, err)
@@ -202,6 +218,8 @@ func (r *Runtime) put(v *vm) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
+	case v.state.Load() == callAbandoned:
+		// abandon took care of it; its goroutine closes it.
 	case r.closed:
 		v.close()
 	case v.broken:
@@ -212,17 +230,68 @@ func (r *Runtime) put(v *vm) {
 	}
 }
 
-// replace builds a fresh VM for old; if that fails (a module's top level
-// depends on something gone), old goes back, as its state is most likely fine.
+// maxBuildOff is the size cap of builtins when the memory limit is off.
+const maxBuildOff = 1 << 30
+
+// abandon gives up on a VM stuck in Go code past its call's deadline: a
+// fresh VM takes its place in the pool, unless pool-size VMs are stuck
+// already (then the place stays empty until one comes back: memory stays
+// bounded at twice the pool).
+func (r *Runtime) abandon(v *vm) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stuck++
+	if r.closed {
+		return
+	}
+	if r.stuck > r.cfg.PoolSize {
+		r.owed++
+		r.log.Error("Lua VM stuck in Go code past its deadline; too many are stuck to replace it", "stuck", r.stuck,
+			"pool", r.cfg.PoolSize, "empty_places", r.owed)
+		return
+	}
+	r.log.Warn("Lua VM stuck in Go code past its deadline; abandoned and replaced", "stuck", r.stuck)
+	r.replacing.Add(1)
+	go r.replace(nil)
+}
+
+// reclaim closes an abandoned VM whose call finally came back, and refills
+// a place its fellows left empty.
+func (r *Runtime) reclaim(v *vm) {
+	v.close()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stuck--
+	r.log.Info("abandoned Lua VM came back and was closed", "stuck", r.stuck)
+	if r.owed > 0 && !r.closed {
+		r.owed--
+		r.replacing.Add(1)
+		go r.replace(nil)
+	}
+}
+
+// replace builds a fresh VM for old (nil: for an abandoned VM); if that fails
+// (a module's top level depends on something gone), old goes back, as its
+// state is most likely fine.
 func (r *Runtime) replace(old *vm) {
 	defer r.replacing.Done()
 	v, err := r.newVM(context.Background())
+	if err != nil && old == nil {
+		r.log.Error("could not replace an abandoned Lua VM", "error", err)
+		r.mu.Lock()
+		r.owed++
+		r.mu.Unlock()
+		return
+	}
 	if err != nil {
 		r.log.Error("could not replace an interrupted Lua VM; reusing it", "error", err)
 		old.broken = false
 		v = old
-	} else {
+	} else if old != nil {
 		old.close()
+		if old.blown {
+			goruntime.GC()
+		}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -265,29 +334,37 @@ func errBefore() error {
 // the payload (changed or not) or nil to refuse.
 func (r *Runtime) before(i int) runtime.BeforeFunc {
 	return func(ctx context.Context, c *hooks.Caller, in map[string]any) (map[string]any, error) {
-		v, err := r.get(ctx)
+		out, err := r.runBefore(ctx, i, c, in)
 		if err != nil {
-			return nil, err
+			r.logFailure(ctx, i, err)
 		}
-		defer r.put(v)
-		res, err := v.call(ctx, v.fns[i], v.contextTable(runtime.ModeBefore, c), toLua(v.L, in))
-		if err != nil {
-			return nil, err
-		}
-		switch t := res.(type) {
-		case *glua.LNilType:
-			return nil, nil
-		case *glua.LTable:
-			m, err := tableToMap(t)
-			if err != nil {
-				r.log.WarnContext(ctx, "Lua before hook returned an unusable payload", "hook", r.regs[i].name, "error", err)
-				return nil, errBefore()
-			}
-			return m, nil
-		}
-		r.log.WarnContext(ctx, "Lua before hook returned neither a table nor nil", "hook", r.regs[i].name, "type", res.Type().String())
-		return nil, errBefore()
+		return out, err
 	}
+}
+
+func (r *Runtime) runBefore(ctx context.Context, i int, c *hooks.Caller, in map[string]any) (map[string]any, error) {
+	v, err := r.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer r.put(v)
+	res, err := v.call(ctx, v.fns[i], v.contextTable(runtime.ModeBefore, c), toLua(v.L, in))
+	if err != nil {
+		return nil, err
+	}
+	switch t := res.(type) {
+	case *glua.LNilType:
+		return nil, nil
+	case *glua.LTable:
+		m, err := tableToMap(t)
+		if err != nil {
+			r.log.WarnContext(ctx, "Lua before hook returned an unusable payload", "hook", r.regs[i].name, "error", err)
+			return nil, errBefore()
+		}
+		return m, nil
+	}
+	r.log.WarnContext(ctx, "Lua before hook returned neither a table nor nil", "hook", r.regs[i].name, "type", res.Type().String())
+	return nil, errBefore()
 }
 
 // after runs registration i as an after hook: fn(context, outgoing, incoming).
@@ -295,42 +372,86 @@ func (r *Runtime) before(i int) runtime.BeforeFunc {
 // use it: see runtime.AfterFunc); anything else is ignored.
 func (r *Runtime) after(i int) runtime.AfterFunc {
 	return func(ctx context.Context, c *hooks.Caller, out any, in map[string]any) (any, error) {
-		v, err := r.get(ctx)
+		res, err := r.runAfter(ctx, i, c, out, in)
 		if err != nil {
-			return nil, err
+			r.logFailure(ctx, i, err)
 		}
-		defer r.put(v)
-		res, err := v.call(ctx, v.fns[i], v.contextTable(runtime.ModeAfter, c), toLua(v.L, out), toLua(v.L, in))
-		if err != nil {
-			return nil, err
-		}
-		if t, ok := res.(*glua.LTable); ok {
-			return toGo(t, "")
-		}
-		return nil, nil
+		return res, err
 	}
+}
+
+func (r *Runtime) runAfter(ctx context.Context, i int, c *hooks.Caller, out any, in map[string]any) (any, error) {
+	v, err := r.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer r.put(v)
+	res, err := v.call(ctx, v.fns[i], v.contextTable(runtime.ModeAfter, c), toLua(v.L, out), toLua(v.L, in))
+	if err != nil {
+		return nil, err
+	}
+	if t, ok := res.(*glua.LTable); ok {
+		return toGo(t, "")
+	}
+	return nil, nil
 }
 
 // rpc runs registration i as an RPC: fn(context, payload) returns a string
 // (nil: "").
 func (r *Runtime) rpc(i int) hooks.RPC {
 	return func(ctx context.Context, c *hooks.Caller, payload string) (string, error) {
-		v, err := r.get(ctx)
+		out, err := r.runRPC(ctx, i, c, payload)
 		if err != nil {
-			return "", err
+			r.logFailure(ctx, i, err)
 		}
-		defer r.put(v)
-		res, err := v.call(ctx, v.fns[i], v.contextTable(runtime.ModeRPC, c), glua.LString(payload))
-		if err != nil {
-			return "", err
-		}
-		switch t := res.(type) {
-		case *glua.LNilType:
-			return "", nil
-		case glua.LString:
-			return string(t), nil
-		}
-		return "", &groups.Error{Code: groups.CodeInternal,
-			Message: "Runtime function returned invalid data - only allowed one return value of type string."}
+		return out, err
 	}
+}
+
+func (r *Runtime) runRPC(ctx context.Context, i int, c *hooks.Caller, payload string) (string, error) {
+	v, err := r.get(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer r.put(v)
+	res, err := v.call(ctx, v.fns[i], v.contextTable(runtime.ModeRPC, c), glua.LString(payload))
+	if err != nil {
+		return "", err
+	}
+	switch t := res.(type) {
+	case *glua.LNilType:
+		return "", nil
+	case glua.LString:
+		return string(t), nil
+	}
+	return "", &groups.Error{Code: groups.CodeInternal,
+		Message: "Runtime function returned invalid data - only allowed one return value of type string."}
+}
+
+// Stuck is how many abandoned VMs are still busy in Go code past their
+// call's deadline.
+func (r *Runtime) Stuck() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stuck
+}
+
+// logFailure logs a failed call once: the RPC id or hook, the language, the
+// error (with its code when it has one) and where the function is defined.
+func (r *Runtime) logFailure(ctx context.Context, i int, err error) {
+	rg := r.regs[i]
+	attrs := make([]any, 0, 10)
+	if rg.kind == kindRPC {
+		attrs = append(attrs, "rpc", rg.name)
+	} else {
+		attrs = append(attrs, "hook", rg.kind+" "+rg.name)
+	}
+	attrs = append(attrs, "language", "lua", "error", err.Error())
+	if ge, ok := groups.AsError(err); ok {
+		attrs = append(attrs, "code", int(ge.Code))
+	}
+	if rg.where != "" {
+		attrs = append(attrs, "function", rg.where)
+	}
+	r.log.WarnContext(ctx, "Lua call failed", attrs...)
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	glua "github.com/yuin/gopher-lua"
 
@@ -33,8 +35,9 @@ const (
 // registration is one nk.register_* call: what was registered, under which
 // canonical name (operation name, or lowercased RPC id).
 type registration struct {
-	kind string
-	name string
+	kind  string
+	name  string
+	where string // "file.lua:12" of the function, for logs
 }
 
 // vm is one Lua state with the modules loaded. Every VM runs the same module
@@ -59,6 +62,15 @@ type vm struct {
 	// broken is set when a call was interrupted (deadline, cancellation, Go
 	// panic): the VM's state may be half-changed, so it is replaced.
 	broken bool
+	// blown is set when the memory watchdog stopped a call: once the VM is
+	// replaced, a collection returns its memory (and gives the watchdog a
+	// fresh live-heap figure for the calls that follow).
+	blown bool
+	// state is the running call's callRunning/Finished/Abandoned; result
+	// carries its outcome from its goroutine.
+	state  atomic.Int32
+	jobs   chan int // a call's argument count, to the worker
+	result chan callResult
 }
 
 // newVM builds a Lua state with the safe libraries and the nakama module, and
@@ -73,7 +85,7 @@ func (r *Runtime) newVM(ctx context.Context) (*vm, error) {
 		// A Go panic under a call logs its Go stack (errors stay cheap).
 		IncludeGoStackTrace: true,
 	})
-	v := &vm{r: r, L: L, loaded: map[string]glua.LValue{}}
+	v := &vm{r: r, L: L, loaded: map[string]glua.LValue{}, result: make(chan callResult, 1)}
 	v.openLibs()
 	v.nk = v.nkModule()
 	v.require = L.NewFunction(v.requireModule)
@@ -82,6 +94,8 @@ func (r *Runtime) newVM(ctx context.Context) (*vm, error) {
 		L.Close()
 		return nil, err
 	}
+	v.jobs = make(chan int)
+	go v.worker()
 	return v, nil
 }
 
@@ -117,25 +131,14 @@ func (v *vm) openLibs() {
 	}
 	L.SetGlobal(glua.OsLibName, os)
 
-	str := L.GetGlobal(glua.StringLibName).(*glua.LTable)
-	str.RawSetString("dump", glua.LNil)
-	str.RawSetString("rep", L.NewFunction(strRep))
+	v.guardLibs()
+	for name, fn := range testGlobals {
+		L.SetGlobal(name, L.NewFunction(fn))
+	}
 }
 
-// strRep is string.rep with a bound on the result's size.
-func strRep(L *glua.LState) int {
-	s := L.CheckString(1)
-	n := L.CheckInt(2)
-	if n <= 0 || s == "" {
-		L.Push(glua.LString(""))
-		return 1
-	}
-	if len(s) > maxStringRep/n {
-		L.RaiseError("string.rep: result larger than %d bytes", maxStringRep)
-	}
-	L.Push(glua.LString(strings.Repeat(s, n)))
-	return 1
-}
+// testGlobals are extra global functions tests give every VM.
+var testGlobals map[string]glua.LGFunction
 
 // print writes its arguments to the server log.
 func (v *vm) print(L *glua.LState) int {
@@ -247,6 +250,9 @@ func (v *vm) register(kind, fname string) glua.LGFunction {
 			L.RaiseError("nk.%s may only be called while modules load (at their top level)", fname)
 		}
 		reg := registration{kind: kind, name: string(name)}
+		if fn.Proto != nil {
+			reg.where = fmt.Sprintf("%s:%d", fn.Proto.SourceName, fn.Proto.LineDefined)
+		}
 		if kind == kindRPC {
 			reg.name = strings.ToLower(reg.name)
 		} else {
@@ -268,44 +274,114 @@ func errTimeout() error {
 	return &groups.Error{Code: groups.CodeDeadlineExceeded, Message: "Lua function timed out"}
 }
 
-// call runs fn(args...) under the call deadline and returns its first result.
+// abandonGrace is how long a call past its deadline waits for its VM to
+// notice (gopher-lua checks the context between instructions) before the VM
+// is abandoned as stuck in Go code and the caller answers at once.
+const abandonGrace = 50 * time.Millisecond
+
+// States of a call's goroutine (vm.state).
+const (
+	callRunning   int32 = iota
+	callFinished        // the goroutine handed its result over
+	callAbandoned       // the caller gave up; the goroutine reclaims the VM
+)
+
+// callResult is what a call's goroutine hands back.
+type callResult struct {
+	val glua.LValue
+	err error
+}
+
+// call runs fn(args...) under the call deadline and the memory watchdog and
+// returns its first result. The Lua code runs on its own goroutine so that a
+// call stuck in Go code (where the context is not looked at) cannot hold the
+// caller: past the deadline plus abandonGrace the VM is abandoned (see
+// Runtime.abandon) and the caller gets its error at once.
 func (v *vm) call(ctx context.Context, fn *glua.LFunction, args ...glua.LValue) (glua.LValue, error) {
 	cctx, cancel := context.WithTimeout(ctx, v.r.cfg.CallTimeout)
 	defer cancel()
+	stopWatch := v.r.mem.Watch(cancel)
 	L := v.L
 	L.SetContext(cctx)
-	defer L.RemoveContext()
 	v.nkErr = nil
 	L.Push(fn)
 	for _, a := range args {
 		L.Push(a)
 	}
-	if err := L.PCall(len(args), 1, nil); err != nil {
+	v.state.Store(callRunning)
+	v.jobs <- len(args)
+	var res callResult
+	select {
+	case res = <-v.result:
+	case <-cctx.Done():
+		t := time.NewTimer(abandonGrace)
+		select {
+		case res = <-v.result:
+			t.Stop()
+		case <-t.C:
+			if v.state.CompareAndSwap(callRunning, callAbandoned) {
+				memory := stopWatch()
+				v.r.abandon(v)
+				return nil, interrupted(ctx, memory)
+			}
+			res = <-v.result // it finished just now
+		}
+	}
+	memory := stopWatch()
+	if res.err != nil {
 		if cctx.Err() != nil {
 			v.broken = true
-			if errors.Is(ctx.Err(), context.Canceled) {
-				return nil, &groups.Error{Code: groups.CodeCanceled, Message: "Request canceled."}
-			}
-			where := "a Go function"
-			if fn.Proto != nil {
-				where = fmt.Sprintf("%s:%d", fn.Proto.SourceName, fn.Proto.LineDefined)
-			}
-			v.r.log.WarnContext(ctx, "Lua function timed out; replacing its VM", "timeout", v.r.cfg.CallTimeout,
-				"function", where)
-			return nil, errTimeout()
+			v.blown = memory
+			return nil, interrupted(ctx, memory)
 		}
 		var ae *glua.ApiError
-		if errors.As(err, &ae) && ae.Type == glua.ApiErrorPanic {
+		if errors.As(res.err, &ae) && ae.Type == glua.ApiErrorPanic {
 			// A Go panic below a Lua call: log it, keep its text from the client.
 			v.broken = true
 			v.r.log.ErrorContext(ctx, "Lua call panicked", "error", ae.Object.String(), "stack", ae.StackTrace)
 			return nil, &groups.Error{Code: groups.CodeInternal, Message: "Internal error in the Lua runtime."}
 		}
-		return nil, v.scriptError(err)
+		return nil, v.scriptError(res.err)
 	}
-	res := L.Get(-1)
-	L.Pop(1)
-	return res, nil
+	return res.val, nil
+}
+
+// worker runs the VM's calls, one goroutine per VM for its life (a fresh
+// goroutine per call would grow its stack anew each time).
+func (v *vm) worker() {
+	for nargs := range v.jobs {
+		v.run(nargs)
+	}
+}
+
+// run runs one call: fn and its nargs arguments are on the stack.
+func (v *vm) run(nargs int) {
+	L := v.L
+	err := L.PCall(nargs, 1, nil)
+	var val glua.LValue
+	if err == nil {
+		val = L.Get(-1)
+		L.Pop(1)
+	}
+	L.RemoveContext()
+	if !v.state.CompareAndSwap(callRunning, callFinished) {
+		v.r.reclaim(v) // abandoned: nobody waits for the result
+		return
+	}
+	v.result <- callResult{val, err}
+}
+
+// interrupted is the answer to a call its context stopped: the memory
+// watchdog (memory), the client's cancellation, or the deadline. The call
+// wrapper logs it (logFailure).
+func interrupted(ctx context.Context, memory bool) error {
+	switch {
+	case memory:
+		return runtime.ErrMemoryLimit()
+	case errors.Is(ctx.Err(), context.Canceled):
+		return &groups.Error{Code: groups.CodeCanceled, Message: "Request canceled."}
+	}
+	return errTimeout()
 }
 
 // position matches the "file.lua:12: " prefix Lua puts on error messages.
@@ -419,4 +495,10 @@ func (v *vm) ctx() context.Context {
 	return context.Background()
 }
 
-func (v *vm) close() { v.L.Close() }
+// close closes the Lua state and drops it, so that its memory is garbage
+// even while the vm value is still referenced.
+func (v *vm) close() {
+	close(v.jobs)
+	v.L.Close()
+	v.L, v.fns, v.nk, v.require, v.loaded = nil, nil, nil, nil, nil
+}
