@@ -28,6 +28,18 @@ go vet ./...
 echo "==> go test -race (hooks, runtimes, examples, service)"
 go test -race -count=1 -timeout 20m ./hooks/... ./runtime/... ./examples/... ./groups/...
 
+# Short native fuzzing runs over what a client controls: request bodies,
+# query strings and list cursors (the seeds also run in the plain go test).
+# FUZZTIME=0 skips these runs (e.g. while iterating locally).
+fuzztime=${FUZZTIME:-10s}
+if [[ "$fuzztime" != "0" ]]; then
+	for target in ./api:FuzzParseBody ./api:FuzzQueryParams ./groups:FuzzDecodeCursor; do
+		pkg=${target%%:*} fn=${target##*:}
+		echo "==> go test -fuzz $fn -fuzztime $fuzztime $pkg"
+		go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$fuzztime" "$pkg"
+	done
+fi
+
 read -r -a extra <<<"${GOTEST_FLAGS:-}"
 echo "==> go test -count=1 -timeout 20m ${extra[*]} ./..."
 # Last step, output unfiltered, so the log ends with go test's own summary;
