@@ -210,11 +210,11 @@ func (a args) typeError(i int, name, want string) {
 }
 
 func (a args) str(i int, name string) string {
-	s, ok := a.call.Argument(i).Export().(string)
-	if !ok {
+	x := a.call.Argument(i)
+	if !goja.IsString(x) {
 		a.typeError(i, name, "a string")
 	}
-	return s
+	return x.String()
 }
 
 func (a args) optStr(i int, name string) *string {
@@ -229,7 +229,7 @@ func (a args) optBool(i int, name string) *bool {
 	if a.absent(i) {
 		return nil
 	}
-	b, ok := a.call.Argument(i).Export().(bool)
+	b, ok := primitive(a.call.Argument(i)).(bool)
 	if !ok {
 		a.typeError(i, name, "a boolean")
 	}
@@ -240,7 +240,7 @@ func (a args) optInt(i int, name string) *int {
 	if a.absent(i) {
 		return nil
 	}
-	n, ok := runtime.ToInt(a.call.Argument(i).Export())
+	n, ok := runtime.ToInt(primitive(a.call.Argument(i)))
 	if !ok {
 		a.typeError(i, name, "an integer")
 	}
@@ -248,7 +248,11 @@ func (a args) optInt(i int, name string) *int {
 }
 
 func (a args) strs(i int, name string) []string {
-	list, ok := a.call.Argument(i).Export().([]any)
+	x, err := a.v.export(a.call.Argument(i))
+	if err != nil {
+		a.typeError(i, name, "an array of strings ("+err.Error()+")")
+	}
+	list, ok := x.([]any)
 	if !ok {
 		a.typeError(i, name, "an array of strings")
 	}
@@ -265,11 +269,24 @@ func (a args) object(i int, name string) map[string]any {
 	if a.absent(i) {
 		return nil
 	}
-	m, ok := a.call.Argument(i).Export().(map[string]any)
+	x, err := a.v.export(a.call.Argument(i))
+	if err != nil {
+		a.typeError(i, name, "an object ("+err.Error()+")")
+	}
+	m, ok := x.(map[string]any)
 	if !ok {
 		a.typeError(i, name, "an object")
 	}
 	return m
+}
+
+// primitive is x's Go value if x is not an object (whose Export could follow
+// cycles); nil otherwise.
+func primitive(x goja.Value) any {
+	if _, ok := x.(*goja.Object); ok || x == nil {
+		return nil
+	}
+	return x.Export()
 }
 
 func (a args) check(err error) {

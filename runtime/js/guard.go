@@ -1,0 +1,224 @@
+package js
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/dlclark/regexp2/v2"
+	"github.com/dop251/goja"
+)
+
+// errMemory is the interrupt value of a call stopped by the memory watchdog
+// or a guarded builtin; interrupted maps it to runtime.ErrMemoryLimit.
+var errMemory = errors.New("script exceeded its memory limit")
+
+// valueSize is roughly what one array element costs in Go (an interface).
+const valueSize = 16
+
+var regexpTimeout sync.Once
+
+// limitRegexps bounds every backtracking regexp match (goja runs patterns Go's
+// regexp cannot, such as lookaheads and backreferences, on regexp2, inside one
+// native call that no interrupt reaches). regexp2 reads its default timeout
+// when a pattern is compiled, and goja compiles lazily from any VM, so the
+// setting is process-wide: the first loaded module's call timeout. goja takes
+// a timed-out match as no match; by then the call is past its deadline and
+// the interrupt stops it at the next instruction.
+func limitRegexps(d time.Duration) {
+	regexpTimeout.Do(func() { regexp2.DefaultMatchTimeout = d })
+}
+
+// guard installs the checks every VM gets: JSON nesting limits and, unless
+// the memory limit is off, size caps on the builtins that allocate a whole
+// string or array at once (goja would ask Go for it in one piece, and a
+// failed huge allocation kills the process).
+func (v *vm) guard() {
+	rt := v.rt
+	json := rt.Get("JSON").(*goja.Object)
+	parse, _ := goja.AssertFunction(json.Get("parse"))
+	_ = json.Set("parse", func(call goja.FunctionCall) goja.Value {
+		if s, ok := call.Argument(0).(goja.String); ok && jsonDepth(s) > maxNesting {
+			panic(rt.NewGoError(errors.New("JSON.parse: input is nested too deeply")))
+		}
+		return v.callOrig(parse, call)
+	})
+	stringify, _ := goja.AssertFunction(json.Get("stringify"))
+	_ = json.Set("stringify", func(call goja.FunctionCall) goja.Value {
+		if tooDeep(call.Argument(0), 0, nil) {
+			panic(rt.NewGoError(errors.New("JSON.stringify: value is nested too deeply")))
+		}
+		return v.callOrig(stringify, call)
+	})
+
+	limit := float64(v.r.cfg.MaxCallMemory)
+	if limit <= 0 {
+		return
+	}
+	proto := func(ctor string) *goja.Object {
+		return rt.Get(ctor).(*goja.Object).Get("prototype").(*goja.Object)
+	}
+	wrap := func(obj *goja.Object, name string, size func(goja.FunctionCall) float64) {
+		orig, _ := goja.AssertFunction(obj.Get(name))
+		_ = obj.Set(name, func(call goja.FunctionCall) goja.Value {
+			if size(call) > limit {
+				v.rt.Interrupt(errMemory) // stops the script at its next instruction
+				return goja.Undefined()
+			}
+			return v.callOrig(orig, call)
+		})
+	}
+	str := proto("String")
+	wrap(str, "repeat", func(c goja.FunctionCall) float64 {
+		return float64(strLen(c.This)) * c.Argument(0).ToFloat()
+	})
+	padded := func(c goja.FunctionCall) float64 { return c.Argument(0).ToFloat() }
+	wrap(str, "padStart", padded)
+	wrap(str, "padEnd", padded)
+	arr := proto("Array")
+	wrap(arr, "fill", func(c goja.FunctionCall) float64 { return arrayLen(c.This) * valueSize })
+	wrap(arr, "join", func(c goja.FunctionCall) float64 { return joinedLen(c.This, c.Argument(0), limit) })
+	// Spreading an array into arguments copies it at once.
+	wrap(proto("Function"), "apply", func(c goja.FunctionCall) float64 { return arrayLen(c.Argument(1)) * valueSize })
+}
+
+// callOrig calls a wrapped builtin, rethrowing what it throws.
+func (v *vm) callOrig(fn goja.Callable, call goja.FunctionCall) goja.Value {
+	ret, err := fn(call.This, call.Arguments...)
+	if err != nil {
+		panic(err)
+	}
+	return ret
+}
+
+func strLen(x goja.Value) int {
+	if s, ok := x.(goja.String); ok {
+		return s.Length()
+	}
+	if s, ok := x.ToString().(goja.String); ok {
+		return s.Length()
+	}
+	return 0
+}
+
+func arrayLen(x goja.Value) float64 {
+	obj, ok := x.(*goja.Object)
+	if !ok {
+		return 0
+	}
+	return obj.Get("length").ToFloat()
+}
+
+// joinedLen is the length of arr.join(sep) counting the separators and the
+// string elements, stopping once past limit.
+func joinedLen(this, sep goja.Value, limit float64) float64 {
+	obj, ok := this.(*goja.Object)
+	if !ok {
+		return 0
+	}
+	n := obj.Get("length").ToFloat()
+	if n <= 0 {
+		return 0
+	}
+	sepLen := 1.0
+	if !goja.IsUndefined(sep) {
+		sepLen = float64(strLen(sep))
+	}
+	size := (n - 1) * sepLen
+	if size > limit || n > limit {
+		return size + n
+	}
+	keys := make([]byte, 0, 20)
+	for i := int64(0); i < int64(n) && size <= limit; i++ {
+		keys = appendIndex(keys[:0], i)
+		if s, ok := obj.Get(string(keys)).(goja.String); ok {
+			size += float64(s.Length())
+		}
+	}
+	return size
+}
+
+func appendIndex(b []byte, i int64) []byte {
+	if i >= 10 {
+		b = appendIndex(b, i/10)
+	}
+	return append(b, byte('0'+i%10))
+}
+
+// jsonDepth is the deepest nesting of arrays and objects in JSON text (a
+// linear scan that skips strings); it stops counting past maxNesting.
+func jsonDepth(s goja.String) int {
+	depth, deepest, inString, escaped := 0, 0, false, false
+	r := s.Reader()
+	for {
+		c, _, err := r.ReadRune()
+		if err != nil {
+			return deepest
+		}
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			depth++
+			if depth > deepest {
+				deepest = depth
+				if deepest > maxNesting {
+					return deepest
+				}
+			}
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+}
+
+// tooDeep reports whether val nests objects or arrays deeper than
+// maxNesting, following own enumerable properties (what JSON.stringify
+// writes); cycles are left to stringify, which throws its own TypeError.
+func tooDeep(val goja.Value, depth int, path []*goja.Object) bool {
+	obj, ok := val.(*goja.Object)
+	if !ok {
+		return false
+	}
+	if _, fn := goja.AssertFunction(obj); fn {
+		return false
+	}
+	for _, p := range path {
+		if p == obj {
+			return false
+		}
+	}
+	if depth >= maxNesting {
+		return true
+	}
+	path = append(path, obj)
+	if obj.ClassName() == "Array" {
+		n := obj.Get("length").ToInteger()
+		keys := make([]byte, 0, 20)
+		for i := int64(0); i < n; i++ {
+			keys = appendIndex(keys[:0], i)
+			if tooDeep(obj.Get(string(keys)), depth+1, path) {
+				return true
+			}
+		}
+		return false
+	}
+	if obj.ExportType() != mapType {
+		return false
+	}
+	for _, k := range obj.Keys() {
+		if tooDeep(obj.Get(k), depth+1, path) {
+			return true
+		}
+	}
+	return false
+}
