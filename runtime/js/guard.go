@@ -22,11 +22,14 @@ var regexpTimeout sync.Once
 // regexp cannot, such as lookaheads and backreferences, on regexp2, inside one
 // native call that no interrupt reaches). regexp2 reads its default timeout
 // when a pattern is compiled, and goja compiles lazily from any VM, so the
-// setting is process-wide: the first loaded module's call timeout. goja takes
-// a timed-out match as no match; by then the call is past its deadline and
-// the interrupt stops it at the next instruction.
+// setting is process-wide, from the first loaded module's call timeout. goja
+// takes a timed-out match as no match, so the timeout is twice the call's: a
+// match starts after its call does, so the call's deadline has always passed
+// (and its interrupt stops the script at the next instruction) before the
+// match gives up; meanwhile the caller has had its answer and the VM is
+// replaced.
 func limitRegexps(d time.Duration) {
-	regexpTimeout.Do(func() { regexp2.DefaultMatchTimeout = d })
+	regexpTimeout.Do(func() { regexp2.DefaultMatchTimeout = 2 * d })
 }
 
 // guard installs the checks every VM gets: JSON nesting limits and, unless
@@ -39,14 +42,14 @@ func (v *vm) guard() {
 	parse, _ := goja.AssertFunction(json.Get("parse"))
 	_ = json.Set("parse", func(call goja.FunctionCall) goja.Value {
 		if s, ok := call.Argument(0).(goja.String); ok && jsonDepth(s) > maxNesting {
-			panic(rt.NewGoError(errors.New("JSON.parse: input is nested too deeply")))
+			panic(v.rangeError("JSON.parse: input is nested too deeply"))
 		}
 		return v.callOrig(parse, call)
 	})
 	stringify, _ := goja.AssertFunction(json.Get("stringify"))
 	_ = json.Set("stringify", func(call goja.FunctionCall) goja.Value {
 		if tooDeep(call.Argument(0), 0, nil) {
-			panic(rt.NewGoError(errors.New("JSON.stringify: value is nested too deeply")))
+			panic(v.rangeError("JSON.stringify: value is nested too deeply"))
 		}
 		return v.callOrig(stringify, call)
 	})
@@ -80,6 +83,17 @@ func (v *vm) guard() {
 	wrap(arr, "join", func(c goja.FunctionCall) float64 { return joinedLen(c.This, c.Argument(0), limit) })
 	// Spreading an array into arguments copies it at once.
 	wrap(proto("Function"), "apply", func(c goja.FunctionCall) float64 { return arrayLen(c.Argument(1)) * valueSize })
+}
+
+// rangeError is a catchable RangeError, what V8 throws for a nesting too deep
+// for its stack.
+func (v *vm) rangeError(msg string) *goja.Object {
+	ctor, _ := v.rt.Get("RangeError").(*goja.Object)
+	obj, err := v.rt.New(ctor, v.rt.ToValue(msg))
+	if err != nil {
+		panic(err)
+	}
+	return obj
 }
 
 // callOrig calls a wrapped builtin, rethrowing what it throws.
