@@ -238,7 +238,7 @@ func (r *Runtime) beforeFunc(i int) runtime.BeforeFunc {
 				}
 				x, err := v.export(ret)
 				if err != nil {
-					return nil, err
+					return nil, resultError(err)
 				}
 				m, ok := x.(map[string]any)
 				if !ok {
@@ -270,7 +270,7 @@ func (r *Runtime) afterFunc(i int) runtime.AfterFunc {
 				}
 				x, err := v.export(obj)
 				if err != nil {
-					return nil, err
+					return nil, resultError(err)
 				}
 				switch x.(type) {
 				case map[string]any, []any:
@@ -302,6 +302,12 @@ func (r *Runtime) rpcFunc(i int) hooks.RPC {
 		s, _ := out.(string)
 		return s, err
 	}
+}
+
+// resultError is the answer to a returned value that cannot be exported
+// (cyclic, too deep, too large).
+func resultError(err error) error {
+	return groups.Errorf(groups.CodeInternal, "Runtime function returned invalid data: %v.", err)
 }
 
 // flight is the handshake between a call and the goroutine running its
