@@ -175,7 +175,9 @@ function InitModule(ctx, logger, nk, initializer) {
 		t.Fatalf("before hook result: %d %q", ge.Code, ge.Message)
 	}
 	_, err = hooks.Run(ctx, l.reg.ListGroups, &hooks.Caller{}, &groups.ListGroupsRequest{},
-		func(context.Context, *groups.ListGroupsRequest) (*groups.GroupList, error) { return &groups.GroupList{}, nil })
+		func(context.Context, *groups.ListGroupsRequest) (*groups.GroupList, error) {
+			return &groups.GroupList{}, nil
+		})
 	if err != nil && !strings.Contains(err.Error(), "cyclic") {
 		t.Fatalf("after hook result: %v", err)
 	}

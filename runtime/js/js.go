@@ -327,9 +327,9 @@ type outcome struct {
 
 // call runs registration i on a pooled VM under the call deadline, with
 // (ctx, logger, nk, a(v)[, b(v)]) as arguments; done converts the return
-// value while the VM is still held. The script runs on a goroutine of its
-// own so the caller gets its answer at the deadline even when the VM is stuck
-// in native code (a regexp, a huge string): such a VM is abandoned and
+// value while the VM is still held. The script runs on the VM's own
+// goroutine so the caller gets its answer at the deadline even when the VM is
+// stuck in native code (a regexp, a huge string): such a VM is abandoned and
 // replaced, never reused.
 func (r *Runtime) call(ctx context.Context, i int, mode string, c *hooks.Caller,
 	a, b func(*vm) goja.Value, done func(*vm, goja.Value) (any, error)) (any, error) {
@@ -340,24 +340,27 @@ func (r *Runtime) call(ctx context.Context, i int, mode string, c *hooks.Caller,
 	}
 	callCtx, cancel := context.WithTimeout(ctx, r.cfg.CallTimeout)
 	defer cancel()
-	// The arguments are made here, before the goroutine starts, so it never
-	// reads the caller's data after the caller has left.
+	// The arguments are made here, before the VM's goroutine starts, so it
+	// never reads the caller's data after the caller has left.
 	args := v.args[:0]
 	args = append(args, v.toJS(runtime.ContextData(r.cfg, mode, c), false), v.logger(i), v.nk, a(v))
 	if b != nil {
 		args = append(args, b(v))
 	}
-	f := &flight{}
-	res := make(chan outcome, 1)
-	go r.invoke(callCtx, ctx, i, v, args, done, f, res)
+	// The VM is ours and its goroutine idle: the handshake starts afresh. A
+	// VM is dropped after a call its caller left, so no late outcome of an
+	// earlier call can be waiting in v.res.
+	f := &v.flight
+	*f = flight{}
+	v.jobs <- job{callCtx: callCtx, ctx: ctx, i: i, args: args, done: done}
 	var out outcome
 	select {
-	case out = <-res:
+	case out = <-v.res:
 	case <-callCtx.Done():
 		f.mu.Lock()
 		if f.returned {
 			f.mu.Unlock()
-			out = <-res
+			out = <-v.res
 			break
 		}
 		f.left = true
@@ -375,10 +378,27 @@ func (r *Runtime) call(ctx context.Context, i int, mode string, c *hooks.Caller,
 	return out.val, out.err
 }
 
-// invoke runs the call on its own goroutine and hands the outcome to the
+// job is one call handed to a VM's goroutine.
+type job struct {
+	callCtx, ctx context.Context
+	i            int
+	args         []goja.Value
+	done         func(*vm, goja.Value) (any, error)
+}
+
+// work runs a pooled VM's calls until the VM is dropped. A long-lived
+// goroutine keeps its grown stack, which a goroutine per call would have to
+// grow again every time.
+func (v *vm) work() {
+	for j := range v.jobs {
+		v.r.invoke(v, j)
+	}
+}
+
+// invoke runs a call on the VM's goroutine and hands the outcome to the
 // caller, or, when the caller has left, drops the VM.
-func (r *Runtime) invoke(callCtx, ctx context.Context, i int, v *vm, args []goja.Value,
-	done func(*vm, goja.Value) (any, error), f *flight, res chan<- outcome) {
+func (r *Runtime) invoke(v *vm, j job) {
+	callCtx, ctx, i, args, done, f := j.callCtx, j.ctx, j.i, j.args, j.done, &v.flight
 	var out outcome
 	reuse := false
 	func() {
@@ -420,6 +440,7 @@ func (r *Runtime) invoke(callCtx, ctx context.Context, i int, v *vm, args []goja
 	if f.left {
 		abandoned := f.abandoned
 		f.mu.Unlock()
+		v.drop()
 		if abandoned {
 			r.pool.finished()
 		} else {
@@ -433,9 +454,10 @@ func (r *Runtime) invoke(callCtx, ctx context.Context, i int, v *vm, args []goja
 	if reuse {
 		r.pool.put(v)
 	} else {
+		v.drop()
 		r.pool.discard()
 	}
-	res <- out
+	v.res <- out
 }
 
 // failed logs a failed call once: the registration (rpc id or hook), the

@@ -25,6 +25,11 @@ type vm struct {
 	camelKeys map[string]string
 	// memInterrupt stops the running call for the memory watchdog.
 	memInterrupt func()
+
+	// A pooled VM runs its calls on a goroutine of its own (work).
+	jobs   chan job
+	res    chan outcome // cap 1: the outcome of the running call
+	flight flight       // the running call's handshake
 }
 
 // newVM makes a pooled VM: the compiled program runs (top level only, not
@@ -32,6 +37,7 @@ type vm struct {
 func (r *Runtime) newVM(ctx context.Context) (*vm, error) {
 	v := r.newBareVM()
 	v.args = make([]goja.Value, 0, 5)
+	v.jobs, v.res = make(chan job), make(chan outcome, 1)
 	loadCtx, cancel := context.WithTimeout(ctx, max(r.cfg.CallTimeout, minLoadTimeout))
 	defer cancel()
 	if _, err := v.run(loadCtx, func() (goja.Value, error) { return v.rt.RunProgram(r.prg) }); err != nil {
@@ -46,6 +52,7 @@ func (r *Runtime) newVM(ctx context.Context) (*vm, error) {
 		}
 		v.fns[i] = fn
 	}
+	go v.work()
 	return v, nil
 }
 
@@ -195,11 +202,17 @@ func (p *pool) finished() {
 	p.mu.Unlock()
 }
 
+// drop ends a pooled VM's goroutine once its running call (if any) is done.
+func (v *vm) drop() {
+	close(v.jobs)
+}
+
 // close drops the idle VMs.
 func (p *pool) close() {
 	for {
 		select {
-		case <-p.free:
+		case v := <-p.free:
+			v.drop()
 			<-p.slots
 		default:
 			return
