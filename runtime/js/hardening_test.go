@@ -319,3 +319,26 @@ function InitModule(ctx, logger, nk, initializer) {
 		}
 	})
 }
+
+// Calls on a small pool each get their own result back (the VM's goroutine
+// hands outcomes over a channel reused by the next call on that VM).
+func TestParallelCallsGetTheirOwnResults(t *testing.T) {
+	l := mustLoad(t, `
+function echo(ctx, logger, nk, payload) { return payload; }
+function InitModule(ctx, logger, nk, initializer) { initializer.registerRpc('echo', echo); }
+`, runtime.Config{PoolSize: 2})
+	echo := rpcOf(t, l, "echo")
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 300 {
+				want := strings.Repeat("x", g) + "-" + string(rune('a'+i%26))
+				if out, err := echo(context.Background(), &hooks.Caller{}, want); err != nil || out != want {
+					t.Errorf("echo(%q) = %q, %v", want, out, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}

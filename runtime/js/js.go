@@ -321,8 +321,9 @@ type flight struct {
 }
 
 type outcome struct {
-	val any
-	err error
+	val   any
+	err   error
+	reuse bool // the VM may serve another call
 }
 
 // call runs registration i on a pooled VM under the call deadline, with
@@ -354,6 +355,7 @@ func (r *Runtime) call(ctx context.Context, i int, mode string, c *hooks.Caller,
 	*f = flight{}
 	v.jobs <- job{callCtx: callCtx, ctx: ctx, i: i, args: args, done: done}
 	var out outcome
+	left := false
 	select {
 	case out = <-v.res:
 	case <-callCtx.Done():
@@ -363,14 +365,26 @@ func (r *Runtime) call(ctx context.Context, i int, mode string, c *hooks.Caller,
 			out = <-v.res
 			break
 		}
+		left = true
 		f.left = true
 		f.abandoned = r.pool.abandon()
+		abandoned := f.abandoned
 		f.mu.Unlock()
-		if !f.abandoned {
+		if !abandoned {
 			r.regs[i].log.ErrorContext(ctx, "javascript VM still busy after its deadline and too many VMs are abandoned already; "+
 				"its pool slot stays taken until it returns", "pool_size", r.cfg.PoolSize)
 		}
 		out.err = r.interrupted(callCtx, ctx, errInterrupt)
+	}
+	if !left {
+		// The caller puts the VM back only once it has the outcome, so the
+		// next caller's outcome cannot be confused with this one.
+		if out.reuse {
+			r.pool.put(v)
+		} else {
+			v.drop()
+			r.pool.discard()
+		}
 	}
 	if out.err != nil {
 		r.failed(ctx, i, out.err)
@@ -451,12 +465,7 @@ func (r *Runtime) invoke(v *vm, j job) {
 	}
 	f.returned = true
 	f.mu.Unlock()
-	if reuse {
-		r.pool.put(v)
-	} else {
-		v.drop()
-		r.pool.discard()
-	}
+	out.reuse = reuse
 	v.res <- out
 }
 
