@@ -62,14 +62,19 @@ func (v *vm) guard() {
 		return rt.Get(ctor).(*goja.Object).Get("prototype").(*goja.Object)
 	}
 	wrap := func(obj *goja.Object, name string, size func(goja.FunctionCall) float64) {
-		orig, _ := goja.AssertFunction(obj.Get(name))
-		_ = obj.Set(name, func(call goja.FunctionCall) goja.Value {
+		origObj := obj.Get(name).(*goja.Object)
+		orig, _ := goja.AssertFunction(origObj)
+		fn := rt.ToValue(func(call goja.FunctionCall) goja.Value {
 			if size(call) > limit {
 				v.rt.Interrupt(errMemory) // stops the script at its next instruction
 				return goja.Undefined()
 			}
 			return v.callOrig(orig, call)
-		})
+		}).(*goja.Object)
+		// Scripts may look at a builtin's name and arity.
+		_ = fn.DefineDataProperty("name", origObj.Get("name"), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+		_ = fn.DefineDataProperty("length", origObj.Get("length"), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+		_ = obj.Set(name, fn)
 	}
 	str := proto("String")
 	wrap(str, "repeat", func(c goja.FunctionCall) float64 {
@@ -78,11 +83,96 @@ func (v *vm) guard() {
 	padded := func(c goja.FunctionCall) float64 { return c.Argument(0).ToFloat() }
 	wrap(str, "padStart", padded)
 	wrap(str, "padEnd", padded)
+	wrap(str, "split", func(c goja.FunctionCall) float64 { return splitCount(c.This, c.Argument(0)) * valueSize })
 	arr := proto("Array")
-	wrap(arr, "fill", func(c goja.FunctionCall) float64 { return arrayLen(c.This) * valueSize })
+	// Methods that build or copy an array of this.length elements in one
+	// native step; a sparse array's length costs nothing until then.
+	thisLen := func(c goja.FunctionCall) float64 { return arrayLen(c.This) * valueSize }
+	for _, name := range []string{"fill", "map", "filter", "slice", "splice", "sort", "reverse", "flat", "flatMap",
+		"copyWithin", "toSorted", "toReversed", "toSpliced", "with"} {
+		if _, ok := goja.AssertFunction(arr.Get(name)); ok {
+			wrap(arr, name, thisLen)
+		}
+	}
+	wrap(arr, "concat", func(c goja.FunctionCall) float64 {
+		n := arrayLen(c.This)
+		for _, a := range c.Arguments {
+			n += arrayLen(a)
+		}
+		return n * valueSize
+	})
 	wrap(arr, "join", func(c goja.FunctionCall) float64 { return joinedLen(c.This, c.Argument(0), limit) })
+	array := rt.Get("Array").(*goja.Object)
+	wrap(array, "from", func(c goja.FunctionCall) float64 { return arrayLen(c.Argument(0)) * valueSize })
 	// Spreading an array into arguments copies it at once.
 	wrap(proto("Function"), "apply", func(c goja.FunctionCall) float64 { return arrayLen(c.Argument(1)) * valueSize })
+	reflect := rt.Get("Reflect").(*goja.Object)
+	wrap(reflect, "apply", func(c goja.FunctionCall) float64 { return arrayLen(c.Argument(2)) * valueSize })
+	wrap(reflect, "construct", func(c goja.FunctionCall) float64 { return arrayLen(c.Argument(1)) * valueSize })
+	// Buffers are allocated whole by their constructors.
+	construct, _ := goja.AssertFunction(reflect.Get("construct"))
+	isPrototypeOf, _ := goja.AssertFunction(proto("Object").Get("isPrototypeOf"))
+	for _, ctor := range []struct {
+		name  string
+		bytes float64
+	}{{"ArrayBuffer", 1}, {"SharedArrayBuffer", 1}, {"Int8Array", 1}, {"Uint8Array", 1}, {"Uint8ClampedArray", 1},
+		{"Int16Array", 2}, {"Uint16Array", 2}, {"Float16Array", 2}, {"Int32Array", 4}, {"Uint32Array", 4},
+		{"Float32Array", 4}, {"Float64Array", 8}, {"BigInt64Array", 8}, {"BigUint64Array", 8}} {
+		target, ok := rt.Get(ctor.name).(*goja.Object)
+		if !ok {
+			continue
+		}
+		per := ctor.bytes
+		proxy := rt.NewProxy(target, &goja.ProxyTrapConfig{
+			Construct: func(target *goja.Object, args []goja.Value, newTarget *goja.Object) *goja.Object {
+				if len(args) > 0 && bufferLen(args[0])*per > limit {
+					v.rt.Interrupt(errMemory)
+					return rt.NewObject()
+				}
+				list := make([]any, len(args))
+				for i, a := range args {
+					list[i] = a
+				}
+				obj, err := construct(goja.Undefined(), target, rt.NewArray(list...), newTarget)
+				if err != nil {
+					panic(err)
+				}
+				return obj.(*goja.Object)
+			},
+		})
+		// goja's instanceof refuses a native proxy as the right-hand side
+		// unless the constructor answers Symbol.hasInstance itself.
+		_ = target.DefineDataPropertySymbol(goja.SymHasInstance, rt.ToValue(func(c goja.FunctionCall) goja.Value {
+			proto := target.Get("prototype")
+			ret, err := isPrototypeOf(proto, c.Argument(0))
+			if err != nil {
+				panic(err)
+			}
+			return ret
+		}), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+		_ = rt.Set(ctor.name, proxy)
+	}
+}
+
+// bufferLen is the element count a buffer or typed array constructor
+// allocates for its first argument: a number, or an array-like's length.
+func bufferLen(x goja.Value) float64 {
+	if _, ok := x.(*goja.Object); ok {
+		return arrayLen(x)
+	}
+	return x.ToFloat()
+}
+
+// splitCount bounds the number of parts this.split(sep) makes.
+func splitCount(this, sep goja.Value) float64 {
+	n := float64(strLen(this))
+	if s, ok := sep.(goja.String); ok && s.Length() > 0 {
+		return n/float64(s.Length()) + 1
+	}
+	if goja.IsUndefined(sep) {
+		return 1
+	}
+	return n + 1
 }
 
 // rangeError is a catchable RangeError, what V8 throws for a nesting too deep
@@ -120,7 +210,15 @@ func arrayLen(x goja.Value) float64 {
 	if !ok {
 		return 0
 	}
-	return obj.Get("length").ToFloat()
+	n := obj.Get("length")
+	if n == nil {
+		return 0
+	}
+	f := n.ToFloat()
+	if f != f { // NaN
+		return 0
+	}
+	return f
 }
 
 // joinedLen is the length of arr.join(sep) counting the separators and the

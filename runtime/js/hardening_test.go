@@ -342,3 +342,30 @@ function InitModule(ctx, logger, nk, initializer) { initializer.registerRpc('ech
 	}
 	wg.Wait()
 }
+
+// The guarded builtins behave as the originals below the limit.
+func TestGuardedBuiltinsBehave(t *testing.T) {
+	l := mustLoad(t, `
+class Bytes extends Uint8Array {}
+function rpc(ctx, logger, nk, payload) {
+  var out = [
+    'ab'.repeat(3), 'x'.padStart(3, '-'), 'x'.padEnd(3), 'a,b,,c'.split(',').length, 'abc'.split('').join('+'),
+    [3, 1, 2].sort().join(), [1, 2, 3].map(function(x) { return x * 2; }).join(), [1, 2, 3, 4].filter(function(x) { return x % 2; }).join(),
+    [1, 2, 3].slice(1).join(), [1].concat(2, [3, 4]).join(), [1, [2, [3]]].flat(2).join(), [1, 2, 3].reverse().join(),
+    new Array(3).fill(7).join(''), Array.from('abc').join(), Array.from({length: 2}).length,
+    Math.max.apply(null, [1, 5, 2]), Reflect.apply(Math.min, null, [4, 2]),
+    new Uint8Array(4).length, new Uint8Array([1, 2]).length, new ArrayBuffer(8).byteLength, new Float64Array(2).byteLength,
+    new Uint8Array(1) instanceof Uint8Array, [] instanceof Uint8Array, new Bytes(2) instanceof Uint8Array, new Bytes(2).length,
+    [].map.name, [].map.length, 'x'.repeat.name, Uint8Array.name,
+    Array.prototype.slice.call({0: 'a', 1: 'b', length: 2}).join(),
+  ];
+  return out.join('|');
+}
+function InitModule(ctx, logger, nk, initializer) { initializer.registerRpc('rpc', rpc); }
+`, runtime.Config{})
+	out, err := rpcOf(t, l, "rpc")(context.Background(), &hooks.Caller{}, "")
+	want := "ababab|--x|x  |4|a+b+c|1,2,3|2,4,6|1,3|2,3|1,2,3,4|1,2,3|3,2,1|777|a,b,c|2|5|2|4|2|8|16|true|false|true|2|map|1|repeat|Uint8Array|a,b"
+	if err != nil || out != want {
+		t.Fatalf("got  %q, %v\nwant %q", out, err, want)
+	}
+}
