@@ -48,8 +48,13 @@ func (v *vm) guard() {
 	})
 	stringify, _ := goja.AssertFunction(json.Get("stringify"))
 	_ = json.Set("stringify", func(call goja.FunctionCall) goja.Value {
-		if tooDeep(call.Argument(0), 0, nil) {
+		var size float64
+		switch jsonCheck(call.Argument(0), 0, nil, &size, float64(v.r.cfg.MaxCallMemory)) {
+		case jsonTooDeep:
 			panic(v.rangeError("JSON.stringify: value is nested too deeply"))
+		case jsonTooBig:
+			v.stopForMemory()
+			return goja.Undefined()
 		}
 		return v.callOrig(stringify, call)
 	})
@@ -61,12 +66,11 @@ func (v *vm) guard() {
 	proto := func(ctor string) *goja.Object {
 		return rt.Get(ctor).(*goja.Object).Get("prototype").(*goja.Object)
 	}
-	wrap := func(obj *goja.Object, name string, size func(goja.FunctionCall) float64) {
-		origObj := obj.Get(name).(*goja.Object)
+	guarded := func(origObj *goja.Object, size func(goja.FunctionCall) float64) *goja.Object {
 		orig, _ := goja.AssertFunction(origObj)
 		fn := rt.ToValue(func(call goja.FunctionCall) goja.Value {
 			if size(call) > limit {
-				v.rt.Interrupt(errMemory) // stops the script at its next instruction
+				v.stopForMemory() // stops the script at its next instruction
 				return goja.Undefined()
 			}
 			return v.callOrig(orig, call)
@@ -74,7 +78,10 @@ func (v *vm) guard() {
 		// Scripts may look at a builtin's name and arity.
 		_ = fn.DefineDataProperty("name", origObj.Get("name"), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
 		_ = fn.DefineDataProperty("length", origObj.Get("length"), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
-		_ = obj.Set(name, fn)
+		return fn
+	}
+	wrap := func(obj *goja.Object, name string, size func(goja.FunctionCall) float64) {
+		_ = obj.Set(name, guarded(obj.Get(name).(*goja.Object), size))
 	}
 	str := proto("String")
 	wrap(str, "repeat", func(c goja.FunctionCall) float64 {
@@ -102,6 +109,13 @@ func (v *vm) guard() {
 		return n * valueSize
 	})
 	wrap(arr, "join", func(c goja.FunctionCall) float64 { return joinedLen(c.This, c.Argument(0), limit) })
+	// Spreading ([...a], f(...a)) and new Set(a) walk the array iterator in
+	// one native loop, element by element, however long a sparse array is.
+	values := guarded(arr.Get("values").(*goja.Object), thisLen)
+	_ = arr.Set("values", values)
+	_ = arr.SetSymbol(goja.SymIterator, values)
+	wrap(arr, "keys", thisLen)
+	wrap(arr, "entries", thisLen)
 	array := rt.Get("Array").(*goja.Object)
 	wrap(array, "from", func(c goja.FunctionCall) float64 { return arrayLen(c.Argument(0)) * valueSize })
 	// Spreading an array into arguments copies it at once.
@@ -126,7 +140,7 @@ func (v *vm) guard() {
 		proxy := rt.NewProxy(target, &goja.ProxyTrapConfig{
 			Construct: func(target *goja.Object, args []goja.Value, newTarget *goja.Object) *goja.Object {
 				if len(args) > 0 && bufferLen(args[0])*per > limit {
-					v.rt.Interrupt(errMemory)
+					v.stopForMemory()
 					return rt.NewObject()
 				}
 				list := make([]any, len(args))
@@ -184,6 +198,15 @@ func (v *vm) rangeError(msg string) *goja.Object {
 		panic(err)
 	}
 	return obj
+}
+
+// stopForMemory interrupts the running call for exceeding its memory limit.
+// A guarded builtin returns a dummy value after it, which may make the
+// builtin's native caller throw before the interrupt is seen: the flag makes
+// the call answer the memory error whatever it ended with.
+func (v *vm) stopForMemory() {
+	v.memHit.Store(true)
+	v.rt.Interrupt(errMemory)
 }
 
 // callOrig calls a wrapped builtin, rethrowing what it throws.
@@ -293,44 +316,66 @@ func jsonDepth(s goja.String) int {
 	}
 }
 
-// tooDeep reports whether val nests objects or arrays deeper than
-// maxNesting, following own enumerable properties (what JSON.stringify
-// writes); cycles are left to stringify, which throws its own TypeError.
-func tooDeep(val goja.Value, depth int, path []*goja.Object) bool {
+const (
+	jsonOK = iota
+	jsonTooDeep
+	jsonTooBig
+)
+
+// jsonCheck walks what JSON.stringify would write (own enumerable
+// properties, array elements) before it does: objects or arrays nested deeper
+// than maxNesting, or an output whose least size passes limit (bytes; <= 0
+// is no limit), are refused, the one as a catchable error, the other as the
+// memory limit. Cycles are left to stringify, which throws its own
+// TypeError. size accumulates the least output size.
+func jsonCheck(val goja.Value, depth int, path []*goja.Object, size *float64, limit float64) int {
 	obj, ok := val.(*goja.Object)
 	if !ok {
-		return false
+		if s, ok := val.(goja.String); ok {
+			*size += float64(s.Length()) + 2
+		} else {
+			*size++
+		}
+		if limit > 0 && *size > limit {
+			return jsonTooBig
+		}
+		return jsonOK
 	}
 	if _, fn := goja.AssertFunction(obj); fn {
-		return false
+		return jsonOK
 	}
 	for _, p := range path {
 		if p == obj {
-			return false
+			return jsonOK
 		}
 	}
 	if depth >= maxNesting {
-		return true
+		return jsonTooDeep
 	}
 	path = append(path, obj)
 	if obj.ClassName() == "Array" {
 		n := obj.Get("length").ToInteger()
+		*size += 2 * float64(n) // at least a value and a comma each
+		if limit > 0 && *size > limit {
+			return jsonTooBig
+		}
 		keys := make([]byte, 0, 20)
 		for i := int64(0); i < n; i++ {
 			keys = appendIndex(keys[:0], i)
-			if tooDeep(obj.Get(string(keys)), depth+1, path) {
-				return true
+			if res := jsonCheck(obj.Get(string(keys)), depth+1, path, size, limit); res != jsonOK {
+				return res
 			}
 		}
-		return false
+		return jsonOK
 	}
 	if obj.ExportType() != mapType {
-		return false
+		return jsonOK
 	}
 	for _, k := range obj.Keys() {
-		if tooDeep(obj.Get(k), depth+1, path) {
-			return true
+		*size += float64(len(k)) + 4 // "k":,
+		if res := jsonCheck(obj.Get(k), depth+1, path, size, limit); res != jsonOK {
+			return res
 		}
 	}
-	return false
+	return jsonOK
 }

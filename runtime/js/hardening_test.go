@@ -358,13 +358,15 @@ function rpc(ctx, logger, nk, payload) {
     new Uint8Array(1) instanceof Uint8Array, [] instanceof Uint8Array, new Bytes(2) instanceof Uint8Array, new Bytes(2).length,
     [].map.name, [].map.length, 'x'.repeat.name, Uint8Array.name,
     Array.prototype.slice.call({0: 'a', 1: 'b', length: 2}).join(),
+    [...[1, 2], 3].join(), Math.max(...[1, 9]), new Set([1, 1, 2]).size, Array.from([5, 6].keys()).join(), [...['a'].entries()][0].join(),
+    (function() { var n = 0; for (var x of [1, 2, 3]) { n += x; } return n; })(), [][Symbol.iterator] === [].values,
   ];
   return out.join('|');
 }
 function InitModule(ctx, logger, nk, initializer) { initializer.registerRpc('rpc', rpc); }
 `, runtime.Config{})
 	out, err := rpcOf(t, l, "rpc")(context.Background(), &hooks.Caller{}, "")
-	want := "ababab|--x|x  |4|a+b+c|1,2,3|2,4,6|1,3|2,3|1,2,3,4|1,2,3|3,2,1|777|a,b,c|2|5|2|4|2|8|16|true|false|true|2|map|1|repeat|Uint8Array|a,b"
+	want := "ababab|--x|x  |4|a+b+c|1,2,3|2,4,6|1,3|2,3|1,2,3,4|1,2,3|3,2,1|777|a,b,c|2|5|2|4|2|8|16|true|false|true|2|map|1|repeat|Uint8Array|a,b|1,2,3|9|2|0,1|0,a|6|true"
 	if err != nil || out != want {
 		t.Fatalf("got  %q, %v\nwant %q", out, err, want)
 	}

@@ -448,6 +448,9 @@ func (r *Runtime) invoke(v *vm, j job) {
 		if err != nil {
 			out.err = r.callError(callCtx, ctx, i, err)
 		}
+		if v.memHit.Load() {
+			out, reuse = outcome{err: runtime.ErrMemoryLimit()}, false
+		}
 	}()
 	clear(args)
 	f.mu.Lock()

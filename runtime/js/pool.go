@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dop251/goja"
 
@@ -25,6 +26,8 @@ type vm struct {
 	camelKeys map[string]string
 	// memInterrupt stops the running call for the memory watchdog.
 	memInterrupt func()
+	// memHit is set when the running call was stopped for memory.
+	memHit atomic.Bool
 
 	// A pooled VM runs its calls on a goroutine of its own (work).
 	jobs   chan job
@@ -60,7 +63,7 @@ func (r *Runtime) newVM(ctx context.Context) (*vm, error) {
 func (r *Runtime) newBareVM() *vm {
 	v := &vm{r: r, rt: goja.New(), camelKeys: map[string]string{}}
 	v.rt.SetMaxCallStackSize(maxCallStack)
-	v.memInterrupt = func() { v.rt.Interrupt(errMemory) }
+	v.memInterrupt = v.stopForMemory
 	v.guard()
 	v.nk = v.newNK()
 	return v
@@ -94,6 +97,7 @@ func (v *vm) run(ctx context.Context, f func() (goja.Value, error)) (goja.Value,
 		v.rt.Interrupt(errInterrupt)
 		close(fired)
 	})
+	v.memHit.Store(false)
 	stopMem := v.r.mem.Watch(v.memInterrupt)
 	v.ctx = ctx
 	defer func() {
