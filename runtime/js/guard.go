@@ -38,16 +38,26 @@ func limitRegexps(d time.Duration) {
 // failed huge allocation kills the process).
 func (v *vm) guard() {
 	rt := v.rt
+	// replace puts fn in place of obj[name], with the original's name and
+	// arity (scripts may look at them); it returns the original.
+	replace := func(obj *goja.Object, name string, fn func(goja.FunctionCall) goja.Value) *goja.Object {
+		origObj := obj.Get(name).(*goja.Object)
+		f := rt.ToValue(fn).(*goja.Object)
+		_ = f.DefineDataProperty("name", origObj.Get("name"), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+		_ = f.DefineDataProperty("length", origObj.Get("length"), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
+		_ = obj.Set(name, f)
+		return f
+	}
 	json := rt.Get("JSON").(*goja.Object)
 	parse, _ := goja.AssertFunction(json.Get("parse"))
-	_ = json.Set("parse", func(call goja.FunctionCall) goja.Value {
+	replace(json, "parse", func(call goja.FunctionCall) goja.Value {
 		if s, ok := call.Argument(0).(goja.String); ok && jsonDepth(s) > maxNesting {
 			panic(v.rangeError("JSON.parse: input is nested too deeply"))
 		}
 		return v.callOrig(parse, call)
 	})
 	stringify, _ := goja.AssertFunction(json.Get("stringify"))
-	_ = json.Set("stringify", func(call goja.FunctionCall) goja.Value {
+	replace(json, "stringify", func(call goja.FunctionCall) goja.Value {
 		var size float64
 		switch jsonCheck(call.Argument(0), 0, nil, &size, float64(v.r.cfg.MaxCallMemory)) {
 		case jsonTooDeep:
@@ -66,22 +76,17 @@ func (v *vm) guard() {
 	proto := func(ctor string) *goja.Object {
 		return rt.Get(ctor).(*goja.Object).Get("prototype").(*goja.Object)
 	}
-	guarded := func(origObj *goja.Object, size func(goja.FunctionCall) float64) *goja.Object {
-		orig, _ := goja.AssertFunction(origObj)
-		fn := rt.ToValue(func(call goja.FunctionCall) goja.Value {
+	// wrap caps obj[name]: a call whose size (bytes) passes the limit stops
+	// the script instead of running the builtin.
+	wrap := func(obj *goja.Object, name string, size func(goja.FunctionCall) float64) *goja.Object {
+		orig, _ := goja.AssertFunction(obj.Get(name))
+		return replace(obj, name, func(call goja.FunctionCall) goja.Value {
 			if size(call) > limit {
 				v.stopForMemory() // stops the script at its next instruction
 				return goja.Undefined()
 			}
 			return v.callOrig(orig, call)
-		}).(*goja.Object)
-		// Scripts may look at a builtin's name and arity.
-		_ = fn.DefineDataProperty("name", origObj.Get("name"), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
-		_ = fn.DefineDataProperty("length", origObj.Get("length"), goja.FLAG_FALSE, goja.FLAG_TRUE, goja.FLAG_FALSE)
-		return fn
-	}
-	wrap := func(obj *goja.Object, name string, size func(goja.FunctionCall) float64) {
-		_ = obj.Set(name, guarded(obj.Get(name).(*goja.Object), size))
+		})
 	}
 	str := proto("String")
 	wrap(str, "repeat", func(c goja.FunctionCall) float64 {
@@ -111,9 +116,7 @@ func (v *vm) guard() {
 	wrap(arr, "join", func(c goja.FunctionCall) float64 { return joinedLen(c.This, c.Argument(0), limit) })
 	// Spreading ([...a], f(...a)) and new Set(a) walk the array iterator in
 	// one native loop, element by element, however long a sparse array is.
-	values := guarded(arr.Get("values").(*goja.Object), thisLen)
-	_ = arr.Set("values", values)
-	_ = arr.SetSymbol(goja.SymIterator, values)
+	_ = arr.SetSymbol(goja.SymIterator, wrap(arr, "values", thisLen))
 	wrap(arr, "keys", thisLen)
 	wrap(arr, "entries", thisLen)
 	array := rt.Get("Array").(*goja.Object)
@@ -121,10 +124,10 @@ func (v *vm) guard() {
 	// Spreading an array into arguments copies it at once.
 	wrap(proto("Function"), "apply", func(c goja.FunctionCall) float64 { return arrayLen(c.Argument(1)) * valueSize })
 	reflect := rt.Get("Reflect").(*goja.Object)
+	construct, _ := goja.AssertFunction(reflect.Get("construct"))
 	wrap(reflect, "apply", func(c goja.FunctionCall) float64 { return arrayLen(c.Argument(2)) * valueSize })
 	wrap(reflect, "construct", func(c goja.FunctionCall) float64 { return arrayLen(c.Argument(1)) * valueSize })
 	// Buffers are allocated whole by their constructors.
-	construct, _ := goja.AssertFunction(reflect.Get("construct"))
 	isPrototypeOf, _ := goja.AssertFunction(proto("Object").Get("isPrototypeOf"))
 	for _, ctor := range []struct {
 		name  string
