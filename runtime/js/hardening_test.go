@@ -371,3 +371,14 @@ function InitModule(ctx, logger, nk, initializer) { initializer.registerRpc('rpc
 		t.Fatalf("got  %q, %v\nwant %q", out, err, want)
 	}
 }
+
+// An RPC may return a String object; it answers as its string.
+func TestRPCReturnsStringObject(t *testing.T) {
+	l := mustLoad(t, `
+function rpc(ctx, logger, nk, payload) { return new String('boxed'); }
+function InitModule(ctx, logger, nk, initializer) { initializer.registerRpc('rpc', rpc); }
+`, runtime.Config{})
+	if out, err := rpcOf(t, l, "rpc")(context.Background(), &hooks.Caller{}, ""); err != nil || out != "boxed" {
+		t.Fatalf("got %q, %v", out, err)
+	}
+}

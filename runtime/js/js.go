@@ -293,6 +293,9 @@ func (r *Runtime) rpcFunc(i int) hooks.RPC {
 				if ret == nil || goja.IsUndefined(ret) || goja.IsNull(ret) {
 					return "", nil
 				}
+				if obj, ok := ret.(*goja.Object); ok && obj.ClassName() == "String" {
+					return obj.String(), nil // a String object exports as its string
+				}
 				if !goja.IsString(ret) {
 					r.regs[i].log.WarnContext(ctx, "rpc returned a non-string", "type", ret.ExportType())
 					return nil, errRPCResult
