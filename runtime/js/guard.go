@@ -51,10 +51,20 @@ func (v *vm) guard() {
 	json := rt.Get("JSON").(*goja.Object)
 	parse, _ := goja.AssertFunction(json.Get("parse"))
 	replace(json, "parse", func(call goja.FunctionCall) goja.Value {
-		if s, ok := call.Argument(0).(goja.String); ok && jsonDepth(s) > maxNesting {
+		// The text is made a string once, here, so an object's toString
+		// cannot hand parse something else than what was checked.
+		text := call.Argument(0).ToString()
+		if s, ok := text.(goja.String); ok && jsonDepth(s) > maxNesting {
 			panic(v.rangeError("JSON.parse: input is nested too deeply"))
 		}
-		return v.callOrig(parse, call)
+		args := make([]goja.Value, max(len(call.Arguments), 1))
+		copy(args, call.Arguments)
+		args[0] = text
+		ret, err := parse(call.This, args...)
+		if err != nil {
+			panic(err)
+		}
+		return ret
 	})
 	stringify, _ := goja.AssertFunction(json.Get("stringify"))
 	replace(json, "stringify", func(call goja.FunctionCall) goja.Value {

@@ -117,13 +117,15 @@ function rpc(ctx, logger, nk, payload) {
   try { JSON.stringify(o); } catch (e) { out.push(e.name); }
   out.push(JSON.stringify(nest(20)).length);
   out.push(JSON.parse('{"a":"[[[[[[","b":[1,{"c":"\\"]"}]}').b.length);
+  try { JSON.parse({toString: function() { return payload; }}); out.push('parsed'); } catch (e) { out.push(e.name); }
+  out.push(JSON.parse('[1]', function(k, v) { return Array.isArray(v) ? v.length : v + 1; }));
   return out.join('|');
 }
 function InitModule(ctx, logger, nk, initializer) { initializer.registerRpc('rpc', rpc); }
 `, runtime.Config{})
 	deep := strings.Repeat("[", 101) + strings.Repeat("]", 101)
 	out, err := rpcOf(t, l, "rpc")(context.Background(), &hooks.Caller{}, deep)
-	want := "RangeError: JSON.parse: input is nested too deeply|RangeError: JSON.stringify: value is nested too deeply|TypeError|162|2"
+	want := "RangeError: JSON.parse: input is nested too deeply|RangeError: JSON.stringify: value is nested too deeply|TypeError|162|2|RangeError|1"
 	if err != nil || out != want {
 		t.Fatalf("got %q, %v\nwant %q", out, err, want)
 	}
