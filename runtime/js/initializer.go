@@ -26,8 +26,11 @@ type initializer struct {
 func (in *initializer) build() {
 	in.fns = map[string]goja.Value{
 		"registerRpc": in.v.rt.ToValue(func(call goja.FunctionCall) goja.Value {
-			id, ok := call.Argument(0).Export().(string)
-			if !ok || id == "" {
+			id := ""
+			if x := call.Argument(0); goja.IsString(x) {
+				id = x.String()
+			}
+			if id == "" {
 				panic(in.v.rt.NewTypeError("registerRpc: expects an id string as first argument"))
 			}
 			in.add("rpc", strings.ToLower(id), in.resolve("registerRpc", call.Argument(1)))

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dop251/goja"
@@ -38,6 +39,7 @@ type Runtime struct {
 	batch  map[string]runtime.BatchFunc
 	regs   []*registration
 	pool   *pool
+	mem    *runtime.MemWatch
 }
 
 // registration is one function InitModule registered.
@@ -61,7 +63,7 @@ func Load(ctx context.Context, cfg runtime.Config, deps runtime.Deps) (*Runtime,
 	if log == nil {
 		log = slog.Default()
 	}
-	r := &Runtime{cfg: cfg}
+	r := &Runtime{cfg: cfg, mem: runtime.NewMemWatch(cfg.MaxCallMemory)}
 	m, _, err := runtime.FindModules(cfg.Path)
 	if err != nil {
 		return nil, fmt.Errorf("javascript: reading %s: %w", cfg.Path, err)
@@ -78,6 +80,7 @@ func Load(ctx context.Context, cfg runtime.Config, deps runtime.Deps) (*Runtime,
 		r.nk = runtime.NewNK(deps.Groups, deps.Hooks)
 		r.batch = r.nk.Batch()
 	}
+	limitRegexps(cfg.CallTimeout)
 	r.prg, err = goja.Compile(m.Name, m.Code, false)
 	if err != nil {
 		return nil, r.loadError(err)
@@ -138,9 +141,7 @@ func (r *Runtime) loadError(err error) error {
 // initModule runs the top level and InitModule on a VM of its own, collecting
 // the registrations.
 func (r *Runtime) initModule(ctx context.Context) error {
-	v := &vm{r: r, rt: goja.New(), camelKeys: map[string]string{}}
-	v.rt.SetMaxCallStackSize(maxCallStack)
-	v.nk = v.newNK()
+	v := r.newBareVM()
 	loadCtx, cancel := context.WithTimeout(ctx, max(r.cfg.CallTimeout, minLoadTimeout))
 	defer cancel()
 	if _, err := v.run(loadCtx, func() (goja.Value, error) { return v.rt.RunProgram(r.prg) }); err != nil {
@@ -191,9 +192,13 @@ func (r *Runtime) loadCause(err error) error {
 	return err
 }
 
-// interrupted turns an interruption caused by callCtx into a coded error.
+// interrupted turns an interruption (the memory watchdog's, or one caused by
+// callCtx ending) into a coded error.
 func (r *Runtime) interrupted(callCtx, parent context.Context, err error) error {
 	var ie *goja.InterruptedError
+	if errors.As(err, &ie) && ie.Value() == errMemory {
+		return runtime.ErrMemoryLimit()
+	}
 	if errors.As(err, &ie) || (err != nil && callCtx.Err() != nil) {
 		if errors.Is(parent.Err(), context.Canceled) {
 			return groups.Errorf(groups.CodeCanceled, "Request canceled.")
@@ -225,44 +230,54 @@ var errBeforeResult = groups.Errorf(groups.CodeInternal, "Could not complete run
 
 func (r *Runtime) beforeFunc(i int) runtime.BeforeFunc {
 	return func(ctx context.Context, c *hooks.Caller, in map[string]any) (map[string]any, error) {
-		var out map[string]any
-		err := r.call(ctx, i, runtime.ModeBefore, c,
+		out, err := r.call(ctx, i, runtime.ModeBefore, c,
 			func(v *vm) goja.Value { return v.toJS(in, false) }, nil,
-			func(v *vm, ret goja.Value) error {
+			func(v *vm, ret goja.Value) (any, error) {
 				if ret == nil || goja.IsUndefined(ret) || goja.IsNull(ret) {
-					return nil // refused: hooks.Run answers 404
+					return nil, nil // refused: hooks.Run answers 404
 				}
-				m, ok := ret.Export().(map[string]any)
+				x, err := v.export(ret)
+				if err != nil {
+					return nil, resultError(err)
+				}
+				m, ok := x.(map[string]any)
 				if !ok {
 					r.regs[i].log.WarnContext(ctx, "before hook returned a non-object", "type", ret.ExportType())
-					return errBeforeResult
+					return nil, errBeforeResult
 				}
-				out = m
-				return nil
+				return m, nil
 			})
-		return out, err
+		m, _ := out.(map[string]any)
+		return m, err
 	}
 }
 
 func (r *Runtime) afterFunc(i int) runtime.AfterFunc {
 	return func(ctx context.Context, c *hooks.Caller, out any, in map[string]any) (any, error) {
-		var replacement any
-		err := r.call(ctx, i, runtime.ModeAfter, c,
+		return r.call(ctx, i, runtime.ModeAfter, c,
 			func(v *vm) goja.Value { return v.toJS(out, false) },
 			func(v *vm) goja.Value { return v.toJS(in, false) },
-			func(v *vm, ret goja.Value) error {
+			func(v *vm, ret goja.Value) (any, error) {
 				// Nakama ignores what an after hook returns; Guildhall lets
 				// a listing's after hook return the rows to keep (an object or
 				// a list; anything else is ignored, as in Nakama).
-				if ret != nil && !goja.IsUndefined(ret) && !goja.IsNull(ret) {
-					switch x := ret.Export().(type) {
-					case map[string]any, []any:
-						replacement = x
-					}
+				if ret == nil || goja.IsUndefined(ret) || goja.IsNull(ret) {
+					return nil, nil
 				}
-				return nil
+				obj, ok := ret.(*goja.Object)
+				if !ok {
+					return nil, nil
+				}
+				x, err := v.export(obj)
+				if err != nil {
+					return nil, resultError(err)
+				}
+				switch x.(type) {
+				case map[string]any, []any:
+					return x, nil
+				}
+				return nil, nil
 			})
-		return replacement, err
 	}
 }
 
@@ -272,67 +287,213 @@ var errRPCResult = groups.Errorf(groups.CodeInternal,
 
 func (r *Runtime) rpcFunc(i int) hooks.RPC {
 	return func(ctx context.Context, c *hooks.Caller, payload string) (string, error) {
-		var out string
-		err := r.call(ctx, i, runtime.ModeRPC, c,
+		out, err := r.call(ctx, i, runtime.ModeRPC, c,
 			func(v *vm) goja.Value { return v.rt.ToValue(payload) }, nil,
-			func(v *vm, ret goja.Value) error {
+			func(v *vm, ret goja.Value) (any, error) {
 				if ret == nil || goja.IsUndefined(ret) || goja.IsNull(ret) {
-					return nil
+					return "", nil
 				}
-				s, ok := ret.Export().(string)
-				if !ok {
+				if obj, ok := ret.(*goja.Object); ok && obj.ClassName() == "String" {
+					return obj.String(), nil // a String object exports as its string
+				}
+				if !goja.IsString(ret) {
 					r.regs[i].log.WarnContext(ctx, "rpc returned a non-string", "type", ret.ExportType())
-					return errRPCResult
+					return nil, errRPCResult
 				}
-				out = s
-				return nil
+				return ret.String(), nil
 			})
-		return out, err
+		s, _ := out.(string)
+		return s, err
 	}
 }
 
+// resultError is the answer to a returned value that cannot be exported
+// (cyclic, too deep, too large).
+func resultError(err error) error {
+	return groups.Errorf(groups.CodeInternal, "Runtime function returned invalid data: %v.", err)
+}
+
+// flight is the handshake between a call and the goroutine running its
+// script: whichever finishes second (the goroutine returning, or the caller
+// leaving at the deadline) settles what happens to the VM.
+type flight struct {
+	mu        sync.Mutex
+	returned  bool // the goroutine has its outcome
+	left      bool // the caller left at its deadline
+	abandoned bool // ... and freed the VM's pool slot for a replacement
+}
+
+type outcome struct {
+	val   any
+	err   error
+	reuse bool // the VM may serve another call
+}
+
 // call runs registration i on a pooled VM under the call deadline, with
-// (ctx, logger, nk, a(v)[, b(v)]) as arguments; done sees the return value
-// while the VM is still held.
+// (ctx, logger, nk, a(v)[, b(v)]) as arguments; done converts the return
+// value while the VM is still held. The script runs on the VM's own
+// goroutine so the caller gets its answer at the deadline even when the VM is
+// stuck in native code (a regexp, a huge string): such a VM is abandoned and
+// replaced, never reused.
 func (r *Runtime) call(ctx context.Context, i int, mode string, c *hooks.Caller,
-	a, b func(*vm) goja.Value, done func(*vm, goja.Value) error) error {
+	a, b func(*vm) goja.Value, done func(*vm, goja.Value) (any, error)) (any, error) {
 	v, err := r.pool.get(ctx)
 	if err != nil {
-		return err
+		r.failed(ctx, i, err)
+		return nil, err
 	}
-	defer r.pool.put(v)
 	callCtx, cancel := context.WithTimeout(ctx, r.cfg.CallTimeout)
 	defer cancel()
+	// The arguments are made here, before the VM's goroutine starts, so it
+	// never reads the caller's data after the caller has left.
 	args := v.args[:0]
 	args = append(args, v.toJS(runtime.ContextData(r.cfg, mode, c), false), v.logger(i), v.nk, a(v))
 	if b != nil {
 		args = append(args, b(v))
 	}
-	ret, err := v.run(callCtx, func() (goja.Value, error) { return v.fns[i](goja.Undefined(), args...) })
+	// The VM is ours and its goroutine idle: the handshake starts afresh. A
+	// VM is dropped after a call its caller left, so no late outcome of an
+	// earlier call can be waiting in v.res.
+	f := &v.flight
+	*f = flight{}
+	v.jobs <- job{callCtx: callCtx, ctx: ctx, i: i, args: args, done: done}
+	var out outcome
+	left := false
+	select {
+	case out = <-v.res:
+	case <-callCtx.Done():
+		f.mu.Lock()
+		if f.returned {
+			f.mu.Unlock()
+			out = <-v.res
+			break
+		}
+		left = true
+		f.left = true
+		f.abandoned = r.pool.abandon()
+		abandoned := f.abandoned
+		f.mu.Unlock()
+		if !abandoned {
+			r.regs[i].log.ErrorContext(ctx, "javascript VM still busy after its deadline and too many VMs are abandoned already; "+
+				"its pool slot stays taken until it returns", "pool_size", r.cfg.PoolSize)
+		}
+		out.err = r.interrupted(callCtx, ctx, errInterrupt)
+	}
+	if !left {
+		// The caller puts the VM back only once it has the outcome, so the
+		// next caller's outcome cannot be confused with this one.
+		if out.reuse {
+			r.pool.put(v)
+		} else {
+			v.drop()
+			r.pool.discard()
+		}
+	}
+	if out.err != nil {
+		r.failed(ctx, i, out.err)
+	}
+	return out.val, out.err
+}
+
+// job is one call handed to a VM's goroutine.
+type job struct {
+	callCtx, ctx context.Context
+	i            int
+	args         []goja.Value
+	done         func(*vm, goja.Value) (any, error)
+}
+
+// work runs a pooled VM's calls until the VM is dropped. A long-lived
+// goroutine keeps its grown stack, which a goroutine per call would have to
+// grow again every time.
+func (v *vm) work() {
+	for j := range v.jobs {
+		v.r.invoke(v, j)
+	}
+}
+
+// invoke runs a call on the VM's goroutine and hands the outcome to the
+// caller, or, when the caller has left, drops the VM.
+func (r *Runtime) invoke(v *vm, j job) {
+	callCtx, ctx, i, args, done, f := j.callCtx, j.ctx, j.i, j.args, j.done, &v.flight
+	var out outcome
+	reuse := false
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				// A script value's getter interrupted during the conversion
+				// of the result lands here, as does any bug in a builtin.
+				if ie, ok := p.(*goja.InterruptedError); ok {
+					out = outcome{err: r.interrupted(callCtx, ctx, ie)}
+				} else {
+					out = outcome{err: groups.Errorf(groups.CodeInternal, "javascript function failed: %v", p)}
+				}
+				reuse = false
+			}
+		}()
+		// The result is converted (and a thrown value read) while the
+		// interrupts are still armed: getters and proxies run script code.
+		_, err := v.run(callCtx, func() (goja.Value, error) {
+			ret, err := v.fns[i](goja.Undefined(), args...)
+			if err != nil {
+				return nil, err
+			}
+			if done != nil {
+				out.val, out.err = done(v, ret)
+			}
+			return nil, nil
+		})
+		// A VM whose call was interrupted is not reused: goja may leave its
+		// promise jobs stuck, and a memory-limited call may have filled its
+		// globals.
+		var ie *goja.InterruptedError
+		reuse = !errors.As(err, &ie) && callCtx.Err() == nil
+		if err != nil {
+			out.err = r.callError(callCtx, ctx, i, err)
+		}
+		if v.memHit.Load() {
+			out, reuse = outcome{err: runtime.ErrMemoryLimit()}, false
+		}
+	}()
 	clear(args)
-	if err != nil {
-		return r.callError(callCtx, ctx, i, err)
+	f.mu.Lock()
+	if f.left {
+		abandoned := f.abandoned
+		f.mu.Unlock()
+		v.drop()
+		if abandoned {
+			r.pool.finished()
+		} else {
+			r.pool.discard()
+		}
+		r.regs[i].log.WarnContext(ctx, "abandoned javascript VM returned and was dropped")
+		return
 	}
-	if done != nil {
-		return done(v, ret)
+	f.returned = true
+	f.mu.Unlock()
+	out.reuse = reuse
+	v.res <- out
+}
+
+// failed logs a failed call once: the registration (rpc id or hook), the
+// language and the error; the request's context goes to the handler.
+func (r *Runtime) failed(ctx context.Context, i int, err error) {
+	level := slog.LevelError
+	if ge, ok := groups.AsError(err); ok && ge.Code != groups.CodeInternal && ge.Code != groups.CodeDeadlineExceeded {
+		level = slog.LevelWarn // the script refused the call with a code of its own
 	}
-	return nil
+	r.regs[i].log.Log(ctx, level, "javascript function failed", "language", "javascript", "error", err.Error())
 }
 
 // callError turns what a script call failed with into the coded error the
 // client sees.
 func (r *Runtime) callError(callCtx, parent context.Context, i int, err error) error {
-	g := r.regs[i]
 	if e := r.interrupted(callCtx, parent, err); e != err {
-		g.log.WarnContext(parent, "javascript function interrupted", "error", err.Error(), "timeout", r.cfg.CallTimeout)
 		return e
 	}
 	var ex *goja.Exception
 	if errors.As(err, &ex) {
-		ge, custom := thrownError(ex)
-		if !custom {
-			g.log.ErrorContext(parent, "javascript function raised an uncaught exception", "error", ex.String())
-		}
+		ge, _ := thrownError(ex)
 		return ge
 	}
 	var so *goja.StackOverflowError
@@ -340,10 +501,8 @@ func (r *Runtime) callError(callCtx, parent context.Context, i int, err error) e
 		var b strings.Builder
 		b.WriteString("RangeError: Maximum call stack size exceeded")
 		writePosition(&b, so.Stack())
-		g.log.ErrorContext(parent, "javascript function overflowed its call stack", "error", b.String())
 		return groups.Errorf(groups.CodeInternal, "%s", b.String())
 	}
-	g.log.ErrorContext(parent, "javascript function failed", "error", err)
 	return groups.Errorf(groups.CodeInternal, "%s", err.Error())
 }
 
@@ -355,14 +514,24 @@ func thrownError(ex *goja.Exception) (*groups.Error, bool) {
 	e := &groups.Error{Code: groups.CodeInternal}
 	custom, hasMessage := false, false
 	if obj, ok := ex.Value().(*goja.Object); ok {
-		if m, ok := obj.Export().(map[string]any); ok {
-			if msg, ok := m["message"].(string); ok {
-				e.Message, custom, hasMessage = msg, true, true
-			}
-			if code, ok := runtime.ToInt(m["code"]); ok {
-				custom = true
-				if code > 0 {
-					e.Code = groups.Code(code)
+		// Only the two fields are read: exporting the whole thrown value
+		// would follow its cycles.
+		for _, k := range obj.Keys() {
+			switch k {
+			case "message":
+				if m := obj.Get(k); goja.IsString(m) {
+					e.Message, custom, hasMessage = m.String(), true, true
+				}
+			case "code":
+				if c := obj.Get(k); c != nil {
+					if _, isObj := c.(*goja.Object); !isObj {
+						if code, ok := runtime.ToInt(c.Export()); ok {
+							custom = true
+							if code > 0 {
+								e.Code = groups.Code(code)
+							}
+						}
+					}
 				}
 			}
 		}

@@ -25,7 +25,7 @@ func (v *vm) newLogger(l *slog.Logger, fields map[string]any) *goja.Object {
 			if len(call.Arguments) > 1 {
 				args := make([]any, len(call.Arguments)-1)
 				for i, a := range call.Arguments[1:] {
-					args[i] = a.Export()
+					args[i] = v.exportLenient(a)
 				}
 				msg = fmt.Sprintf(msg, args...)
 			}
@@ -48,10 +48,10 @@ func (v *vm) newLogger(l *slog.Logger, fields map[string]any) *goja.Object {
 	_ = obj.Set("warn", logAt(slog.LevelWarn))
 	_ = obj.Set("error", logAt(slog.LevelError))
 	_ = obj.Set("withField", func(call goja.FunctionCall) goja.Value {
-		return with(map[string]any{call.Argument(0).String(): call.Argument(1).Export()})
+		return with(map[string]any{call.Argument(0).String(): v.exportLenient(call.Argument(1))})
 	})
 	_ = obj.Set("withFields", func(call goja.FunctionCall) goja.Value {
-		m, ok := call.Argument(0).Export().(map[string]any)
+		m, ok := v.exportLenient(call.Argument(0)).(map[string]any)
 		if !ok {
 			panic(v.rt.NewTypeError("withFields: expects an object"))
 		}

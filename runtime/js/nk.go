@@ -3,6 +3,8 @@ package js
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/dop251/goja"
 	"github.com/google/uuid"
@@ -133,6 +135,77 @@ func (v *vm) newNK() goja.Value {
 		return goja.Undefined()
 	})
 
+	set("notificationsSend", func(a args) goja.Value {
+		list := a.list(0, "notifications")
+		batch := make([]runtime.NotificationInput, len(list))
+		for j, x := range list {
+			m, ok := x.(map[string]any)
+			field := func(name, want string) string { return fmt.Sprintf("notifications[%d].%s to be %s", j, name, want) }
+			if !ok {
+				panic(v.rt.NewTypeError("%s: expects notifications[%d] to be an object", a.fn, j))
+			}
+			n := &batch[j]
+			if n.UserID, ok = m["userId"].(string); !ok {
+				panic(v.rt.NewTypeError("%s: expects %s", a.fn, field("userId", "a string")))
+			}
+			if n.Subject, ok = m["subject"].(string); !ok {
+				panic(v.rt.NewTypeError("%s: expects %s", a.fn, field("subject", "a string")))
+			}
+			if c, present := m["content"]; present && c != nil {
+				if n.Content, ok = c.(map[string]any); !ok {
+					panic(v.rt.NewTypeError("%s: expects %s", a.fn, field("content", "an object")))
+				}
+			}
+			if n.Code, ok = runtime.ToInt(m["code"]); !ok {
+				panic(v.rt.NewTypeError("%s: expects %s", a.fn, field("code", "a number")))
+			}
+			if x, present := m["senderId"]; present && x != nil {
+				if n.SenderID, ok = x.(string); !ok {
+					panic(v.rt.NewTypeError("%s: expects %s", a.fn, field("senderId", "a string")))
+				}
+			}
+			if x, present := m["persistent"]; present && x != nil {
+				if n.Persistent, ok = x.(bool); !ok {
+					panic(v.rt.NewTypeError("%s: expects %s", a.fn, field("persistent", "a boolean")))
+				}
+			}
+		}
+		a.check(a.nk().NotificationsSend(v.context(), batch))
+		return goja.Undefined()
+	})
+
+	// nk.event(name, properties, timestamp?, external?): properties are
+	// strings; the timestamp is Unix seconds (as in Nakama) or a Date.
+	set("event", func(a args) goja.Value {
+		name := a.str(0, "eventName")
+		var props map[string]string
+		if m := a.object(1, "properties"); m != nil {
+			props = make(map[string]string, len(m))
+			for k, x := range m {
+				s, ok := x.(string)
+				if !ok {
+					a.typeError(1, "properties", "an object of strings")
+				}
+				props[k] = s
+			}
+		}
+		var ts time.Time
+		if !a.absent(2) {
+			if d, ok := a.call.Argument(2).(*goja.Object); ok && d.ClassName() == "Date" {
+				ts, _ = d.Export().(time.Time)
+			} else {
+				secs, ok := runtime.ToInt(primitive(a.call.Argument(2)))
+				if !ok {
+					a.typeError(2, "timestamp", "Unix seconds or a Date")
+				}
+				ts = time.Unix(int64(secs), 0).UTC()
+			}
+		}
+		external := a.optBool(3, "external")
+		a.check(a.nk().Event(v.context(), name, props, ts, external != nil && *external))
+		return goja.Undefined()
+	})
+
 	// Pure helpers Nakama offers.
 	set("uuidv4", func(args) goja.Value { return v.rt.ToValue(uuid.NewString()) })
 	encoding := func(url bool, padding *bool) *base64.Encoding {
@@ -210,11 +283,11 @@ func (a args) typeError(i int, name, want string) {
 }
 
 func (a args) str(i int, name string) string {
-	s, ok := a.call.Argument(i).Export().(string)
-	if !ok {
+	x := a.call.Argument(i)
+	if !goja.IsString(x) {
 		a.typeError(i, name, "a string")
 	}
-	return s
+	return x.String()
 }
 
 func (a args) optStr(i int, name string) *string {
@@ -229,7 +302,7 @@ func (a args) optBool(i int, name string) *bool {
 	if a.absent(i) {
 		return nil
 	}
-	b, ok := a.call.Argument(i).Export().(bool)
+	b, ok := primitive(a.call.Argument(i)).(bool)
 	if !ok {
 		a.typeError(i, name, "a boolean")
 	}
@@ -240,7 +313,7 @@ func (a args) optInt(i int, name string) *int {
 	if a.absent(i) {
 		return nil
 	}
-	n, ok := runtime.ToInt(a.call.Argument(i).Export())
+	n, ok := runtime.ToInt(primitive(a.call.Argument(i)))
 	if !ok {
 		a.typeError(i, name, "an integer")
 	}
@@ -248,7 +321,11 @@ func (a args) optInt(i int, name string) *int {
 }
 
 func (a args) strs(i int, name string) []string {
-	list, ok := a.call.Argument(i).Export().([]any)
+	x, err := a.v.export(a.call.Argument(i))
+	if err != nil {
+		a.typeError(i, name, "an array of strings ("+err.Error()+")")
+	}
+	list, ok := x.([]any)
 	if !ok {
 		a.typeError(i, name, "an array of strings")
 	}
@@ -261,15 +338,40 @@ func (a args) strs(i int, name string) []string {
 	return out
 }
 
+func (a args) list(i int, name string) []any {
+	x, err := a.v.export(a.call.Argument(i))
+	if err != nil {
+		a.typeError(i, name, "an array ("+err.Error()+")")
+	}
+	list, ok := x.([]any)
+	if !ok {
+		a.typeError(i, name, "an array")
+	}
+	return list
+}
+
 func (a args) object(i int, name string) map[string]any {
 	if a.absent(i) {
 		return nil
 	}
-	m, ok := a.call.Argument(i).Export().(map[string]any)
+	x, err := a.v.export(a.call.Argument(i))
+	if err != nil {
+		a.typeError(i, name, "an object ("+err.Error()+")")
+	}
+	m, ok := x.(map[string]any)
 	if !ok {
 		a.typeError(i, name, "an object")
 	}
 	return m
+}
+
+// primitive is x's Go value if x is not an object (whose Export could follow
+// cycles); nil otherwise.
+func primitive(x goja.Value) any {
+	if _, ok := x.(*goja.Object); ok || x == nil {
+		return nil
+	}
+	return x.Export()
 }
 
 func (a args) check(err error) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dop251/goja"
 
@@ -23,14 +24,23 @@ type vm struct {
 	args    []goja.Value    // reused argument buffer
 	// camelKeys caches lowerCamelCase field names.
 	camelKeys map[string]string
+	// memInterrupt stops the running call for the memory watchdog.
+	memInterrupt func()
+	// memHit is set when the running call was stopped for memory.
+	memHit atomic.Bool
+
+	// A pooled VM runs its calls on a goroutine of its own (work).
+	jobs   chan job
+	res    chan outcome // cap 1: the outcome of the running call
+	flight flight       // the running call's handshake
 }
 
 // newVM makes a pooled VM: the compiled program runs (top level only, not
 // InitModule) and every registered function is found by its global name.
 func (r *Runtime) newVM(ctx context.Context) (*vm, error) {
-	v := &vm{r: r, rt: goja.New(), args: make([]goja.Value, 0, 5), camelKeys: map[string]string{}}
-	v.rt.SetMaxCallStackSize(maxCallStack)
-	v.nk = v.newNK()
+	v := r.newBareVM()
+	v.args = make([]goja.Value, 0, 5)
+	v.jobs, v.res = make(chan job), make(chan outcome, 1)
 	loadCtx, cancel := context.WithTimeout(ctx, max(r.cfg.CallTimeout, minLoadTimeout))
 	defer cancel()
 	if _, err := v.run(loadCtx, func() (goja.Value, error) { return v.rt.RunProgram(r.prg) }); err != nil {
@@ -45,7 +55,18 @@ func (r *Runtime) newVM(ctx context.Context) (*vm, error) {
 		}
 		v.fns[i] = fn
 	}
+	go v.work()
 	return v, nil
+}
+
+// newBareVM makes a goja runtime with Guildhall's limits and nk, nothing run.
+func (r *Runtime) newBareVM() *vm {
+	v := &vm{r: r, rt: goja.New(), camelKeys: map[string]string{}}
+	v.rt.SetMaxCallStackSize(maxCallStack)
+	v.memInterrupt = v.stopForMemory
+	v.guard()
+	v.nk = v.newNK()
+	return v
 }
 
 // lookup finds a function by its global path ("name" or "object.name").
@@ -66,24 +87,28 @@ func lookup(rt *goja.Runtime, path string) (goja.Callable, bool) {
 // a coded error by looking at the call's context.
 var errInterrupt = fmt.Errorf("javascript call interrupted")
 
-// run calls f with an interrupt armed on ctx: when ctx ends (the call's
-// deadline or the request's cancellation) the script stops at its next
-// instruction. The interrupt is cleared before run returns, so the VM can go
-// back to the pool.
+// run calls f with interrupts armed: when ctx ends (the call's deadline or
+// the request's cancellation) or the call's heap growth passes the memory
+// limit, the script stops at its next instruction. The interrupt is cleared
+// before run returns (even if f panics), so the VM can be used again.
 func (v *vm) run(ctx context.Context, f func() (goja.Value, error)) (goja.Value, error) {
 	fired := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		v.rt.Interrupt(errInterrupt)
 		close(fired)
 	})
+	v.memHit.Store(false)
+	stopMem := v.r.mem.Watch(v.memInterrupt)
 	v.ctx = ctx
-	val, err := f()
-	if !stop() {
-		<-fired // the interrupt was raised: wait until it is set before clearing it
-	}
-	v.rt.ClearInterrupt()
-	v.ctx = nil
-	return val, err
+	defer func() {
+		stopMem() // after it returns, the watchdog no longer interrupts
+		if !stop() {
+			<-fired // the interrupt was raised: wait until it is set before clearing it
+		}
+		v.rt.ClearInterrupt()
+		v.ctx = nil
+	}()
+	return f()
 }
 
 // context returns the running call's context.
@@ -102,18 +127,24 @@ func (v *vm) logger(i int) goja.Value {
 	return v.loggers[i]
 }
 
-// pool is a bounded set of VMs, made on demand up to size.
+// pool is a bounded set of VMs, made on demand up to size. A VM whose call
+// timed out is never reused (goja leaves an interrupted VM's promise job
+// queue stuck); one that has not come back by its call's deadline is
+// abandoned: its slot is freed at once so a replacement can be made, while it
+// finishes in the background. At most size abandoned VMs are alive at once;
+// past that, a late VM keeps its slot until it finishes.
 type pool struct {
 	free  chan *vm
+	slots chan struct{} // one token per live VM counted against size
 	newVM func(context.Context) (*vm, error)
 
-	mu      sync.Mutex
-	created int
-	size    int
+	mu        sync.Mutex
+	abandoned int
+	size      int
 }
 
 func newPool(size int, newVM func(context.Context) (*vm, error)) *pool {
-	return &pool{free: make(chan *vm, size), newVM: newVM, size: size}
+	return &pool{free: make(chan *vm, size), slots: make(chan struct{}, size), newVM: newVM, size: size}
 }
 
 // get takes an idle VM, makes one while under the bound, or waits for one
@@ -124,22 +155,15 @@ func (p *pool) get(ctx context.Context) (*vm, error) {
 		return v, nil
 	default:
 	}
-	p.mu.Lock()
-	if p.created < p.size {
-		p.created++
-		p.mu.Unlock()
-		v, err := p.newVM(ctx)
-		if err != nil {
-			p.mu.Lock()
-			p.created--
-			p.mu.Unlock()
-			return nil, groups.Errorf(groups.CodeInternal, "Could not start a JavaScript runtime: %v", err)
-		}
-		return v, nil
-	}
-	p.mu.Unlock()
 	select {
 	case v := <-p.free:
+		return v, nil
+	case p.slots <- struct{}{}:
+		v, err := p.newVM(ctx)
+		if err != nil {
+			<-p.slots
+			return nil, groups.Errorf(groups.CodeInternal, "Could not start a JavaScript runtime: %v", err)
+		}
 		return v, nil
 	case <-ctx.Done():
 		if ctx.Err() == context.Canceled {
@@ -151,17 +175,49 @@ func (p *pool) get(ctx context.Context) (*vm, error) {
 
 // put returns a VM taken with get.
 func (p *pool) put(v *vm) {
-	p.free <- v // never blocks: at most size VMs exist
+	p.free <- v // never blocks: at most size VMs hold a slot
+}
+
+// discard drops a VM taken with get instead of returning it; a new one is
+// made on demand.
+func (p *pool) discard() {
+	<-p.slots
+}
+
+// abandon frees the slot of a VM still busy after its deadline, if fewer
+// than size VMs are abandoned already; it reports whether it did. The VM's
+// goroutine calls abandoned(true) when it finally returns, or discard if
+// abandon returned false.
+func (p *pool) abandon() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.abandoned >= p.size {
+		return false
+	}
+	p.abandoned++
+	<-p.slots
+	return true
+}
+
+// finished records that an abandoned VM has returned and is dropped.
+func (p *pool) finished() {
+	p.mu.Lock()
+	p.abandoned--
+	p.mu.Unlock()
+}
+
+// drop ends a pooled VM's goroutine once its running call (if any) is done.
+func (v *vm) drop() {
+	close(v.jobs)
 }
 
 // close drops the idle VMs.
 func (p *pool) close() {
 	for {
 		select {
-		case <-p.free:
-			p.mu.Lock()
-			p.created--
-			p.mu.Unlock()
+		case v := <-p.free:
+			v.drop()
+			<-p.slots
 		default:
 			return
 		}
