@@ -24,9 +24,10 @@ echo "==> go vet ./..."
 go vet ./...
 
 # staticcheck, pinned so every machine reports the same findings; installed
-# into $(go env GOPATH)/bin on first use.
+# where go install puts it (GOBIN, else GOPATH/bin) on first use.
 staticcheck_version=0.8.2 # release 2026.2.2
-staticcheck=$(go env GOPATH)/bin/staticcheck
+gobin=$(go env GOBIN)
+staticcheck=${gobin:-$(go env GOPATH)/bin}/staticcheck
 if ! "$staticcheck" -version 2>/dev/null | grep -qF "($staticcheck_version)"; then
 	echo "==> go install honnef.co/go/tools/cmd/staticcheck@v$staticcheck_version"
 	go install "honnef.co/go/tools/cmd/staticcheck@v$staticcheck_version"
