@@ -318,7 +318,6 @@ func TestDisabledUser(t *testing.T) {
 // all of them get that account.
 func TestConcurrentFirstAuthentication(t *testing.T) {
 	t.Parallel()
-	const n = 20
 	calls := map[string]func(s *Service, username string) (Session, error){
 		"device": func(s *Service, u string) (Session, error) {
 			return s.AuthenticateDevice(ctx, AuthRequest{ID: "race-device-0001", Username: u})

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
 )
@@ -82,6 +83,7 @@ type Service struct {
 	cache  *verifyCache
 	tokens tokenCache       // parsed session tokens (VerifySession)
 	now    func() time.Time // the clock; tests may move it
+	parser *jwt.Parser      // token parser on that clock
 
 	// legacyTokens accepts tokens without a typ claim (issued before it
 	// existed), which is safe only while the two keys differ.
@@ -115,11 +117,12 @@ func New(db *gorm.DB, cfg Config, opts ...Option) *Service {
 	}
 	cfg = cfg.withDefaults()
 	s := &Service{
-		db:    db,
-		rdb:   db,
-		cfg:   cfg,
-		cache: newVerifyCache(cfg.VerifyCacheTTL),
-		now:   time.Now,
+		db:     db,
+		rdb:    db,
+		cfg:    cfg,
+		cache:  newVerifyCache(cfg.VerifyCacheTTL),
+		tokens: newTokenCache(cfg.TokenExpiry),
+		now:    time.Now,
 
 		legacyTokens: cfg.EncryptionKey != cfg.RefreshEncryptionKey,
 		bcryptCost:   bcrypt.DefaultCost,
@@ -127,6 +130,8 @@ func New(db *gorm.DB, cfg Config, opts ...Option) *Service {
 	for _, o := range opts {
 		o(s)
 	}
+	// Read s.now at each parse, so a test that moves the clock moves exp checks.
+	s.parser = newTokenParser(func() time.Time { return s.now() })
 	return s
 }
 

@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/hashicorp/golang-lru/v2/expirable"
 
 	"github.com/guildhall/guildhall/groups"
 )
@@ -44,12 +44,12 @@ func (s *Service) issue(tid, userID, username string, vars map[string]string, ia
 
 // parseSession verifies a session token (see parseToken).
 func (s *Service) parseSession(token string) (tokenClaims, bool) {
-	return parseToken(s.cfg.EncryptionKey, token, typeSession, s.legacyTokens)
+	return parseTokenWith(s.parser, s.cfg.EncryptionKey, token, typeSession, s.legacyTokens)
 }
 
 // parseRefresh verifies a refresh token (see parseToken).
 func (s *Service) parseRefresh(token string) (tokenClaims, bool) {
-	return parseToken(s.cfg.RefreshEncryptionKey, token, typeRefresh, s.legacyTokens)
+	return parseTokenWith(s.parser, s.cfg.RefreshEncryptionKey, token, typeRefresh, s.legacyTokens)
 }
 
 // newSession records a new session pair for the user and signs its tokens.
@@ -214,14 +214,15 @@ func (s *Service) Logout(ctx context.Context, caller Claims, token, refreshToken
 // skipped while a positive answer for the tid is cached (see verifyCache).
 func (s *Service) VerifySession(ctx context.Context, bearerToken string) (Claims, error) {
 	invalid := groups.Errorf(groups.CodeUnauthenticated, msgAuthTokenInvalid)
-	c, ok := s.tokens.get(bearerToken)
+	now := s.now()
+	c, ok := s.tokens.get(bearerToken, now)
 	if !ok {
 		if c, ok = s.parseSession(bearerToken); !ok {
 			return Claims{}, invalid
 		}
 		s.tokens.put(bearerToken, c)
 	}
-	if s.cache.valid(c.TokenID, c.UserID) {
+	if s.cache.valid(c.TokenID, c.UserID, now) {
 		return c.toClaims(), nil
 	}
 	epoch := s.cache.epoch()
@@ -235,7 +236,7 @@ func (s *Service) VerifySession(ctx context.Context, bearerToken string) (Claims
 	if n == 0 {
 		return Claims{}, invalid
 	}
-	s.cache.store(c.TokenID, c.UserID, epoch)
+	s.cache.store(c.TokenID, c.UserID, epoch, s.now())
 	return c.toClaims(), nil
 }
 
@@ -243,27 +244,29 @@ func (s *Service) VerifySession(ctx context.Context, bearerToken string) (Claims
 // recently, so a client's every request does not pay again for the HMAC and the
 // JSON decoding of the same token (a tenth of a request's server CPU). What
 // parseToken returns depends only on the token's bytes, the key (fixed for the
-// Service) and the clock, through exp alone: a hit re-checks exp exactly as the
-// JWT parser does (valid while now is before exp) and is otherwise the same
-// answer. Only tokens that verified are kept; at most maxCachedTokens, the map is
-// emptied when full (a miss only costs the parse).
+// Service) and the clock, through exp alone: a hit re-checks exp against the
+// Service's clock exactly as the JWT parser does (valid while now is before
+// exp) and is otherwise the same answer. Only tokens that verified are kept,
+// in an expiring LRU of at most maxCachedTokens whose TTL is the life of the
+// tokens this Service issues (a miss only costs the parse).
 type tokenCache struct {
-	entries sync.Map // token → *tokenClaims (a pointer: CompareAndDelete needs a comparable value)
-	n       atomic.Int64
+	lru *expirable.LRU[string, *tokenClaims]
 }
 
 const maxCachedTokens = 16384
 
-func (tc *tokenCache) get(token string) (tokenClaims, bool) {
-	v, ok := tc.entries.Load(token)
+func newTokenCache(life time.Duration) tokenCache {
+	return tokenCache{lru: expirable.NewLRU[string, *tokenClaims](maxCachedTokens, nil, life)}
+}
+
+func (tc tokenCache) get(token string, now time.Time) (tokenClaims, bool) {
+	v, ok := tc.lru.Get(token)
 	if !ok {
 		return tokenClaims{}, false
 	}
-	c := *v.(*tokenClaims)
-	if !time.Now().Before(time.Unix(c.ExpiresAt, 0)) {
-		if tc.entries.CompareAndDelete(token, v) {
-			tc.n.Add(-1)
-		}
+	c := *v
+	if !now.Before(time.Unix(c.ExpiresAt, 0)) {
+		tc.lru.Remove(token)
 		return tokenClaims{}, false
 	}
 	if len(c.Vars) > 0 {
@@ -272,20 +275,11 @@ func (tc *tokenCache) get(token string) (tokenClaims, bool) {
 	return c, true
 }
 
-func (tc *tokenCache) put(token string, c tokenClaims) {
-	if tc.n.Add(1) > maxCachedTokens {
-		tc.entries.Range(func(k, _ any) bool {
-			tc.entries.Delete(k)
-			return true
-		})
-		tc.n.Store(1)
-	}
+func (tc tokenCache) put(token string, c tokenClaims) {
 	if len(c.Vars) > 0 {
 		c.Vars = maps.Clone(c.Vars) // the caller keeps the parsed map
 	}
-	if _, loaded := tc.entries.LoadOrStore(token, &c); loaded {
-		tc.n.Add(-1)
-	}
+	tc.lru.Add(token, &c)
 }
 
 // verifyCache remembers, per token id, that the database recently said "this
@@ -299,75 +293,90 @@ func (tc *tokenCache) put(token string, c tokenClaims) {
 // deletes the affected entries and bumps an epoch, so a lookup that raced the
 // logout does not store its stale answer. Only positive answers are kept (a
 // negative one needs a correctly signed token, so the database is not exposed to
-// forged-token floods). Expired entries are swept on insert at most once per TTL,
-// so the map holds at most the sessions active in the last two TTLs.
+// forged-token floods).
+//
+// Entries live in an expiring LRU (at most maxVerifiedSessions, dropped after
+// the TTL in real time); each also carries its deadline on the Service's clock,
+// which decides whether it is still valid, so tests move the clock instead of
+// sleeping. Entries past that deadline are swept on insert at most once per
+// TTL.
 type verifyCache struct {
 	ttl       time.Duration
-	entries   sync.Map // tid → cacheEntry
+	entries   *expirable.LRU[string, cacheEntry] // tid → entry; nil when disabled
 	gen       atomic.Uint64
-	lastSweep atomic.Int64 // unix nanoseconds
+	lastSweep atomic.Int64 // unix nanoseconds on the Service's clock
 }
 
 type cacheEntry struct {
 	userID string
-	until  int64 // unix nanoseconds
+	until  int64 // unix nanoseconds on the Service's clock
 }
 
-func newVerifyCache(ttl time.Duration) *verifyCache { return &verifyCache{ttl: ttl} }
+// maxVerifiedSessions bounds the verify cache: a busy server's sessions active
+// within one TTL; an evicted one costs one lookup.
+const maxVerifiedSessions = 1 << 16
 
-func (vc *verifyCache) enabled() bool { return vc.ttl > 0 }
+func newVerifyCache(ttl time.Duration) *verifyCache {
+	vc := &verifyCache{ttl: ttl}
+	if ttl > 0 {
+		vc.entries = expirable.NewLRU[string, cacheEntry](maxVerifiedSessions, nil, ttl)
+	}
+	return vc
+}
 
-func (vc *verifyCache) valid(tid, userID string) bool {
+func (vc *verifyCache) enabled() bool { return vc.entries != nil }
+
+func (vc *verifyCache) valid(tid, userID string, now time.Time) bool {
 	if !vc.enabled() {
 		return false
 	}
-	v, ok := vc.entries.Load(tid)
-	if !ok {
-		return false
-	}
-	e := v.(cacheEntry)
-	return e.userID == userID && time.Now().UnixNano() < e.until
+	e, ok := vc.entries.Get(tid)
+	return ok && e.userID == userID && now.UnixNano() < e.until
 }
 
 func (vc *verifyCache) epoch() uint64 { return vc.gen.Load() }
 
 // store caches a positive answer obtained after epoch() returned epoch, unless an
 // invalidation happened since.
-func (vc *verifyCache) store(tid, userID string, epoch uint64) {
+func (vc *verifyCache) store(tid, userID string, epoch uint64, clock time.Time) {
 	if !vc.enabled() {
 		return
 	}
-	now := time.Now().UnixNano()
-	vc.entries.Store(tid, cacheEntry{userID: userID, until: now + int64(vc.ttl)})
+	now := clock.UnixNano()
+	vc.entries.Add(tid, cacheEntry{userID: userID, until: now + int64(vc.ttl)})
 	if vc.gen.Load() != epoch {
 		// A logout ran while we were reading; drop what we may have just stored.
-		vc.entries.Delete(tid)
+		vc.entries.Remove(tid)
 	}
 	if last := vc.lastSweep.Load(); now-last > int64(vc.ttl) && vc.lastSweep.CompareAndSwap(last, now) {
-		vc.entries.Range(func(k, v any) bool {
-			if v.(cacheEntry).until <= now {
-				vc.entries.Delete(k)
+		for _, k := range vc.entries.Keys() {
+			if e, ok := vc.entries.Peek(k); ok && e.until <= now {
+				vc.entries.Remove(k)
 			}
-			return true
-		})
+		}
 	}
 }
 
 func (vc *verifyCache) forget(tids ...string) {
 	vc.gen.Add(1)
+	if !vc.enabled() {
+		return
+	}
 	for _, tid := range tids {
-		vc.entries.Delete(tid)
+		vc.entries.Remove(tid)
 	}
 }
 
 func (vc *verifyCache) forgetUser(userID string) {
 	vc.gen.Add(1)
-	vc.entries.Range(func(k, v any) bool {
-		if v.(cacheEntry).userID == userID {
-			vc.entries.Delete(k)
+	if !vc.enabled() {
+		return
+	}
+	for _, k := range vc.entries.Keys() {
+		if e, ok := vc.entries.Peek(k); ok && e.userID == userID {
+			vc.entries.Remove(k)
 		}
-		return true
-	})
+	}
 }
 
 // ForgetUser drops every cached VerifySession answer for the user's sessions in

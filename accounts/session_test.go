@@ -322,10 +322,13 @@ func TestLogout(t *testing.T) {
 
 // TestVerifyCacheAcrossServices shows the documented trade-off: a logout through
 // another Service (another process) reaches a Service with a cache after at most
-// the cache TTL, and at once when the cache is off.
+// the cache TTL, and at once when the cache is off. The cached Service's clock
+// is moved past the TTL instead of sleeping.
 func TestVerifyCacheAcrossServices(t *testing.T) {
 	t.Parallel()
-	eachDB(t, Config{VerifyCacheTTL: 300 * time.Millisecond}, func(t *testing.T, cached *Service, db *gorm.DB) {
+	eachDB(t, Config{VerifyCacheTTL: 10 * time.Second}, func(t *testing.T, cached *Service, db *gorm.DB) {
+		start, elapsed := time.Now(), time.Duration(0)
+		cached.now = func() time.Time { return start.Add(elapsed) }
 		uncached := New(db, keyed(Config{VerifyCacheTTL: -1}))
 		other := New(db, keyed(Config{}))
 
@@ -338,7 +341,7 @@ func TestVerifyCacheAcrossServices(t *testing.T) {
 		_, err := uncached.VerifySession(ctx, sess.Token)
 		wantErr(t, err, groups.CodeUnauthenticated, msgAuthTokenInvalid)
 		verify(t, cached, sess.Token) // still within the TTL
-		time.Sleep(350 * time.Millisecond)
+		elapsed += 11 * time.Second
 		_, err = cached.VerifySession(ctx, sess.Token)
 		wantErr(t, err, groups.CodeUnauthenticated, msgAuthTokenInvalid)
 
@@ -351,27 +354,28 @@ func TestVerifyCacheAcrossServices(t *testing.T) {
 		wantErr(t, err, groups.CodeUnauthenticated, msgAuthTokenInvalid)
 
 		// Expired entries are swept.
-		time.Sleep(350 * time.Millisecond)
+		elapsed += 11 * time.Second
 		sess3 := authOK(t)(cached.AuthenticateDevice(ctx, AuthRequest{ID: "device-cache-3"}))
 		verify(t, cached, sess3.Token)
-		n := 0
-		cached.cache.entries.Range(func(any, any) bool { n++; return true })
-		if n != 1 {
+		if n := cached.cache.entries.Len(); n != 1 {
 			t.Fatalf("%d cache entries after a sweep, want 1", n)
 		}
 	})
 }
 
 // TestExpiredCachedToken: a token verified (and cached) while valid is refused
-// once it expires, with vars in its claims (the cached value holds a map).
+// once it expires, with vars in its claims (the cached value holds a map). The
+// Service's clock is moved past exp instead of sleeping.
 func TestExpiredCachedToken(t *testing.T) {
 	t.Parallel()
 	eachDB(t, Config{TokenExpiry: time.Second}, func(t *testing.T, s *Service, db *gorm.DB) {
+		start, elapsed := time.Now(), time.Duration(0)
+		s.now = func() time.Time { return start.Add(elapsed) }
 		sess := authOK(t)(s.AuthenticateDevice(ctx, AuthRequest{ID: "device-expiry-1", Vars: map[string]string{"k": "v"}}))
 		if c := verify(t, s, sess.Token); c.Vars["k"] != "v" {
 			t.Fatalf("vars: %v", c.Vars)
 		}
-		time.Sleep(2100 * time.Millisecond) // exp has whole-second resolution
+		elapsed += 2100 * time.Millisecond // exp has whole-second resolution
 		_, err := s.VerifySession(ctx, sess.Token)
 		wantErr(t, err, groups.CodeUnauthenticated, "Auth token invalid")
 	})

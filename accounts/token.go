@@ -162,10 +162,17 @@ func needsEscape(b byte) bool {
 
 // tokenParser accepts HS256 only and requires exp (in the future). A Parser with
 // its options set is safe for concurrent use.
-var tokenParser = jwt.NewParser(
-	jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-	jwt.WithExpirationRequired(),
-)
+var tokenParser = newTokenParser(time.Now)
+
+// newTokenParser is tokenParser on the given clock (a Service's, which tests
+// may move).
+func newTokenParser(now func() time.Time) *jwt.Parser {
+	return jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithExpirationRequired(),
+		jwt.WithTimeFunc(now),
+	)
+}
 
 // parseToken verifies token's signature with key and its exp, checks that its
 // typ is want and that tid and uid are UUIDs (returned canonical). ok is false
@@ -175,10 +182,15 @@ var tokenParser = jwt.NewParser(
 // legacy is true, which the Service sets when its two keys differ: then the
 // signature alone tells the kinds apart.
 func parseToken(key, token, want string, legacy bool) (c tokenClaims, ok bool) {
+	return parseTokenWith(tokenParser, key, token, want, legacy)
+}
+
+// parseTokenWith is parseToken with the given parser (and so its clock).
+func parseTokenWith(p *jwt.Parser, key, token, want string, legacy bool) (c tokenClaims, ok bool) {
 	if key == "" {
 		return tokenClaims{}, false // never verify against an empty key
 	}
-	parsed, err := tokenParser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) {
+	parsed, err := p.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) {
 		return []byte(key), nil
 	})
 	if err != nil || !parsed.Valid {

@@ -94,8 +94,7 @@ func errorAnswer(c *fiber.Ctx, log *slog.Logger, err error) (int, errorBody) {
 	if errors.As(err, &oe) {
 		msg = "Error while trying to " + oe.op + "."
 	}
-	log.ErrorContext(c.UserContext(), "request failed", "method", c.Method(), "path", c.Path(),
-		"request_id", requestID(c), "error", err)
+	log.ErrorContext(c.UserContext(), "request failed", "method", c.Method(), "path", c.Path(), "error", err)
 	return 500, errorBody{Code: groups.CodeInternal, Message: msg}
 }
 

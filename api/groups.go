@@ -15,16 +15,11 @@ func (s *Server) createGroup(c *fiber.Ctx) error {
 		return err
 	}
 	req := &groups.CreateGroupRequest{}
-	for name, dst := range map[string]*string{
-		"name": &req.Name, "description": &req.Description, "lang_tag": &req.LangTag, "avatar_url": &req.AvatarURL,
-	} {
-		v, err := b.str(name)
-		if err != nil {
-			return err
-		}
-		if v != nil {
-			*dst = *v
-		}
+	if err := b.strings(
+		strField{"name", &req.Name}, strField{"description", &req.Description},
+		strField{"lang_tag", &req.LangTag}, strField{"avatar_url", &req.AvatarURL},
+	); err != nil {
+		return err
 	}
 	if open, err := b.boolean("open"); err != nil {
 		return err
@@ -55,18 +50,19 @@ func updateRequest(c *fiber.Ctx, server bool) (*groups.UpdateGroupRequest, error
 		return nil, err
 	}
 	req := &groups.UpdateGroupRequest{GroupID: param(c, "group_id")}
-	fields := map[string]**string{
-		"name": &req.Name, "description": &req.Description, "lang_tag": &req.LangTag, "avatar_url": &req.AvatarURL,
+	// Fields are read in a fixed order, so a body with several bad fields
+	// always gets the same error (max_count first, as before).
+	fields := []optStrField{
+		{"name", &req.Name}, {"description", &req.Description}, {"lang_tag", &req.LangTag}, {"avatar_url", &req.AvatarURL},
 	}
 	if server {
-		fields["metadata"] = &req.Metadata
-		fields["creator_id"] = &req.CreatorID
+		fields = append(fields, optStrField{"metadata", &req.Metadata}, optStrField{"creator_id", &req.CreatorID})
 		if req.MaxCount, err = b.int32("max_count"); err != nil {
 			return nil, err
 		}
 	}
-	for name, dst := range fields {
-		if *dst, err = b.str(name); err != nil {
+	for _, f := range fields {
+		if *f.dst, err = b.str(f.name); err != nil {
 			return nil, err
 		}
 	}

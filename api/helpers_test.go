@@ -24,7 +24,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"reflect"
@@ -35,7 +34,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -303,22 +301,7 @@ func start(t *testing.T, dialect, url string) *env {
 	return e
 }
 
-func (e *env) waitReady() {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		res, err := http.Get(e.app.URL + "/healthcheck")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("server did not come up: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
+func (e *env) waitReady() { testapp.WaitReady(e.t, e.app.URL) }
 
 // users authenticates each named user by device (username = name) and records
 // their ids and tokens as placeholders {name}, {token:name}, {refresh:name}.
@@ -432,8 +415,6 @@ func (r resp) str(path string) string {
 	return s
 }
 
-var client = &http.Client{Timeout: 15 * time.Second}
-
 func (e *env) do(method, path string, a auth, body string) resp {
 	e.t.Helper()
 	return e.doWith(method, path, a, body, nil)
@@ -450,17 +431,7 @@ func (e *env) doWith(method, path string, a auth, body string, headers map[strin
 		}
 		url += sep + "http_key=" + a.arg
 	}
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
+	req := testapp.NewRequest(e.t, method, url, body)
 	switch a.kind {
 	case authBearer:
 		u, ok := e.users[a.arg]
@@ -482,17 +453,8 @@ func (e *env) doWith(method, path string, a auth, body string, headers map[strin
 			req.Header.Set(k, v)
 		}
 	}
-	res, err := client.Do(req)
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	r := resp{status: res.StatusCode, header: res.Header, raw: raw}
-	_ = json.Unmarshal(raw, &r.body)
+	res := testapp.Send(e.t, req)
+	r := resp{status: res.Status, header: res.Header, raw: res.Raw, body: res.Body}
 	recordCoverage(method, strings.SplitN(path, "?", 2)[0], r.status)
 	return r
 }

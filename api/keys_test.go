@@ -63,7 +63,7 @@ func TestTokenKindsWithEqualKeys(t *testing.T) {
 			t.Helper()
 			req, _ := http.NewRequest(method, app.URL+path, strings.NewReader(body))
 			req.Header.Set("Authorization", authz)
-			res, err := client.Do(req)
+			res, err := testapp.Client.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}

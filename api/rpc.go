@@ -115,11 +115,11 @@ func (s *Server) rpc(c *fiber.Ctx) error {
 	out, err := fn(c.UserContext(), cl, payload)
 	if err != nil {
 		if ge, ok := groups.AsError(err); ok {
-			s.log.WarnContext(c.UserContext(), "rpc returned an error", "id", id, "request_id", requestID(c),
+			s.log.WarnContext(c.UserContext(), "rpc returned an error", "id", id,
 				"code", int(ge.Code), "error", ge.Message)
 			return rpcFunctionFail(c, ge.Code, ge.Message)
 		}
-		s.log.ErrorContext(c.UserContext(), "rpc failed", "id", id, "request_id", requestID(c), "error", err)
+		s.log.ErrorContext(c.UserContext(), "rpc failed", "id", id, "error", err)
 		return rpcFunctionFail(c, groups.CodeInternal, "Error while trying to run the RPC function.")
 	}
 	if unwrap {

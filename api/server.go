@@ -24,7 +24,7 @@ import (
 type Config struct {
 	ServerKey      string        // Basic auth user for authenticate and refresh
 	HTTPKey        string        // server-to-server key (/v2/server/…, RPC)
-	RequestTimeout time.Duration // per request; default 10 s
+	RequestTimeout time.Duration // per request; 0 is DefaultRequestTimeout
 	Logger         *slog.Logger
 	// Concurrency caps connections served at once (fasthttp's Concurrency);
 	// 0 is DefaultConcurrency.
@@ -35,6 +35,9 @@ type Config struct {
 
 // DefaultConcurrency is fasthttp's own default.
 const DefaultConcurrency = 256 * 1024
+
+// DefaultRequestTimeout is the deadline of one request.
+const DefaultRequestTimeout = 10 * time.Second
 
 // Server holds what the handlers need.
 type Server struct {
@@ -51,8 +54,9 @@ func New(cfg Config, g *groups.Service, a *accounts.Service, h *hooks.Registry) 
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	cfg.Logger = withRequestIDs(cfg.Logger)
 	if cfg.RequestTimeout <= 0 {
-		cfg.RequestTimeout = 10 * time.Second
+		cfg.RequestTimeout = DefaultRequestTimeout
 	}
 	if h == nil {
 		h = hooks.New(cfg.Logger)
@@ -112,11 +116,6 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 	c.SetUserContext(ctx)
 	c.Set("Cache-Control", "no-store, no-cache, must-revalidate")
 	return c.Next()
-}
-
-func requestID(c *fiber.Ctx) string {
-	id, _ := c.UserContext().Value(requestIDKey).(string)
-	return id
 }
 
 // empty answers a successful call with Nakama's empty object.

@@ -16,17 +16,11 @@ func (s *Server) serverCreateGroup(c *fiber.Ctx) error {
 		return err
 	}
 	var req groups.CreateGroupRequest
-	for name, dst := range map[string]*string{
-		"user_id": &req.OwnerID, "name": &req.Name, "description": &req.Description,
-		"lang_tag": &req.LangTag, "avatar_url": &req.AvatarURL, "metadata": &req.Metadata,
-	} {
-		v, err := b.str(name)
-		if err != nil {
-			return err
-		}
-		if v != nil {
-			*dst = *v
-		}
+	if err := b.strings(
+		strField{"user_id", &req.OwnerID}, strField{"name", &req.Name}, strField{"description", &req.Description},
+		strField{"lang_tag", &req.LangTag}, strField{"avatar_url", &req.AvatarURL}, strField{"metadata", &req.Metadata},
+	); err != nil {
+		return err
 	}
 	if open, err := b.boolean("open"); err != nil {
 		return err

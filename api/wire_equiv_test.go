@@ -1,13 +1,21 @@
 package api
 
 // The hand-written JSON encoder writes exactly what encoding/json writes for the
-// reference wire structs, on random values (escapes, invalid UTF-8, U+2028/9,
-// years 0001-9999 and beyond, zero times, empty fields).
+// reference wire structs. Native fuzz targets, one per hand-written type:
+//
+//	FuzzGroupJSON FuzzGroupListJSON FuzzGroupUserListJSON
+//	FuzzUserGroupListJSON FuzzErrorBodyJSON
+//
+// `go test ./api` runs their seeds (values from a fixed-seed generator:
+// escapes, invalid UTF-8, U+2028/9, years 0001-9999 and beyond, zero times,
+// empty fields); `go test ./api -run '^$' -fuzz '^FuzzGroupJSON$'` explores.
+// String fields come in one fuzzed string, split at \x1e.
 
 import (
 	"bytes"
 	"encoding/json"
 	"math/rand"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,50 +41,177 @@ func randTime(r *rand.Rand) time.Time {
 	return time.UnixMicro(r.Int63n(4e15)).UTC()
 }
 
-func randGroup(r *rand.Rand) groups.Group {
-	return groups.Group{ID: randStr(r), CreatorID: randStr(r), Name: randStr(r), Description: randStr(r), LangTag: randStr(r),
-		Metadata: randStr(r), AvatarURL: randStr(r), Open: r.Intn(2) == 0, EdgeCount: r.Intn(3) - 1, MaxCount: r.Intn(3),
-		CreateTime: randTime(r), UpdateTime: randTime(r)}
+// wireSeeds is how many generated seeds each target gets.
+const wireSeeds = 100
+
+// fuzzFields splits a fuzzed string into n string fields.
+func fuzzFields(s string, n int) []string {
+	f := strings.SplitN(s, "\x1e", n)
+	for len(f) < n {
+		f = append(f, "")
+	}
+	return f
 }
 
-func TestWireEncoderMatchesEncodingJSON(t *testing.T) {
-	r := rand.New(rand.NewSource(1))
-	for i := 0; i < 5000; i++ {
-		var gl groups.GroupList
-		var gul groups.GroupUserList
-		var ugl groups.UserGroupList
-		for j := r.Intn(3); j > 0; j-- {
-			gl.Groups = append(gl.Groups, randGroup(r))
-			ugl.UserGroups = append(ugl.UserGroups, groups.UserGroup{Group: randGroup(r), State: groups.State(r.Intn(5))})
-			gul.GroupUsers = append(gul.GroupUsers, groups.GroupUser{User: groups.User{ID: randStr(r), Username: randStr(r),
-				DisplayName: randStr(r), AvatarURL: randStr(r), LangTag: randStr(r), Location: randStr(r), Timezone: randStr(r),
-				Metadata: randStr(r), CreateTime: randTime(r), UpdateTime: randTime(r)}, State: groups.State(r.Intn(5))})
-		}
-		gl.Cursor, gul.Cursor, ugl.Cursor = randStr(r), randStr(r), randStr(r)
-		ref1 := groupListStruct{Cursor: gl.Cursor}
-		for _, g := range gl.Groups {
-			ref1.Groups = append(ref1.Groups, toGroupJSON(g))
-		}
-		ref2 := groupUserListStruct{Cursor: gul.Cursor}
-		for _, gu := range gul.GroupUsers {
-			ref2.GroupUsers = append(ref2.GroupUsers, groupUserJSON{User: toUserJSON(gu.User), State: gu.State})
-		}
-		ref3 := userGroupListStruct{Cursor: ugl.Cursor}
-		for _, ug := range ugl.UserGroups {
-			ref3.UserGroups = append(ref3.UserGroups, userGroupJSON{Group: toGroupJSON(ug.Group), State: ug.State})
-		}
-		g := randGroup(r)
-		eb := errorBody{Code: groups.Code(r.Intn(17)), Message: randStr(r)}
-		for k, pair := range [][2]any{{ref1, toGroupListJSON(&gl)}, {ref2, toGroupUserListJSON(&gul)}, {ref3, toUserGroupListJSON(&ugl)},
-			{toGroupJSON(g), groupOut{&g}}, {eb, eb}} {
-			want, _ := json.Marshal(pair[0])
-			got, err := encodeJSON(pair[1])
-			if err != nil || !bytes.Equal(got, want) {
-				t.Fatalf("%d/%d:\n got %s\nwant %s", i, k, got, want)
-			}
-			if viaStd, _ := json.Marshal(pair[1]); !bytes.Equal(viaStd, want) {
-				t.Fatalf("%d/%d via encoding/json:\n got %s\nwant %s", i, k, viaStd, want)
-			}
-		}
+func joinFields(f ...string) string { return strings.Join(f, "\x1e") }
+
+// fuzzTime is the instant sec.nsec in a zone offset (seconds) east of UTC.
+func fuzzTime(sec, nsec int64, zone int32) time.Time {
+	t := time.Unix(sec, nsec)
+	if zone == 0 {
+		return t.UTC()
 	}
+	return t.In(time.FixedZone("z", int(zone%(18*3600))))
+}
+
+// timeArgs are a time's fuzz arguments (sec, nsec) and its zone offset.
+func timeArgs(t time.Time) (int64, int64, int32) {
+	_, off := t.Zone()
+	return t.Unix(), int64(t.Nanosecond()), int32(off)
+}
+
+// groupArgs are the fuzz arguments a group is built from.
+type groupArgs struct {
+	fields                   string
+	open                     bool
+	edge, max                int
+	csec, cnsec, usec, unsec int64
+	zone                     int32
+}
+
+func (a groupArgs) group() groups.Group {
+	f := fuzzFields(a.fields, 7)
+	return groups.Group{ID: f[0], CreatorID: f[1], Name: f[2], Description: f[3], LangTag: f[4], Metadata: f[5],
+		AvatarURL: f[6], Open: a.open, EdgeCount: a.edge, MaxCount: a.max,
+		CreateTime: fuzzTime(a.csec, a.cnsec, a.zone), UpdateTime: fuzzTime(a.usec, a.unsec, a.zone)}
+}
+
+func randGroupArgs(r *rand.Rand) groupArgs {
+	a := groupArgs{fields: joinFields(randStr(r), randStr(r), randStr(r), randStr(r), randStr(r), randStr(r), randStr(r)),
+		open: r.Intn(2) == 0, edge: r.Intn(3) - 1, max: r.Intn(3)}
+	ct, ut := randTime(r), randTime(r)
+	a.csec, a.cnsec, a.zone = timeArgs(ct)
+	a.usec, a.unsec, _ = timeArgs(ut)
+	return a
+}
+
+// userArgs are the fuzz arguments a user is built from.
+type userArgs struct {
+	fields                   string
+	csec, cnsec, usec, unsec int64
+	zone                     int32
+}
+
+func (a userArgs) user() groups.User {
+	f := fuzzFields(a.fields, 8)
+	return groups.User{ID: f[0], Username: f[1], DisplayName: f[2], AvatarURL: f[3], LangTag: f[4], Location: f[5],
+		Timezone: f[6], Metadata: f[7], CreateTime: fuzzTime(a.csec, a.cnsec, a.zone), UpdateTime: fuzzTime(a.usec, a.unsec, a.zone)}
+}
+
+func randUserArgs(r *rand.Rand) userArgs {
+	a := userArgs{fields: joinFields(randStr(r), randStr(r), randStr(r), randStr(r), randStr(r), randStr(r), randStr(r), randStr(r))}
+	ct, ut := randTime(r), randTime(r)
+	a.csec, a.cnsec, a.zone = timeArgs(ct)
+	a.usec, a.unsec, _ = timeArgs(ut)
+	return a
+}
+
+// sameJSON checks that the app's encoder and encoding/json both write what
+// encoding/json writes for the reference struct.
+func sameJSON(t *testing.T, ref, wire any) {
+	t.Helper()
+	want, err := json.Marshal(ref)
+	if err != nil {
+		t.Fatalf("reference: %v", err)
+	}
+	got, err := encodeJSON(wire)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("encodeJSON:\n got %s (%v)\nwant %s", got, err, want)
+	}
+	if viaStd, _ := json.Marshal(wire); !bytes.Equal(viaStd, want) {
+		t.Fatalf("via encoding/json:\n got %s\nwant %s", viaStd, want)
+	}
+}
+
+func FuzzGroupJSON(f *testing.F) {
+	r := rand.New(rand.NewSource(1))
+	for range wireSeeds {
+		a := randGroupArgs(r)
+		f.Add(a.fields, a.open, a.edge, a.max, a.csec, a.cnsec, a.usec, a.unsec, a.zone)
+	}
+	f.Fuzz(func(t *testing.T, fields string, open bool, edge, max int, csec, cnsec, usec, unsec int64, zone int32) {
+		g := groupArgs{fields, open, edge, max, csec, cnsec, usec, unsec, zone}.group()
+		sameJSON(t, toGroupJSON(g), groupOut{&g})
+	})
+}
+
+// The list targets repeat one fuzzed item n%3 times (0 is the empty list):
+// the items' own encoding is FuzzGroupJSON's; these cover the framing,
+// the cursor and the state.
+
+func FuzzGroupListJSON(f *testing.F) {
+	r := rand.New(rand.NewSource(2))
+	for range wireSeeds {
+		a := randGroupArgs(r)
+		f.Add(a.fields, a.open, a.edge, a.max, a.csec, a.cnsec, a.usec, a.unsec, a.zone, randStr(r), uint8(r.Intn(3)))
+	}
+	f.Fuzz(func(t *testing.T, fields string, open bool, edge, max int, csec, cnsec, usec, unsec int64, zone int32,
+		cursor string, n uint8) {
+		g := groupArgs{fields, open, edge, max, csec, cnsec, usec, unsec, zone}.group()
+		l := groups.GroupList{Cursor: cursor}
+		ref := groupListStruct{Cursor: cursor}
+		for range n % 3 {
+			l.Groups = append(l.Groups, g)
+			ref.Groups = append(ref.Groups, toGroupJSON(g))
+		}
+		sameJSON(t, ref, toGroupListJSON(&l))
+	})
+}
+
+func FuzzGroupUserListJSON(f *testing.F) {
+	r := rand.New(rand.NewSource(3))
+	for range wireSeeds {
+		a := randUserArgs(r)
+		f.Add(a.fields, a.csec, a.cnsec, a.usec, a.unsec, a.zone, r.Intn(5), randStr(r), uint8(r.Intn(3)))
+	}
+	f.Fuzz(func(t *testing.T, fields string, csec, cnsec, usec, unsec int64, zone int32, state int, cursor string, n uint8) {
+		u := userArgs{fields, csec, cnsec, usec, unsec, zone}.user()
+		l := groups.GroupUserList{Cursor: cursor}
+		ref := groupUserListStruct{Cursor: cursor}
+		for range n % 3 {
+			l.GroupUsers = append(l.GroupUsers, groups.GroupUser{User: u, State: groups.State(state)})
+			ref.GroupUsers = append(ref.GroupUsers, groupUserJSON{User: toUserJSON(u), State: groups.State(state)})
+		}
+		sameJSON(t, ref, toGroupUserListJSON(&l))
+	})
+}
+
+func FuzzUserGroupListJSON(f *testing.F) {
+	r := rand.New(rand.NewSource(4))
+	for range wireSeeds {
+		a := randGroupArgs(r)
+		f.Add(a.fields, a.open, a.edge, a.max, a.csec, a.cnsec, a.usec, a.unsec, a.zone, r.Intn(5), randStr(r), uint8(r.Intn(3)))
+	}
+	f.Fuzz(func(t *testing.T, fields string, open bool, edge, max int, csec, cnsec, usec, unsec int64, zone int32,
+		state int, cursor string, n uint8) {
+		g := groupArgs{fields, open, edge, max, csec, cnsec, usec, unsec, zone}.group()
+		l := groups.UserGroupList{Cursor: cursor}
+		ref := userGroupListStruct{Cursor: cursor}
+		for range n % 3 {
+			l.UserGroups = append(l.UserGroups, groups.UserGroup{Group: g, State: groups.State(state)})
+			ref.UserGroups = append(ref.UserGroups, userGroupJSON{Group: toGroupJSON(g), State: groups.State(state)})
+		}
+		sameJSON(t, ref, toUserGroupListJSON(&l))
+	})
+}
+
+func FuzzErrorBodyJSON(f *testing.F) {
+	r := rand.New(rand.NewSource(5))
+	for range wireSeeds {
+		f.Add(r.Intn(17), randStr(r))
+	}
+	f.Fuzz(func(t *testing.T, code int, msg string) {
+		eb := errorBody{Code: groups.Code(code), Message: msg}
+		sameJSON(t, eb, eb)
+	})
 }

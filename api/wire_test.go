@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/guildhall/guildhall/internal/testapp"
 )
 
 func gzipped(s string) string {
@@ -138,7 +140,7 @@ func TestWireConventions(t *testing.T) {
 		req.Header.Set("Origin", "https://game.example")
 		req.Header.Set("Access-Control-Request-Method", "PUT")
 		req.Header.Set("Access-Control-Request-Headers", "authorization,content-type")
-		res, err := client.Do(req)
+		res, err := testapp.Client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

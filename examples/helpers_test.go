@@ -2,14 +2,10 @@ package examples_test
 
 import (
 	"encoding/json"
-	"io"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"os"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -27,25 +23,12 @@ type scriptEnv struct {
 // testLog shows warnings and errors only.
 var testLog = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
-var testClient = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 128}}
+// testClient and waitReady are the shared harness's (internal/testapp).
+var testClient = testapp.Client
 
-// waitReady waits until the server at base answers its health check.
 func waitReady(t testing.TB, base string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		res, err := testClient.Get(base + "/healthcheck")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server did not come up: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testapp.WaitReady(t, base)
 }
 
 type resp struct {
@@ -58,32 +41,12 @@ type resp struct {
 // ?http_key=).
 func (e *scriptEnv) do(method, path, token, body string) resp {
 	e.t.Helper()
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, e.app.URL+path, rd)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	req := testapp.NewRequest(e.t, method, e.app.URL+path, body)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := testClient.Do(req)
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	r := resp{status: res.StatusCode, raw: string(raw)}
-	_ = json.Unmarshal(raw, &r.body)
-	return r
+	res := testapp.Send(e.t, req)
+	return resp{status: res.Status, raw: string(res.Raw), body: res.Body}
 }
 
 func (e *scriptEnv) must(method, path, token, body string) resp {
@@ -107,18 +70,13 @@ type tuser struct{ id, token string }
 // user authenticates a new device user.
 func (e *scriptEnv) user(name string) tuser {
 	e.t.Helper()
-	req, _ := http.NewRequest("POST", e.app.URL+"/v2/account/authenticate/device?create=true&username="+
-		url.QueryEscape(name+"-"+uuid.NewString()[:6]), strings.NewReader(`{"id":"device-`+uuid.NewString()+`"}`))
+	req := testapp.NewRequest(e.t, "POST", e.app.URL+"/v2/account/authenticate/device?create=true&username="+
+		url.QueryEscape(name+"-"+uuid.NewString()[:6]), `{"id":"device-`+uuid.NewString()+`"}`)
 	req.SetBasicAuth(testapp.ServerKey, "")
-	req.Header.Set("Content-Type", "application/json")
-	res, err := testClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var s struct{ Token string }
-	if err := json.NewDecoder(res.Body).Decode(&s); err != nil || res.StatusCode != 200 || s.Token == "" {
-		e.t.Fatalf("authenticate %s: %d %v", name, res.StatusCode, err)
+	res := testapp.Send(e.t, req)
+	s := struct{ Token string }{}
+	if err := json.Unmarshal(res.Raw, &s); err != nil || res.Status != 200 || s.Token == "" {
+		e.t.Fatalf("authenticate %s: %d %v", name, res.Status, err)
 	}
 	a := e.must("GET", "/v2/account", s.Token, "")
 	id, _ := a.body["user"].(map[string]any)["id"].(string)

@@ -19,27 +19,30 @@ type SessionRefreshRequest struct {
 // RPC is a function clients (session) or game servers (http key) call by id.
 type RPC func(ctx context.Context, c *Caller, payload string) (string, error)
 
-// Registry holds every hook point and the RPC functions.
+// Registry holds every hook point and the RPC functions. Each point runs
+// around the one client route named beside it (the /v2/server/… routes run no
+// hooks): before hooks may rewrite or refuse the request, after hooks see the
+// result.
 type Registry struct {
-	CreateGroup       *Point[*groups.CreateGroupRequest, *groups.Group]
-	UpdateGroup       *Point[*groups.UpdateGroupRequest, Empty]
-	DeleteGroup       *Point[*groups.GroupRequest, Empty]
-	JoinGroup         *Point[*groups.GroupRequest, Empty]
-	LeaveGroup        *Point[*groups.GroupRequest, Empty]
-	AddGroupUsers     *Point[*groups.GroupUsersRequest, Empty]
-	KickGroupUsers    *Point[*groups.GroupUsersRequest, Empty]
-	BanGroupUsers     *Point[*groups.GroupUsersRequest, Empty]
-	UnbanGroupUsers   *Point[*groups.GroupUsersRequest, Empty]
-	PromoteGroupUsers *Point[*groups.GroupUsersRequest, Empty]
-	DemoteGroupUsers  *Point[*groups.GroupUsersRequest, Empty]
-	ListGroupUsers    *Point[*groups.ListGroupUsersRequest, *groups.GroupUserList]
-	ListUserGroups    *Point[*groups.ListUserGroupsRequest, *groups.UserGroupList]
-	ListGroups        *Point[*groups.ListGroupsRequest, *groups.GroupList]
+	CreateGroup       *Point[*groups.CreateGroupRequest, *groups.Group]            // POST /v2/group
+	UpdateGroup       *Point[*groups.UpdateGroupRequest, Empty]                    // PUT /v2/group/{id}
+	DeleteGroup       *Point[*groups.GroupRequest, Empty]                          // DELETE /v2/group/{id}
+	JoinGroup         *Point[*groups.GroupRequest, Empty]                          // POST /v2/group/{id}/join
+	LeaveGroup        *Point[*groups.GroupRequest, Empty]                          // POST /v2/group/{id}/leave
+	AddGroupUsers     *Point[*groups.GroupUsersRequest, Empty]                     // POST /v2/group/{id}/add
+	KickGroupUsers    *Point[*groups.GroupUsersRequest, Empty]                     // POST /v2/group/{id}/kick
+	BanGroupUsers     *Point[*groups.GroupUsersRequest, Empty]                     // POST /v2/group/{id}/ban
+	UnbanGroupUsers   *Point[*groups.GroupUsersRequest, Empty]                     // POST /v2/group/{id}/unban (Guildhall's own)
+	PromoteGroupUsers *Point[*groups.GroupUsersRequest, Empty]                     // POST /v2/group/{id}/promote
+	DemoteGroupUsers  *Point[*groups.GroupUsersRequest, Empty]                     // POST /v2/group/{id}/demote
+	ListGroupUsers    *Point[*groups.ListGroupUsersRequest, *groups.GroupUserList] // GET /v2/group/{id}/user
+	ListUserGroups    *Point[*groups.ListUserGroupsRequest, *groups.UserGroupList] // GET /v2/user/{id}/group
+	ListGroups        *Point[*groups.ListGroupsRequest, *groups.GroupList]         // GET /v2/group
 
-	AuthenticateDevice *Point[*accounts.AuthRequest, *accounts.Session]
-	AuthenticateCustom *Point[*accounts.AuthRequest, *accounts.Session]
-	AuthenticateEmail  *Point[*accounts.AuthRequest, *accounts.Session]
-	SessionRefresh     *Point[*SessionRefreshRequest, *accounts.Session]
+	AuthenticateDevice *Point[*accounts.AuthRequest, *accounts.Session]  // POST /v2/account/authenticate/device (server key)
+	AuthenticateCustom *Point[*accounts.AuthRequest, *accounts.Session]  // POST /v2/account/authenticate/custom (server key)
+	AuthenticateEmail  *Point[*accounts.AuthRequest, *accounts.Session]  // POST /v2/account/authenticate/email (server key)
+	SessionRefresh     *Point[*SessionRefreshRequest, *accounts.Session] // POST /v2/account/session/refresh (server key)
 
 	rpcs   map[string]RPC
 	events []EventHandler

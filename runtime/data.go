@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"encoding/json"
-	"fmt"
 	"math"
 	"strings"
 	"time"
@@ -246,6 +245,3 @@ func anyStrings(ss []string) []any {
 	}
 	return out
 }
-
-// describe names a value's type for error messages.
-func describe(v any) string { return fmt.Sprintf("%T", v) }

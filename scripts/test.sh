@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test.sh: gofmt check, go vet, go test. Expects DATABASE_URL (an admin
+# test.sh: gofmt check, go vet, staticcheck, go test. Expects DATABASE_URL (an admin
 # PostgreSQL URL); use `make test`, which provides it via with-postgres.sh.
 # Extra `go test` flags (e.g. -race, -run X, -v) go in GOTEST_FLAGS.
 set -euo pipefail
@@ -22,6 +22,18 @@ fi
 
 echo "==> go vet ./..."
 go vet ./...
+
+# staticcheck, pinned so every machine reports the same findings; installed
+# where go install puts it (GOBIN, else GOPATH/bin) on first use.
+staticcheck_version=0.8.2 # release 2026.2.2
+gobin=$(go env GOBIN)
+staticcheck=${gobin:-$(go env GOPATH)/bin}/staticcheck
+if ! "$staticcheck" -version 2>/dev/null | grep -qF "($staticcheck_version)"; then
+	echo "==> go install honnef.co/go/tools/cmd/staticcheck@v$staticcheck_version"
+	go install "honnef.co/go/tools/cmd/staticcheck@v$staticcheck_version"
+fi
+echo "==> staticcheck ./..."
+"$staticcheck" ./...
 
 # The concurrent parts (hook pipeline, script VM pools under 64 parallel
 # requests, the service's race tests) also run under the race detector.

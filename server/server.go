@@ -58,30 +58,43 @@ type Config struct {
 	HTTPMaxConnsPerIP            int // open connections per client IP; 0 is unlimited
 }
 
-// Published defaults of the secrets; Run warns while any is in use.
+// Published defaults of the secrets (Nakama's); Run warns while any is in use.
 const (
 	DefaultServerKey         = "defaultkey"
 	DefaultHTTPKey           = "defaulthttpkey"
-	DefaultSessionKey        = "defaultencryptionkey"
-	DefaultSessionRefreshKey = "defaultrefreshencryptionkey"
+	DefaultSessionKey        = accounts.DefaultEncryptionKey
+	DefaultSessionRefreshKey = accounts.DefaultRefreshEncryptionKey
 )
 
 // DefaultSessionPurgeInterval is how often Run deletes expired sessions.
 const DefaultSessionPurgeInterval = 10 * time.Minute
 
 // DefaultConfig is a local, zero-configuration server: 127.0.0.1:7350, SQLite
-// in ./data, scripts from ./modules.
+// in ./data, scripts from ./modules. It is the one place defaults are set:
+// cmd/guildhall's flags take theirs from it, README's Configuration table is
+// checked against those flags, and internal/testapp builds on it. Where a
+// package has its own default (a zero field means it), the value is that
+// package's constant.
 func DefaultConfig() Config {
 	return Config{
-		Listen: "127.0.0.1:7350", DataDir: "./data", DatabaseMaxConns: 32, Migrate: true,
-		RuntimePath: "./modules", RuntimePoolSize: 16, RuntimeCallTimeout: time.Second,
-		RuntimeMaxCallMemory: runtime.DefaultMaxCallMemory,
-		ServerKey:            DefaultServerKey, HTTPKey: DefaultHTTPKey,
-		SessionKey: DefaultSessionKey, SessionRefreshKey: DefaultSessionRefreshKey,
-		SessionExpiry: 60 * time.Second, SessionRefreshExpiry: time.Hour, RequestTimeout: 10 * time.Second,
+		Listen:                       "127.0.0.1:7350",
+		DataDir:                      "./data",
+		DatabaseMaxConns:             32,
+		Migrate:                      true,
+		RuntimePath:                  "./modules",
+		RuntimePoolSize:              16,
+		RuntimeCallTimeout:           time.Second,
+		RuntimeMaxCallMemory:         runtime.DefaultMaxCallMemory,
+		ServerKey:                    DefaultServerKey,
+		HTTPKey:                      DefaultHTTPKey,
+		SessionKey:                   DefaultSessionKey,
+		SessionRefreshKey:            DefaultSessionRefreshKey,
+		SessionExpiry:                accounts.DefaultTokenExpiry,
+		SessionRefreshExpiry:         accounts.DefaultRefreshTokenExpiry,
+		SessionPurgeInterval:         DefaultSessionPurgeInterval,
+		RequestTimeout:               api.DefaultRequestTimeout,
 		GroupJoinRequestNotifyWindow: groups.DefaultJoinRequestNotifyWindow,
 		HTTPConcurrency:              api.DefaultConcurrency,
-		SessionPurgeInterval:         DefaultSessionPurgeInterval,
 	}
 }
 
@@ -158,6 +171,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	// Records logged with a request's context (by hooks, runtimes, services)
+	// carry its request_id.
+	log = slog.New(api.LogHandler(log.Handler()))
 	db, err := store.Open(store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, MaxConns: cfg.DatabaseMaxConns})
 	if err != nil {
 		return nil, err

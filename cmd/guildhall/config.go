@@ -29,7 +29,32 @@ func envName(flagName string) string {
 
 // parseConfig reads flags from args over environment variables over defaults.
 func parseConfig(name string, args []string) (*options, error) {
-	o := &options{Config: server.DefaultConfig()}
+	o, fs, err := newFlagSet(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	env, err := parseEnv(o.Env)
+	if err != nil {
+		return nil, err
+	}
+	o.Config.RuntimeEnv = env
+	return o, nil
+}
+
+// Defaults of the command's own settings; the server's are server.DefaultConfig.
+const (
+	defaultLogLevel  = "info"
+	defaultLogFormat = "text"
+)
+
+// newFlagSet defines every flag over options holding server.DefaultConfig (the
+// one place defaults live) overridden by the environment. Each flag's default
+// is its value after the environment, as the usage text shows it.
+func newFlagSet(name string) (*options, *flag.FlagSet, error) {
+	o := &options{Config: server.DefaultConfig(), LogLevel: defaultLogLevel, LogFormat: defaultLogFormat}
 	c := &o.Config
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	var envErr error
@@ -59,11 +84,7 @@ func parseConfig(name string, args []string) (*options, error) {
 			}
 			*p = d
 		}
-		fs.Func(name, usage(name, text+fmt.Sprintf(" (default %s)", *p)), func(s string) error {
-			d, err := parseDuration(s)
-			*p = d
-			return err
-		})
+		fs.Var((*durationValue)(p), name, usage(name, text))
 	}
 	size := func(p *int64, name, text string) {
 		if v, ok := lookup(name); ok {
@@ -73,11 +94,7 @@ func parseConfig(name string, args []string) (*options, error) {
 			}
 			*p = n
 		}
-		fs.Func(name, usage(name, text+fmt.Sprintf(" (default %d)", *p)), func(s string) error {
-			n, err := parseSize(s)
-			*p = n
-			return err
-		})
+		fs.Var((*sizeValue)(p), name, usage(name, text))
 	}
 	boolean := func(p *bool, name, text string) {
 		if v, ok := lookup(name); ok {
@@ -112,21 +129,42 @@ func parseConfig(name string, args []string) (*options, error) {
 	num(&c.HTTPConcurrency, "http.concurrency", "connections served at once; over it new ones get 503")
 	num(&c.HTTPMaxConnsPerIP, "http.max_conns_per_ip", "open connections per client IP; 0 is unlimited")
 	str(&c.PProf, "pprof", "listen address of net/http/pprof (e.g. 127.0.0.1:6060); empty is off")
-	o.LogLevel, o.LogFormat = "info", "text"
 	str(&o.LogLevel, "log.level", "debug, info, warn or error")
 	str(&o.LogFormat, "log.format", "text or json")
-	if envErr != nil {
-		return nil, envErr
+	return o, fs, envErr
+}
+
+// durationValue is a duration flag taking parseDuration's syntax; its String
+// is the default the usage text shows.
+type durationValue time.Duration
+
+func (d *durationValue) Set(s string) error {
+	v, err := parseDuration(s)
+	*d = durationValue(v)
+	return err
+}
+
+func (d *durationValue) String() string {
+	if d == nil {
+		return "0s"
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, err
+	return time.Duration(*d).String()
+}
+
+// sizeValue is a byte count flag taking parseSize's syntax.
+type sizeValue int64
+
+func (n *sizeValue) Set(s string) error {
+	v, err := parseSize(s)
+	*n = sizeValue(v)
+	return err
+}
+
+func (n *sizeValue) String() string {
+	if n == nil {
+		return "0"
 	}
-	env, err := parseEnv(o.Env)
-	if err != nil {
-		return nil, err
-	}
-	c.RuntimeEnv = env
-	return o, nil
+	return strconv.FormatInt(int64(*n), 10)
 }
 
 // explainConfig names the flag and environment variable of a setting the server

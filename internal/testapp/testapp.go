@@ -20,6 +20,7 @@ import (
 	"github.com/guildhall/guildhall/groups/store"
 	"github.com/guildhall/guildhall/hooks"
 	"github.com/guildhall/guildhall/internal/testdb"
+	"github.com/guildhall/guildhall/server"
 )
 
 // OpenDB opens and migrates the database testdb.Each handed out.
@@ -58,6 +59,7 @@ func CreateUsers(t testing.TB, db *store.DB, n int) []string {
 
 // App is a running server.
 type App struct {
+	Server   *server.Server // built by server.New, as production does
 	DB       *store.DB
 	Groups   *groups.Service
 	Accounts *accounts.Service
@@ -72,33 +74,47 @@ const (
 	HTTPKey   = "test-http-key"
 )
 
-// New builds the stack without listening; register hooks on app.Hooks, then
-// call Start.
-func New(t testing.TB, dialect, url string) *App {
-	t.Helper()
-	db := OpenDB(t, dialect, url)
-	a := &App{
-		DB:     db,
-		Groups: groups.NewService(store.NewGroups(db)),
-		Accounts: accounts.New(db.Write, accounts.Config{
-			EncryptionKey: accounts.DefaultEncryptionKey, RefreshEncryptionKey: accounts.DefaultRefreshEncryptionKey,
-		}, accounts.WithReadDB(db.Read)),
-		Hooks: hooks.New(nil),
+// Config is the server configuration New uses: server.DefaultConfig on the
+// test database, with the test keys and a pool large enough for the race
+// tests.
+func Config(dialect, url string) server.Config {
+	cfg := server.DefaultConfig()
+	if dialect == testdb.DialectSQLite {
+		url = "sqlite://" + url
 	}
-	return a
+	cfg.DatabaseURL = url
+	cfg.DatabaseMaxConns = 64
+	cfg.ServerKey, cfg.HTTPKey = ServerKey, HTTPKey
+	return cfg
 }
 
-// Start serves the app on a free loopback port until the test ends.
+// testLog shows warnings and errors only.
+var testLog = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+// New builds the stack through server.New (database opened and migrated,
+// services, hook registry) without listening; register hooks on app.Hooks,
+// then call Start.
+func New(t testing.TB, dialect, url string) *App {
+	t.Helper()
+	srv, err := server.New(context.Background(), Config(dialect, url), testLog)
+	if err != nil {
+		t.Fatalf("server.New on %s: %v", dialect, err)
+	}
+	t.Cleanup(func() { srv.DB.Close() })
+	return &App{Server: srv, DB: srv.DB, Groups: srv.Groups, Accounts: srv.Accounts, Hooks: srv.Hooks}
+}
+
+// Start serves the server's app (server.App) on a free loopback port until
+// the test ends.
 func (a *App) Start(t testing.TB) *App {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a.Fiber = api.New(api.Config{ServerKey: ServerKey, HTTPKey: HTTPKey, Logger: log}, a.Groups, a.Accounts, a.Hooks)
+	a.Fiber = a.Server.App()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	a.URL = fmt.Sprintf("http://%s", ln.Addr())
-	ln = api.NewListener(ln, log) // as server.Run serves
+	ln = api.NewListener(ln, testLog) // as server.Run serves
 	go func() { _ = a.Fiber.Listener(ln) }()
 	t.Cleanup(func() { _ = a.Fiber.ShutdownWithTimeout(5 * time.Second) })
 	return a
