@@ -50,8 +50,8 @@ func TestLuaChildBombs(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := childserver.Start(t, childserver.Options{Env: map[string]string{
-		"GUILDHALL_RUNTIME_PATH":         dir,
-		"GUILDHALL_RUNTIME_POOL_SIZE":    "4",
+		"GUILDHALL_RUNTIME_PATH":      dir,
+		"GUILDHALL_RUNTIME_POOL_SIZE": "4",
 		// Room for the memory cases to reach their cap on a loaded machine
 		// before the deadline does (seen: a 504 instead of the 500 at 1 s).
 		"GUILDHALL_RUNTIME_CALL_TIMEOUT": "3s",
