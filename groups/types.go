@@ -69,20 +69,8 @@ type UserGroup struct {
 	State State
 }
 
-// Notification is a persistent message to one user, written in the same
-// transaction as the change that caused it.
-type Notification struct {
-	ID         string
-	UserID     string
-	Subject    string
-	Content    string // JSON object text
-	Code       int
-	SenderID   string // empty for the system
-	CreateTime time.Time
-	Persistent bool
-}
-
-// Notification codes Nakama reserves for group events.
+// Notification codes Nakama reserves for group events (the inbox writes them
+// for JoinRequested, MembersAdded and RequestsAccepted).
 const (
 	NotifyGroupAdd         = -4
 	NotifyGroupJoinRequest = -5
