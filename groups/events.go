@@ -3,6 +3,7 @@ package groups
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -99,36 +100,41 @@ type (
 // block for long: the operation's caller is waiting.
 type Subscriber func(ctx context.Context, events []Event)
 
-// subscribers is the Service's list, read on every commit.
+// subscribers is the Service's list, read without a lock on every commit
+// (copied on write: subscribing happens at startup).
 type subscribers struct {
-	mu   sync.RWMutex
-	list []Subscriber
+	mu   sync.Mutex // serialises Subscribe
+	list atomic.Pointer[[]Subscriber]
 }
 
 // Subscribe registers fn for the events of every operation committed from
 // now on.
 func (s *Service) Subscribe(fn Subscriber) {
 	s.subs.mu.Lock()
-	s.subs.list = append(s.subs.list, fn)
-	s.subs.mu.Unlock()
+	defer s.subs.mu.Unlock()
+	var list []Subscriber
+	if old := s.subs.list.Load(); old != nil {
+		list = append(list, *old...)
+	}
+	list = append(list, fn)
+	s.subs.list.Store(&list)
 }
 
-// publish is the after-commit step the Service gives Store.Tx.
-func (s *Service) publish(ctx context.Context, events []Event) {
-	if len(events) == 0 {
-		return
-	}
-	s.subs.mu.RLock()
-	list := s.subs.list
-	s.subs.mu.RUnlock()
-	for _, fn := range list {
-		fn(ctx, events)
-	}
-}
-
-// tx runs fn in a store transaction whose committed events go to the subscribers.
+// tx runs fn in a store transaction whose committed events go to the
+// subscribers (without any, there is no after-commit step to run).
 func (s *Service) tx(ctx context.Context, fn func(Tx) error) error {
-	return s.store.Tx(ctx, fn, func(events []Event) { s.publish(ctx, events) })
+	list := s.subs.list.Load()
+	if list == nil {
+		return s.store.Tx(ctx, fn, nil)
+	}
+	return s.store.Tx(ctx, fn, func(events []Event) {
+		if len(events) == 0 {
+			return
+		}
+		for _, sub := range *list {
+			sub(ctx, events)
+		}
+	})
 }
 
 func meta(groupID string, a Actor, now time.Time) EventMeta {

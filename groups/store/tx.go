@@ -122,8 +122,13 @@ func (s *Groups) pgConn(ctx context.Context, fn func(*pgx.Conn) error) error {
 func (s *Groups) pgTx(ctx context.Context, fn func(groups.Tx) error) ([]groups.Event, error) {
 	var events []groups.Event
 	err := s.pgConn(ctx, func(c *pgx.Conn) error {
-		p := &pgTx{conn: c}
-		t := &txSQL{ex: p, lockSuffix: " FOR UPDATE"}
+		a := &struct { // one allocation for both parts
+			txSQL
+			pgTx
+		}{}
+		t, p := &a.txSQL, &a.pgTx
+		p.conn = c
+		t.init(p, " FOR UPDATE")
 		err := fn(t)
 		if err == nil {
 			t.finish(ctx)
@@ -251,8 +256,13 @@ func (s *Groups) liteTx(ctx context.Context, fn func(groups.Tx) error) ([]groups
 	if err != nil {
 		return nil, err
 	}
-	l := &liteTx{tx: tx}
-	t := &txSQL{ex: l}
+	a := &struct { // one allocation for both parts
+		txSQL
+		liteTx
+	}{}
+	t, l := &a.txSQL, &a.liteTx
+	l.tx = tx
+	t.init(l, "")
 	if err = fn(t); err == nil {
 		t.finish(ctx)
 		err = l.err

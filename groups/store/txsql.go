@@ -16,6 +16,11 @@ type txSQL struct {
 	ex         executor
 	lockSuffix string // " FOR UPDATE" on PostgreSQL; SQLite's single writer connection serialises instead
 	events     []groups.Event
+	eventBuf   [2]groups.Event // room for an operation's events without an allocation of their own
+}
+
+func (t *txSQL) init(ex executor, lockSuffix string) {
+	t.ex, t.lockSuffix, t.events = ex, lockSuffix, t.eventBuf[:0]
 }
 
 var _ groups.Tx = (*txSQL)(nil)
