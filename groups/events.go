@@ -51,7 +51,7 @@ type (
 	// user was notified within the service's window.
 	JoinRequested struct {
 		EventMeta
-		Username string // the requester's
+		Username string // the requester's; read only for a notice, so empty may mean "not read" when Admins is
 		Admins   []string
 	}
 	// MembersAdded: users without a row became members (-4 to each).
