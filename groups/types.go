@@ -1,6 +1,7 @@
 // Package groups is the domain of Guildhall: groups, membership states, the rules
 // of who may do what to whom, and the Service that applies them in one transaction
-// per operation. It knows nothing of HTTP, SQL or scripts; storage comes in through
+// per operation, recording typed events (events.go) that its subscribers receive
+// after the commit. It knows nothing of HTTP, SQL or scripts; storage comes in through
 // the Store port.
 package groups
 
