@@ -2,6 +2,7 @@ package store
 
 import (
 	"database/sql"
+	"sync/atomic"
 	"time"
 
 	"github.com/guildhall/guildhall/groups"
@@ -18,6 +19,9 @@ type Groups struct {
 	db     *DB
 	sqlDB  *sql.DB // the pool under db.Write (PostgreSQL: the only pool)
 	readDB *sql.DB // the pool under db.Read (SQLite's read-only connections)
+	// batches counts the PostgreSQL batches transactions sent: their round
+	// trips, which tests hold to account.
+	batches atomic.Int64
 }
 
 // NewGroups returns the store of groups over db.

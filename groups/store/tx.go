@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -127,7 +128,7 @@ func (s *Groups) pgTx(ctx context.Context, fn func(groups.Tx) error) ([]groups.E
 			pgTx
 		}{}
 		t, p := &a.txSQL, &a.pgTx
-		p.conn = c
+		p.conn, p.sent = c, &s.batches
 		t.init(p, " FOR UPDATE")
 		err := fn(t)
 		if err == nil {
@@ -158,6 +159,7 @@ type pgTx struct {
 	queue []pendingStmt
 	begun bool  // BEGIN has been sent
 	err   error // the first error; nothing is sent after it
+	sent  *atomic.Int64
 }
 
 func (p *pgTx) write(_ context.Context, v violations, query string, args ...any) {
@@ -188,6 +190,9 @@ func (p *pgTx) flush(ctx context.Context) error {
 	}
 	queue := p.queue
 	p.queue = p.queue[:0]
+	if p.sent != nil {
+		p.sent.Add(1)
+	}
 	br := p.conn.SendBatch(ctx, b)
 	err := readBatch(br, begin, queue)
 	if cerr := br.Close(); err == nil {
