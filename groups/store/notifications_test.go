@@ -60,3 +60,20 @@ func TestNotifications(t *testing.T) {
 		wantCode(t, e.inbox.Delete(ctx, owner, []string{"nope"}), groups.CodeInvalidArgument, "")
 	})
 }
+
+// TestSendToUnknownUser: the recipient's foreign key refuses a notification to
+// a user that does not exist, as the read before the insert did: 404, nothing
+// written, on both databases.
+func TestSendToUnknownUser(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dialect, url string) {
+		e := setup(t, dialect, url)
+		sender := testapp.CreateUsers(t, e.db, 1)[0]
+		unknown := "6ba7b810-9dad-41d1-80b4-00c04fd430c8"
+		wantCode(t, e.inbox.Send(ctx, inbox.Notification{UserID: unknown, SenderID: sender, Subject: "s", Code: 1}),
+			groups.CodeNotFound, "User not found.")
+		if n := e.countRows("SELECT count(*) FROM notifications"); n != 0 {
+			t.Fatalf("%d notifications written", n)
+		}
+		ok(t, e.inbox.Send(ctx, inbox.Notification{UserID: sender, SenderID: unknown, Subject: "s", Code: 1}))
+	})
+}
