@@ -25,7 +25,7 @@ func (s *Server) listNotifications(c *fiber.Ctx) error {
 		return err
 	}
 	cursor, _ := query(c, "cacheable_cursor")
-	l, err := s.groups.ListNotifications(c.UserContext(), caller(c).UserID, limit, cursor)
+	l, err := s.inbox.List(c.UserContext(), caller(c).UserID, limit, cursor)
 	if err != nil {
 		return failed("list notifications", err)
 	}
@@ -40,6 +40,6 @@ func (s *Server) listNotifications(c *fiber.Ctx) error {
 }
 
 func (s *Server) deleteNotifications(c *fiber.Ctx) error {
-	err := s.groups.DeleteNotifications(c.UserContext(), caller(c).UserID, queryAll(c, "ids"))
+	err := s.inbox.Delete(c.UserContext(), caller(c).UserID, queryAll(c, "ids"))
 	return s.reply(c, "delete notifications", err)
 }

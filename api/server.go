@@ -18,6 +18,7 @@ import (
 	"github.com/guildhall/guildhall/accounts"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/hooks"
+	"github.com/guildhall/guildhall/inbox"
 )
 
 // Config is the API's settings.
@@ -31,6 +32,9 @@ type Config struct {
 	Concurrency int
 	// MaxConnsPerIP caps open connections per client IP; 0 is unlimited.
 	MaxConnsPerIP int
+	// Inbox serves /v2/notification; nil means the inbox over the groups
+	// service's store (inbox.FromGroups).
+	Inbox *inbox.Service
 }
 
 // DefaultConcurrency is fasthttp's own default.
@@ -44,6 +48,7 @@ type Server struct {
 	cfg      Config
 	log      *slog.Logger
 	groups   *groups.Service
+	inbox    *inbox.Service
 	accounts *accounts.Service
 	hooks    *hooks.Registry
 	idRoutes []idRoute // routes with path parameters, for empty ids
@@ -64,7 +69,10 @@ func New(cfg Config, g *groups.Service, a *accounts.Service, h *hooks.Registry) 
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultConcurrency
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, groups: g, accounts: a, hooks: h}
+	s := &Server{cfg: cfg, log: cfg.Logger, groups: g, inbox: cfg.Inbox, accounts: a, hooks: h}
+	if s.inbox == nil {
+		s.inbox = inbox.FromGroups(g)
+	}
 	app := fiber.New(fiber.Config{
 		AppName:               "guildhall",
 		BodyLimit:             bodyLimit,

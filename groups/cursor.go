@@ -26,6 +26,17 @@ const (
 	msgInvalidCursor   = "Cursor is invalid."
 )
 
+// EncodeCursor and DecodeCursor are the cursor codec, for the listings of
+// other packages (the inbox's): DecodeCursor refuses unknown fields, trailing
+// data and oversize text.
+func EncodeCursor(v any, enc *base64.Encoding) string { return encodeCursor(v, enc) }
+
+// DecodeCursor: see EncodeCursor.
+func DecodeCursor(s string, enc *base64.Encoding, v any) bool { return decodeCursor(s, enc, v) }
+
+// ValidCursorID reports whether a decoded cursor's id is a canonical UUID.
+func ValidCursorID(id string) bool { return validCursorID(id) }
+
 func encodeCursor(v any, enc *base64.Encoding) string {
 	b, _ := json.Marshal(v)
 	return enc.EncodeToString(b)
@@ -67,15 +78,6 @@ func decodeMemberCursor(s string, filter int) (*MemberCursor, error) {
 	if !decodeCursor(s, base64.URLEncoding, &c) || c.Filter != filter || !c.State.Valid() ||
 		(filter >= 0 && int(c.State) != filter) || !validCursorID(c.ID) {
 		return nil, Invalid(msgInvalidCursor)
-	}
-	return &c, nil
-}
-
-// decodeNotificationCursor reads a ListNotifications cursor.
-func decodeNotificationCursor(s string) (*NotificationCursor, error) {
-	var c NotificationCursor
-	if !decodeCursor(s, base64.RawURLEncoding, &c) || !validCursorID(c.ID) {
-		return nil, Invalid(msgMalformedCursor)
 	}
 	return &c, nil
 }

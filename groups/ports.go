@@ -8,34 +8,34 @@ import (
 // Store is what the Service needs from persistence. Reads outside a transaction
 // serve listings; every change goes through Tx.
 type Store interface {
-	// Tx runs fn in one transaction, committing when fn returns nil. A store may
+	// Tx runs fn in one transaction, committing when fn returns nil, then
+	// calls committed (when not nil) with the events fn recorded. A store may
 	// run fn again after a serialization failure, so fn must not keep state
-	// across attempts.
-	Tx(ctx context.Context, fn func(tx Tx) error) error
+	// across attempts; only the attempt that commits reaches committed, and
+	// nothing does when the transaction fails.
+	Tx(ctx context.Context, fn func(tx Tx) error, committed func(events []Event)) error
 
 	GetGroups(ctx context.Context, ids []string) ([]Group, error)
 	ListGroups(ctx context.Context, q GroupQuery) ([]Group, error)
 	ListGroupUsers(ctx context.Context, q MemberQuery) ([]GroupUser, []int64, error)
 	ListUserGroups(ctx context.Context, q MemberQuery) ([]UserGroup, []int64, error)
-
-	ListNotifications(ctx context.Context, userID string, after *NotificationCursor, limit int) ([]Notification, error)
-	DeleteNotifications(ctx context.Context, userID string, ids []string) error
 }
 
 // Tx is one transaction. Lock must be called first on an existing group: it takes
 // the group's row lock, which serialises every change to that group's members and
 // counters, and reads under it what the change needs.
 //
-// A store may defer a write until the next read or the commit and send them
-// together (PostgreSQL pipelines them: a change costs two round trips, not one per
-// statement). A write's error (ErrNameTaken, ErrFull, ErrNotFound) then comes from
-// that later read or from Store.Tx itself, so the service maps these sentinels on
-// what Store.Tx returns, and a write's nil result means only "queued".
+// Writes return nothing. A store may send a write later, with the next read or
+// the commit (PostgreSQL pipelines them: a change costs two round trips, not
+// one per statement), so a write's error (ErrNameTaken, ErrFull, ErrNotFound)
+// comes from the next read, or from Store.Tx when no read follows, on every
+// store alike; after it, the transaction does nothing more. The service maps
+// these sentinels on what Store.Tx returns.
 type Tx interface {
 	Lock(ctx context.Context, q LockQuery) (Locked, error) // ErrNotFound
-	InsertGroup(ctx context.Context, g Group) error        // ErrNameTaken
-	UpdateGroup(ctx context.Context, g Group) error        // ErrNameTaken; writes every field
-	DeleteGroup(ctx context.Context, id string) error      // and all its member rows
+	InsertGroup(ctx context.Context, g Group)              // ErrNameTaken
+	UpdateGroup(ctx context.Context, g Group)              // ErrNameTaken; writes every field
+	DeleteGroup(ctx context.Context, id string)            // and all its member rows
 
 	CountState(ctx context.Context, groupID string, s State) (int, error)
 	StateUsers(ctx context.Context, groupID string, states ...State) ([]string, error)
@@ -46,17 +46,21 @@ type Tx interface {
 	// records nothing.
 	JoinNoticeAdmins(ctx context.Context, groupID, userID string, now, since time.Time) ([]string, error)
 	// InsertMember adds a row; ErrNotFound when the user does not exist.
-	InsertMember(ctx context.Context, groupID, userID string, s State, now time.Time) error
-	SetState(ctx context.Context, groupID, userID string, s State, now time.Time) error
-	DeleteMembers(ctx context.Context, groupID string, userIDs []string) error
+	InsertMember(ctx context.Context, groupID, userID string, s State, now time.Time)
+	SetState(ctx context.Context, groupID, userID string, s State, now time.Time)
+	DeleteMembers(ctx context.Context, groupID string, userIDs []string)
 	// AddEdgeCount changes edge_count by delta and sets update_time, refusing with
 	// ErrFull when the result would exceed max_count or go below 0 (guarded in the
 	// write itself, so the transaction cannot commit past the limit).
-	AddEdgeCount(ctx context.Context, groupID string, delta int, now time.Time) error
+	AddEdgeCount(ctx context.Context, groupID string, delta int, now time.Time)
 
 	// Usernames returns id→username for the users that exist.
 	Usernames(ctx context.Context, userIDs []string) (map[string]string, error)
-	InsertNotifications(ctx context.Context, ns []Notification) error
+
+	// Record adds an event of this transaction: the store writes the
+	// notifications it causes before the commit, and passes it to Store.Tx's
+	// committed step after.
+	Record(e Event)
 }
 
 // LockQuery names the group a change locks and what it reads under that lock.

@@ -2,7 +2,6 @@ package groups
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -16,6 +15,7 @@ type Service struct {
 	store            Store
 	now              func() time.Time
 	joinNoticeWindow time.Duration
+	subs             subscribers
 }
 
 // DefaultJoinRequestNotifyWindow is how long after notifying a group's admins
@@ -111,11 +111,11 @@ func (s *Service) CreateGroup(ctx context.Context, a Actor, req CreateGroupReque
 	}
 	// The owner's existence is checked by the member row's foreign key (no read
 	// first: on PostgreSQL the whole creation is one round trip).
-	err = s.store.Tx(ctx, func(tx Tx) error {
-		if err := tx.InsertGroup(ctx, g); err != nil {
-			return err
-		}
-		return tx.InsertMember(ctx, g.ID, owner, Superadmin, now)
+	err = s.tx(ctx, func(tx Tx) error {
+		tx.InsertGroup(ctx, g)
+		tx.InsertMember(ctx, g.ID, owner, Superadmin, now)
+		tx.Record(GroupCreated{EventMeta: meta(g.ID, a, now), Group: g, OwnerID: owner})
+		return nil
 	})
 	switch {
 	case errors.Is(err, ErrNameTaken):
@@ -183,7 +183,7 @@ func (s *Service) UpdateGroup(ctx context.Context, a Actor, req UpdateGroupReque
 		}
 	}
 	notAllowed := Errorf(CodeNotFound, "Group not found or you're not allowed to update.")
-	err = s.store.Tx(ctx, func(tx Tx) error {
+	err = s.tx(ctx, func(tx Tx) error {
 		q := LockQuery{GroupID: id}
 		if !a.System {
 			q.UserIDs = actorIDs(a)
@@ -218,7 +218,9 @@ func (s *Service) UpdateGroup(ctx context.Context, a Actor, req UpdateGroupReque
 			return Invalid("Group max count cannot be below the current member count.")
 		}
 		g.UpdateTime = s.now()
-		return tx.UpdateGroup(ctx, g)
+		tx.UpdateGroup(ctx, g)
+		tx.Record(GroupUpdated{EventMeta: meta(id, a, g.UpdateTime), Group: g})
+		return nil
 	})
 	if errors.Is(err, ErrNameTaken) {
 		return Invalid("Group name is in use.")
@@ -250,7 +252,7 @@ func (s *Service) DeleteGroup(ctx context.Context, a Actor, req GroupRequest) er
 		return err
 	}
 	notAllowed := Invalid("Group not found or you're not allowed to delete.")
-	return s.store.Tx(ctx, func(tx Tx) error {
+	return s.tx(ctx, func(tx Tx) error {
 		l, err := tx.Lock(ctx, LockQuery{GroupID: id, UserIDs: actorIDs(a)})
 		if errors.Is(err, ErrNotFound) {
 			return notAllowed
@@ -261,7 +263,9 @@ func (s *Service) DeleteGroup(ctx context.Context, a Actor, req GroupRequest) er
 		if !canDelete(roleOf(a, st, ok)) {
 			return notAllowed
 		}
-		return tx.DeleteGroup(ctx, id)
+		tx.DeleteGroup(ctx, id)
+		tx.Record(GroupDeleted{meta(id, a, s.now())})
+		return nil
 	})
 }
 
@@ -278,7 +282,7 @@ func (s *Service) JoinGroup(ctx context.Context, a Actor, req GroupRequest) erro
 	if a, err = checkActor(a); err != nil {
 		return err
 	}
-	err = s.store.Tx(ctx, func(tx Tx) error {
+	err = s.tx(ctx, func(tx Tx) error {
 		l, err := tx.Lock(ctx, LockQuery{GroupID: id, UserIDs: []string{a.UserID}})
 		if errors.Is(err, ErrNotFound) {
 			return Errorf(CodeNotFound, "Group not found.")
@@ -296,14 +300,12 @@ func (s *Service) JoinGroup(ctx context.Context, a Actor, req GroupRequest) erro
 		}
 		now := s.now()
 		if g.Open {
-			if err := tx.InsertMember(ctx, id, a.UserID, Member, now); err != nil {
-				return err
-			}
-			return tx.AddEdgeCount(ctx, id, 1, now)
+			tx.InsertMember(ctx, id, a.UserID, Member, now)
+			tx.AddEdgeCount(ctx, id, 1, now)
+			tx.Record(MemberJoined{meta(id, a, now)})
+			return nil
 		}
-		if err := tx.InsertMember(ctx, id, a.UserID, JoinRequest, now); err != nil {
-			return err
-		}
+		tx.InsertMember(ctx, id, a.UserID, JoinRequest, now)
 		var since time.Time
 		if s.joinNoticeWindow > 0 {
 			since = now.Add(-s.joinNoticeWindow)
@@ -312,26 +314,16 @@ func (s *Service) JoinGroup(ctx context.Context, a Actor, req GroupRequest) erro
 		if err != nil {
 			return err
 		}
-		if len(admins) == 0 {
-			return nil // notified within the window (or no admin)
-		}
 		username := a.Username
-		if username == "" {
+		if username == "" && len(admins) > 0 { // only a notice needs it
 			names, err := tx.Usernames(ctx, []string{a.UserID})
 			if err != nil {
 				return err
 			}
 			username = names[a.UserID]
 		}
-		content := mustJSON(map[string]string{"group_id": id, "username": username})
-		ns := make([]Notification, 0, len(admins))
-		for _, uid := range admins {
-			ns = append(ns, Notification{
-				ID: newID(), UserID: uid, Subject: "User " + username + " wants to join your group",
-				Content: content, Code: NotifyGroupJoinRequest, SenderID: a.UserID, CreateTime: now, Persistent: true,
-			})
-		}
-		return tx.InsertNotifications(ctx, ns)
+		tx.Record(JoinRequested{EventMeta: meta(id, a, now), Username: username, Admins: admins})
+		return nil
 	})
 	return fullOr(err)
 }
@@ -341,14 +333,6 @@ func fullOr(err error) error {
 		return Invalid("Group is full.")
 	}
 	return err
-}
-
-func mustJSON(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err) // only called with maps of strings
-	}
-	return string(b)
 }
 
 // LeaveGroup removes the actor from a group. The last superadmin may leave only
@@ -361,7 +345,7 @@ func (s *Service) LeaveGroup(ctx context.Context, a Actor, req GroupRequest) err
 	if a, err = checkActor(a); err != nil {
 		return err
 	}
-	return s.store.Tx(ctx, func(tx Tx) error {
+	return s.tx(ctx, func(tx Tx) error {
 		l, err := tx.Lock(ctx, LockQuery{GroupID: id, UserIDs: actorIDs(a)})
 		if errors.Is(err, ErrNotFound) {
 			return nil // Nakama answers 200 for an unknown group
@@ -382,15 +366,19 @@ func (s *Service) LeaveGroup(ctx context.Context, a Actor, req GroupRequest) err
 				if g.EdgeCount > 1 {
 					return Invalid("Cannot leave group when you are the last superadmin.")
 				}
-				return tx.DeleteGroup(ctx, id)
+				tx.DeleteGroup(ctx, id)
+				m := meta(id, a, s.now())
+				tx.Record(MemberLeft{m})
+				tx.Record(GroupDeleted{m})
+				return nil
 			}
 		}
-		if err := tx.DeleteMembers(ctx, id, []string{a.UserID}); err != nil {
-			return err
-		}
+		now := s.now()
+		tx.DeleteMembers(ctx, id, []string{a.UserID})
 		if st.Counts() {
-			return tx.AddEdgeCount(ctx, id, -1, s.now())
+			tx.AddEdgeCount(ctx, id, -1, now)
 		}
+		tx.Record(MemberLeft{meta(id, a, now)})
 		return nil
 	})
 }
@@ -406,13 +394,28 @@ type batch struct {
 	states map[string]State
 	supers int // current superadmin count, kept up to date by the apply functions; -1 until read
 	now    time.Time
-	delta  int // edge_count change to write at the end
+	delta  int      // edge_count change to write at the end
+	done   []string // targets changed, for the operation's event
+	// accepted are the join requests AddUsers accepted (done are those it added).
+	accepted []string
 }
 
 // batchRule describes one batch operation.
 type batchRule struct {
 	usersMustExist bool // every target must be a known user (add)
 	apply          func(ctx context.Context, b *batch, target string) error
+	// record records the operation's events once every target is applied.
+	record func(b *batch, m EventMeta)
+}
+
+// targetsEvent is the record step of the operations whose one event lists the
+// changed targets.
+func targetsEvent(ev func(m EventMeta, targets []string) Event) func(b *batch, m EventMeta) {
+	return func(b *batch, m EventMeta) {
+		if len(b.done) > 0 {
+			b.tx.Record(ev(m, b.done))
+		}
+	}
 }
 
 var errPermission = Errorf(CodeNotFound, "Group not found or permission denied.")
@@ -432,7 +435,7 @@ func (s *Service) runBatch(ctx context.Context, a Actor, req GroupUsersRequest, 
 	if len(targets) == 0 {
 		return nil
 	}
-	err = s.store.Tx(ctx, func(tx Tx) error {
+	err = s.tx(ctx, func(tx Tx) error {
 		q := LockQuery{GroupID: id, UserIDs: targets, CheckUsers: rule.usersMustExist}
 		if a.UserID != "" {
 			q.UserIDs = append([]string{a.UserID}, targets...)
@@ -465,8 +468,9 @@ func (s *Service) runBatch(ctx context.Context, a Actor, req GroupUsersRequest, 
 			}
 		}
 		if b.delta != 0 {
-			return tx.AddEdgeCount(ctx, id, b.delta, b.now)
+			tx.AddEdgeCount(ctx, id, b.delta, b.now)
 		}
+		rule.record(b, meta(id, a, b.now))
 		return nil
 	})
 	return fullOr(err)
@@ -503,21 +507,24 @@ func (s *Service) AddUsers(ctx context.Context, a Actor, req GroupUsersRequest) 
 			return nil
 		}
 		if has {
-			if err := b.tx.SetState(ctx, b.group.ID, t, Member, b.now); err != nil {
-				return err
-			}
-		} else if err := b.tx.InsertMember(ctx, b.group.ID, t, Member, b.now.Add(time.Duration(b.delta))); err != nil {
-			return err
+			b.tx.SetState(ctx, b.group.ID, t, Member, b.now)
+			b.accepted = append(b.accepted, t)
+		} else {
+			b.tx.InsertMember(ctx, b.group.ID, t, Member, b.now.Add(time.Duration(b.delta)))
+			b.done = append(b.done, t)
 		}
 		b.delta++
 		if b.group.EdgeCount+b.delta > b.group.MaxCount {
 			return Invalid("Group is full.")
 		}
-		return b.tx.InsertNotifications(ctx, []Notification{{
-			ID: newID(), UserID: t, Subject: "You've been added to group " + b.group.Name,
-			Content: mustJSON(map[string]string{"group_id": b.group.ID, "name": b.group.Name}),
-			Code:    NotifyGroupAdd, SenderID: b.actor.UserID, CreateTime: b.now, Persistent: true,
-		}})
+		return nil
+	}, record: func(b *batch, m EventMeta) {
+		if len(b.done) > 0 {
+			b.tx.Record(MembersAdded{EventMeta: m, GroupName: b.group.Name, Targets: b.done})
+		}
+		if len(b.accepted) > 0 {
+			b.tx.Record(RequestsAccepted{EventMeta: m, GroupName: b.group.Name, Targets: b.accepted})
+		}
 	}})
 }
 
@@ -534,8 +541,10 @@ func (s *Service) KickUsers(ctx context.Context, a Actor, req GroupUsersRequest)
 		if st.Counts() {
 			b.delta--
 		}
-		return b.tx.DeleteMembers(ctx, b.group.ID, []string{t})
-	}})
+		b.tx.DeleteMembers(ctx, b.group.ID, []string{t})
+		b.done = append(b.done, t)
+		return nil
+	}, record: targetsEvent(func(m EventMeta, t []string) Event { return MembersKicked{m, t} })})
 }
 
 // BanUsers bans users that have a row in the group; a ban keeps them out until lifted.
@@ -551,8 +560,10 @@ func (s *Service) BanUsers(ctx context.Context, a Actor, req GroupUsersRequest) 
 		if st.Counts() {
 			b.delta--
 		}
-		return b.tx.SetState(ctx, b.group.ID, t, Banned, b.now)
-	}})
+		b.tx.SetState(ctx, b.group.ID, t, Banned, b.now)
+		b.done = append(b.done, t)
+		return nil
+	}, record: targetsEvent(func(m EventMeta, t []string) Event { return MembersBanned{m, t} })})
 }
 
 // UnbanUsers lifts bans; the users may then join or be added again.
@@ -562,8 +573,10 @@ func (s *Service) UnbanUsers(ctx context.Context, a Actor, req GroupUsersRequest
 		if !has || !canUnban(b.role, st) {
 			return nil
 		}
-		return b.tx.DeleteMembers(ctx, b.group.ID, []string{t})
-	}})
+		b.tx.DeleteMembers(ctx, b.group.ID, []string{t})
+		b.done = append(b.done, t)
+		return nil
+	}, record: targetsEvent(func(m EventMeta, t []string) Event { return MembersUnbanned{m, t} })})
 }
 
 // PromoteUsers raises members to admin and (by superadmins) admins to superadmin.
@@ -577,8 +590,10 @@ func (s *Service) PromoteUsers(ctx context.Context, a Actor, req GroupUsersReque
 		if !ok {
 			return nil
 		}
-		return b.tx.SetState(ctx, b.group.ID, t, to, b.now)
-	}})
+		b.tx.SetState(ctx, b.group.ID, t, to, b.now)
+		b.done = append(b.done, t)
+		return nil
+	}, record: targetsEvent(func(m EventMeta, t []string) Event { return MembersPromoted{m, t} })})
 }
 
 // DemoteUsers lowers admins to member and superadmins to admin, never the last superadmin.
@@ -601,6 +616,8 @@ func (s *Service) DemoteUsers(ctx context.Context, a Actor, req GroupUsersReques
 		if last, err := b.lastSuperadmin(ctx, st); err != nil || last {
 			return err
 		}
-		return b.tx.SetState(ctx, b.group.ID, t, to, b.now)
-	}})
+		b.tx.SetState(ctx, b.group.ID, t, to, b.now)
+		b.done = append(b.done, t)
+		return nil
+	}, record: targetsEvent(func(m EventMeta, t []string) Event { return MembersDemoted{m, t} })})
 }

@@ -1,6 +1,7 @@
 // Package groups is the domain of Guildhall: groups, membership states, the rules
 // of who may do what to whom, and the Service that applies them in one transaction
-// per operation. It knows nothing of HTTP, SQL or scripts; storage comes in through
+// per operation, recording typed events (events.go) that its subscribers receive
+// after the commit. It knows nothing of HTTP, SQL or scripts; storage comes in through
 // the Store port.
 package groups
 
@@ -69,20 +70,8 @@ type UserGroup struct {
 	State State
 }
 
-// Notification is a persistent message to one user, written in the same
-// transaction as the change that caused it.
-type Notification struct {
-	ID         string
-	UserID     string
-	Subject    string
-	Content    string // JSON object text
-	Code       int
-	SenderID   string // empty for the system
-	CreateTime time.Time
-	Persistent bool
-}
-
-// Notification codes Nakama reserves for group events.
+// Notification codes Nakama reserves for group events (the inbox writes them
+// for JoinRequested, MembersAdded and RequestsAccepted).
 const (
 	NotifyGroupAdd         = -4
 	NotifyGroupJoinRequest = -5

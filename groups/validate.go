@@ -140,3 +140,21 @@ var msgMaxCountRange = fmt.Sprintf("Group max count must be at most %d.", MaxMax
 
 // nameKey is the case-insensitive identity of a group name.
 func nameKey(name string) string { return strings.ToLower(name) }
+
+// The checks other domain packages (the inbox) share with groups, with the
+// same messages.
+
+// ParseID returns the canonical form of a UUID (not the nil one).
+func ParseID(s string) (string, bool) { return parseID(s) }
+
+// CheckText refuses invalid UTF-8, NUL characters and more than max characters.
+func CheckText(field, v string, max int) error { return checkText(field, v, max) }
+
+// CheckInt32 refuses a number an INTEGER column cannot hold.
+func CheckInt32(field string, n int) error { return checkInt32(field, n) }
+
+// CheckLimit returns a listing's limit: def for 0, else 1…MaxListLimit.
+func CheckLimit(limit, def int) (int, error) { return checkLimit(limit, def) }
+
+// CheckIDs returns ids canonical and without duplicates, or Invalid(invalid).
+func CheckIDs(ids []string, invalid string) ([]string, error) { return checkIDs(ids, invalid) }

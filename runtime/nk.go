@@ -7,6 +7,7 @@ import (
 
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/hooks"
+	"github.com/guildhall/guildhall/inbox"
 )
 
 // NK is the server API scripts call (nk.* in both languages), in Go terms. It
@@ -14,11 +15,15 @@ import (
 // id acts as the system (no permission checks; invariants still hold).
 type NK struct {
 	groups *groups.Service
+	inbox  *inbox.Service
 	hooks  *hooks.Registry
 }
 
-// NewNK returns the facade over g; events (nk.event) go to h's handlers.
-func NewNK(g *groups.Service, h *hooks.Registry) *NK { return &NK{groups: g, hooks: h} }
+// NewNK returns the facade over g (and the inbox over g's store); events
+// (nk.event) go to h's handlers.
+func NewNK(g *groups.Service, h *hooks.Registry) *NK {
+	return &NK{groups: g, inbox: inbox.FromGroups(g), hooks: h}
+}
 
 func actor(callerID string) groups.Actor {
 	if callerID == "" {
@@ -200,7 +205,7 @@ func (n *NK) NotificationSend(ctx context.Context, userID, subject string, conte
 	if err != nil {
 		return err
 	}
-	return n.groups.SendNotification(ctx, groups.Notification{UserID: userID, Subject: subject, Content: text,
+	return n.inbox.Send(ctx, inbox.Notification{UserID: userID, Subject: subject, Content: text,
 		Code: code, SenderID: senderID, Persistent: persistent})
 }
 
@@ -217,17 +222,17 @@ type NotificationInput struct {
 // NotificationsSend stores a batch of notifications; the first invalid one
 // fails the call before any is stored.
 func (n *NK) NotificationsSend(ctx context.Context, batch []NotificationInput) error {
-	out := make([]groups.Notification, len(batch))
+	out := make([]inbox.Notification, len(batch))
 	for i, in := range batch {
 		text, err := metadataText(in.Content)
 		if err != nil {
 			return err
 		}
-		out[i] = groups.Notification{UserID: in.UserID, Subject: in.Subject, Content: text, Code: in.Code,
+		out[i] = inbox.Notification{UserID: in.UserID, Subject: in.Subject, Content: text, Code: in.Code,
 			SenderID: in.SenderID, Persistent: in.Persistent}
 	}
 	for _, nt := range out {
-		if err := n.groups.SendNotification(ctx, nt); err != nil {
+		if err := n.inbox.Send(ctx, nt); err != nil {
 			return err
 		}
 	}

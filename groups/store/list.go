@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -20,14 +19,14 @@ type rowScanner interface {
 	Scan(dest ...any) error
 }
 
-// read runs a query written with ? placeholders and calls scan once per row.
+// read runs a query outside a transaction and calls scan once per row.
 // PostgreSQL: pgx directly, its statement cache and binary rows, no
 // reflection (GORM's Scan was most of a listing's server CPU). SQLite:
 // database/sql on the read pool, rows scanned by hand.
 func (s *Groups) read(ctx context.Context, query string, args []any, scan func(rowScanner) error) error {
 	if s.db.Dialect == Postgres {
 		return s.pgConn(ctx, func(c *pgx.Conn) error {
-			rows, err := c.Query(ctx, dollars(query), args...)
+			rows, err := c.Query(ctx, query, args...)
 			if err != nil {
 				return err
 			}
@@ -40,45 +39,11 @@ func (s *Groups) read(ctx context.Context, query string, args []any, scan func(r
 			return rows.Err()
 		})
 	}
-	db, err := s.db.Read.DB()
-	if err != nil {
-		return err
-	}
-	rows, err := db.QueryContext(ctx, query, args...)
+	rows, err := s.readDB.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
 	return scanRows(rows, scan)
-}
-
-// dollars numbers ? placeholders as PostgreSQL's $1, $2, … (the queries here
-// have no ? inside literals).
-func dollars(q string) string {
-	n := strings.Count(q, "?")
-	if n == 0 {
-		return q
-	}
-	var b strings.Builder
-	b.Grow(len(q) + 2*n)
-	i := 0
-	for j := 0; j < len(q); j++ {
-		if q[j] == '?' {
-			i++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(i))
-		} else {
-			b.WriteByte(q[j])
-		}
-	}
-	return b.String()
-}
-
-// marks returns n ? placeholders separated by commas.
-func marks(n int) string {
-	if n <= 0 {
-		return ""
-	}
-	return strings.Repeat("?, ", n-1) + "?"
 }
 
 func scanGroups(out *[]groups.Group) func(rowScanner) error {
@@ -96,7 +61,7 @@ func scanGroups(out *[]groups.Group) func(rowScanner) error {
 // GetGroups reads groups by id.
 func (s *Groups) GetGroups(ctx context.Context, ids []string) ([]groups.Group, error) {
 	out := make([]groups.Group, 0, len(ids))
-	err := s.read(ctx, "SELECT "+groupColumns+" FROM groups g WHERE g.id IN ("+marks(len(ids))+")",
+	err := s.read(ctx, "SELECT "+groupColumns+" FROM groups g WHERE g.id IN ("+placeholders(1, len(ids))+")",
 		idArgs(nil, ids), scanGroups(&out))
 	return out, err
 }
@@ -109,24 +74,21 @@ const maxRune = "\U0010FFFF"
 // groups table (see migrations), for its filter and its order.
 func (s *Groups) ListGroups(ctx context.Context, q groups.GroupQuery) ([]groups.Group, error) {
 	var where []string
-	var args []any
-	add := func(cond string, a ...any) {
-		where = append(where, cond)
-		args = append(args, a...)
-	}
+	args := make(sqlArgs, 0, 6)
+	add := func(cond string) { where = append(where, cond) }
 	order := ""
 	switch q.Order {
 	case groups.OrderByName:
 		if q.NamePrefix == q.NamePattern {
-			add("g.name_key = ?", q.NamePattern)
+			add("g.name_key = " + args.add(q.NamePattern))
 		} else {
 			if q.NamePrefix != "" {
-				add("g.name_key >= ? AND g.name_key < ?", q.NamePrefix, q.NamePrefix+maxRune)
+				add("g.name_key >= " + args.add(q.NamePrefix) + " AND g.name_key < " + args.add(q.NamePrefix+maxRune))
 			}
-			add("g.name_key LIKE ?", q.NamePattern)
+			add("g.name_key LIKE " + args.add(q.NamePattern))
 		}
 		if q.After != nil {
-			add("g.name_key > ?", q.After.NameKey)
+			add("g.name_key > " + args.add(q.After.NameKey))
 		}
 		order = "g.name_key"
 	case groups.OrderByUpdateTime:
@@ -134,27 +96,27 @@ func (s *Groups) ListGroups(ctx context.Context, q groups.GroupQuery) ([]groups.
 			add(openFilter(*q.Open))
 		}
 		if q.After != nil {
-			add("(g.update_time, g.id) > (?, ?)", q.After.UpdateTime, q.After.ID)
+			add("(g.update_time, g.id) > (" + args.add(q.After.UpdateTime) + ", " + args.add(q.After.ID) + ")")
 		}
 		order = "g.update_time, g.id"
 	case groups.OrderByLangEdges:
-		add("g.lang_tag = ?", q.LangTag)
+		add("g.lang_tag = " + args.add(q.LangTag))
 		if q.After != nil {
-			add("(g.edge_count, g.id) > (?, ?)", q.After.EdgeCount, q.After.ID)
+			add("(g.edge_count, g.id) > (" + args.add(q.After.EdgeCount) + ", " + args.add(q.After.ID) + ")")
 		}
 		order = "g.edge_count, g.id"
 	case groups.OrderByEdgesDesc:
 		if q.LangTag != "" {
-			add("g.lang_tag = ?", q.LangTag)
+			add("g.lang_tag = " + args.add(q.LangTag))
 		}
 		if q.Open != nil {
 			add(openFilter(*q.Open))
 		}
 		if q.Members != nil {
-			add("g.edge_count <= ?", *q.Members)
+			add("g.edge_count <= " + args.add(*q.Members))
 		}
 		if q.After != nil {
-			add("(g.edge_count, g.id) < (?, ?)", q.After.EdgeCount, q.After.ID)
+			add("(g.edge_count, g.id) < (" + args.add(q.After.EdgeCount) + ", " + args.add(q.After.ID) + ")")
 		}
 		order = "g.edge_count DESC, g.id DESC"
 	}
@@ -162,8 +124,7 @@ func (s *Groups) ListGroups(ctx context.Context, q groups.GroupQuery) ([]groups.
 	if len(where) > 0 {
 		sql += " WHERE " + strings.Join(where, " AND ")
 	}
-	sql += " ORDER BY " + order + " LIMIT ?"
-	args = append(args, q.Limit)
+	sql += " ORDER BY " + order + " LIMIT " + args.add(q.Limit)
 	out := make([]groups.Group, 0, q.Limit)
 	if err := s.read(ctx, sql, args, scanGroups(&out)); err != nil {
 		return nil, err
@@ -184,21 +145,22 @@ func openFilter(open bool) string {
 
 // memberPage builds the keyset query shared by both member listings.
 func memberPage(q groups.MemberQuery, key string) (string, []any) {
-	where := "m." + key + " = ? AND m.state IN (" + marks(len(q.States)) + ")"
-	args := make([]any, 0, len(q.States)+5)
+	args := make(sqlArgs, 0, len(q.States)+5)
 	args = append(args, q.ID)
 	for _, st := range q.States {
 		args = append(args, int16(st))
 	}
+	where := "m." + key + " = $1 AND m.state IN (" + placeholders(2, len(q.States)) + ")"
 	other := "m.user_id"
 	if key == "user_id" {
 		other = "m.group_id"
 	}
 	if q.After != nil {
-		where += " AND (m.state, m.position, " + other + ") > (?, ?, ?)"
-		args = append(args, int16(q.After.State), q.After.Position, q.After.ID)
+		where += " AND (m.state, m.position, " + other + ") > (" + args.add(int16(q.After.State)) + ", " +
+			args.add(q.After.Position) + ", " + args.add(q.After.ID) + ")"
 	}
-	return where + " ORDER BY m.state, m.position, " + other + " LIMIT ?", append(args, q.Limit)
+	where += " ORDER BY m.state, m.position, " + other + " LIMIT " + args.add(q.Limit)
+	return where, args
 }
 
 // ListGroupUsers reads a page of a group's members with their profiles in one query.

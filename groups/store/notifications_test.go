@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/inbox"
 	"github.com/guildhall/guildhall/internal/testapp"
 	"github.com/guildhall/guildhall/internal/testdb"
 )
@@ -16,11 +17,11 @@ func TestNotifications(t *testing.T) {
 		g := e.create(owner, "closed", false, 0)
 		ok(t, e.svc.JoinGroup(ctx, groups.UserActor(joiner, "jo"), groups.GroupRequest{GroupID: g.ID}))
 		ok(t, e.svc.AddUsers(ctx, user(owner), groups.GroupUsersRequest{GroupID: g.ID, UserIDs: []string{joiner}}))
-		ok(t, e.svc.SendNotification(ctx, groups.Notification{UserID: joiner, Subject: "hi", Content: `{"a":1}`, Code: 7}))
-		wantCode(t, e.svc.SendNotification(ctx, groups.Notification{UserID: joiner, Subject: "x", Code: -4}),
+		ok(t, e.inbox.Send(ctx, inbox.Notification{UserID: joiner, Subject: "hi", Content: `{"a":1}`, Code: 7}))
+		wantCode(t, e.inbox.Send(ctx, inbox.Notification{UserID: joiner, Subject: "x", Code: -4}),
 			groups.CodeInvalidArgument, "")
 
-		l, err := e.svc.ListNotifications(ctx, owner, 10, "")
+		l, err := e.inbox.List(ctx, owner, 10, "")
 		ok(t, err)
 		if len(l.Notifications) != 1 || l.Notifications[0].Code != groups.NotifyGroupJoinRequest ||
 			l.Notifications[0].SenderID != joiner || l.Notifications[0].Content != `{"group_id":"`+g.ID+`","username":"jo"}` {
@@ -30,7 +31,7 @@ func TestNotifications(t *testing.T) {
 		var codes []int
 		cursor := ""
 		for i := 0; i < 3; i++ {
-			l, err := e.svc.ListNotifications(ctx, joiner, 0, cursor)
+			l, err := e.inbox.List(ctx, joiner, 0, cursor)
 			ok(t, err)
 			for _, n := range l.Notifications {
 				codes = append(codes, n.Code)
@@ -43,19 +44,36 @@ func TestNotifications(t *testing.T) {
 		if len(codes) != 2 || codes[0] != groups.NotifyGroupAdd || codes[1] != 7 {
 			t.Fatalf("joiner's notifications: %v", codes)
 		}
-		_, err = e.svc.ListNotifications(ctx, joiner, 0, "%%%")
+		_, err = e.inbox.List(ctx, joiner, 0, "%%%")
 		wantCode(t, err, groups.CodeInvalidArgument, "Malformed cursor was used.")
 
 		// Deleting only touches the caller's own rows.
 		id := l.Notifications[0].ID
-		ok(t, e.svc.DeleteNotifications(ctx, other, []string{id}))
-		if l, _ := e.svc.ListNotifications(ctx, owner, 10, ""); len(l.Notifications) != 1 {
+		ok(t, e.inbox.Delete(ctx, other, []string{id}))
+		if l, _ := e.inbox.List(ctx, owner, 10, ""); len(l.Notifications) != 1 {
 			t.Fatal("another user deleted the owner's notification")
 		}
-		ok(t, e.svc.DeleteNotifications(ctx, owner, []string{id}))
-		if l, _ := e.svc.ListNotifications(ctx, owner, 10, ""); len(l.Notifications) != 0 {
+		ok(t, e.inbox.Delete(ctx, owner, []string{id}))
+		if l, _ := e.inbox.List(ctx, owner, 10, ""); len(l.Notifications) != 0 {
 			t.Fatal("delete did not delete")
 		}
-		wantCode(t, e.svc.DeleteNotifications(ctx, owner, []string{"nope"}), groups.CodeInvalidArgument, "")
+		wantCode(t, e.inbox.Delete(ctx, owner, []string{"nope"}), groups.CodeInvalidArgument, "")
+	})
+}
+
+// TestSendToUnknownUser: the recipient's foreign key refuses a notification to
+// a user that does not exist, as the read before the insert did: 404, nothing
+// written, on both databases.
+func TestSendToUnknownUser(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dialect, url string) {
+		e := setup(t, dialect, url)
+		sender := testapp.CreateUsers(t, e.db, 1)[0]
+		unknown := "6ba7b810-9dad-41d1-80b4-00c04fd430c8"
+		wantCode(t, e.inbox.Send(ctx, inbox.Notification{UserID: unknown, SenderID: sender, Subject: "s", Code: 1}),
+			groups.CodeNotFound, "User not found.")
+		if n := e.countRows("SELECT count(*) FROM notifications"); n != 0 {
+			t.Fatalf("%d notifications written", n)
+		}
+		ok(t, e.inbox.Send(ctx, inbox.Notification{UserID: sender, SenderID: unknown, Subject: "s", Code: 1}))
 	})
 }

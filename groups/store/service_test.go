@@ -8,6 +8,7 @@ import (
 
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/groups/store"
+	"github.com/guildhall/guildhall/inbox"
 	"github.com/guildhall/guildhall/internal/testapp"
 	"github.com/guildhall/guildhall/internal/testdb"
 )
@@ -15,14 +16,16 @@ import (
 var ctx = context.Background()
 
 type env struct {
-	t   *testing.T
-	db  *store.DB
-	svc *groups.Service
+	t     *testing.T
+	db    *store.DB
+	svc   *groups.Service
+	inbox *inbox.Service
 }
 
 func setup(t *testing.T, dialect, url string) *env {
 	db := testapp.OpenDB(t, dialect, url)
-	return &env{t: t, db: db, svc: groups.NewService(store.NewGroups(db))}
+	st := store.NewGroups(db)
+	return &env{t: t, db: db, svc: groups.NewService(st), inbox: inbox.New(st)}
 }
 
 func user(id string) groups.Actor { return groups.UserActor(id, "") }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/groups/store"
+	"github.com/guildhall/guildhall/inbox"
 	"github.com/guildhall/guildhall/internal/testapp"
 	"github.com/guildhall/guildhall/internal/testdb"
 )
@@ -103,11 +104,11 @@ func TestForgedCursors(t *testing.T) {
 			}, invalid},
 
 			{"notifications/NUL id", func() error {
-				_, err := e.svc.ListNotifications(ctx, u[0], 10, raw(`{"CreateTime":0,"ID":"\u0000"}`))
+				_, err := e.inbox.List(ctx, u[0], 10, raw(`{"CreateTime":0,"ID":"\u0000"}`))
 				return err
 			}, malformed},
 			{"notifications/time beyond int64", func() error {
-				_, err := e.svc.ListNotifications(ctx, u[0], 10, raw(`{"CreateTime":1e40,"ID":"`+u[0]+`"}`))
+				_, err := e.inbox.List(ctx, u[0], 10, raw(`{"CreateTime":1e40,"ID":"`+u[0]+`"}`))
 				return err
 			}, malformed},
 		} {
@@ -185,7 +186,7 @@ func TestNumbersBeyondColumns(t *testing.T) {
 
 		_, err = e.svc.ListGroups(ctx, groups.ListGroupsRequest{Members: &huge})
 		wantCode(t, err, groups.CodeInvalidArgument, "Members filter must be between -2147483648 and 2147483647.")
-		err = e.svc.SendNotification(ctx, groups.Notification{UserID: u[0], Subject: "s", Code: huge})
+		err = e.inbox.Send(ctx, inbox.Notification{UserID: u[0], Subject: "s", Code: huge})
 		wantCode(t, err, groups.CodeInvalidArgument, "Notification code must be between -2147483648 and 2147483647.")
 		if n := e.countRows("SELECT count(*) FROM notifications"); n != 0 {
 			t.Fatalf("%d notifications stored", n)

@@ -17,6 +17,13 @@ var forbidden = map[string][]string{
 		"github.com/gofiber/", "gorm.io/", "github.com/dop251/goja", "github.com/yuin/gopher-lua",
 		"net/http", "github.com/valyala/fasthttp", "github.com/jackc/", "github.com/glebarez/",
 		module + "/api", module + "/hooks", module + "/runtime", module + "/accounts", module + "/groups/store",
+		module + "/inbox",
+	},
+	// The inbox is a domain package too: standard library and groups.
+	"inbox": {
+		"github.com/gofiber/", "gorm.io/", "github.com/dop251/goja", "github.com/yuin/gopher-lua",
+		"net/http", "github.com/valyala/fasthttp", "github.com/jackc/", "github.com/glebarez/",
+		module + "/api", module + "/hooks", module + "/runtime", module + "/accounts", module + "/groups/store",
 	},
 	"hooks": {
 		"github.com/gofiber/", "github.com/dop251/goja", "github.com/yuin/gopher-lua",

@@ -1,0 +1,248 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/guildhall/guildhall/groups"
+)
+
+// txSQL is the groups.Tx port: the statements, written once, run by the
+// executor of the database (tx.go).
+type txSQL struct {
+	ex         executor
+	lockSuffix string // " FOR UPDATE" on PostgreSQL; SQLite's single writer connection serialises instead
+	events     []groups.Event
+	eventBuf   [2]groups.Event // room for an operation's events without an allocation of their own
+}
+
+func (t *txSQL) init(ex executor, lockSuffix string) {
+	t.ex, t.lockSuffix, t.events = ex, lockSuffix, t.eventBuf[:0]
+}
+
+var _ groups.Tx = (*txSQL)(nil)
+
+const txGroupColumns = "id, creator_id, name, description, avatar_url, lang_tag, metadata, open, edge_count, " +
+	"max_count, create_time, update_time"
+
+// groupScan reads rows of txGroupColumns (then extra columns) with one set of
+// scan destinations for all rows: no allocation per row beyond the strings.
+type groupScan struct {
+	g       groups.Group
+	creator pgtype.Text
+	ct, ut  int64
+	dest    []any
+}
+
+func newGroupScan(extra ...any) *groupScan {
+	s := &groupScan{}
+	s.dest = append([]any{&s.g.ID, &s.creator, &s.g.Name, &s.g.Description, &s.g.AvatarURL, &s.g.LangTag,
+		&s.g.Metadata, &s.g.Open, &s.g.EdgeCount, &s.g.MaxCount, &s.ct, &s.ut}, extra...)
+	return s
+}
+
+func (s *groupScan) scan(r rowScanner) (groups.Group, error) {
+	if err := r.Scan(s.dest...); err != nil {
+		return groups.Group{}, err
+	}
+	g := s.g
+	g.CreatorID = s.creator.String
+	g.CreateTime, g.UpdateTime = micros(s.ct), micros(s.ut)
+	return g, nil
+}
+
+func (t *txSQL) Lock(ctx context.Context, q groups.LockQuery) (groups.Locked, error) {
+	var l groups.Locked
+	found := false
+	gs := newGroupScan()
+	t.ex.read(ctx, "SELECT "+txGroupColumns+" FROM groups WHERE id = $1"+t.lockSuffix, func(r rowScanner) error {
+		g, err := gs.scan(r)
+		l.Group, found = g, true
+		return err
+	}, q.GroupID)
+	if len(q.UserIDs) > 0 && !q.CheckUsers {
+		l.States = make(map[string]groups.State, len(q.UserIDs))
+		var id string
+		var st int16
+		t.ex.read(ctx, "SELECT user_id, state FROM group_members WHERE group_id = $1 AND user_id IN ("+
+			placeholders(2, len(q.UserIDs))+")", func(r rowScanner) error {
+			if err := r.Scan(&id, &st); err != nil {
+				return err
+			}
+			l.States[id] = groups.State(st)
+			return nil
+		}, idArgs(q.GroupID, q.UserIDs)...)
+	} else if len(q.UserIDs) > 0 {
+		// Existence and state in one statement: the users, each with its row
+		// in the group if any.
+		l.States = make(map[string]groups.State, len(q.UserIDs))
+		l.Usernames = make(map[string]string, len(q.UserIDs))
+		var id, name string
+		var st pgtype.Int2
+		t.ex.read(ctx, "SELECT u.id, u.username, m.state FROM users u LEFT JOIN group_members m "+
+			"ON m.group_id = $1 AND m.user_id = u.id WHERE u.id IN ("+placeholders(2, len(q.UserIDs))+")",
+			func(r rowScanner) error {
+				if err := r.Scan(&id, &name, &st); err != nil {
+					return err
+				}
+				l.Usernames[id] = name
+				if st.Valid {
+					l.States[id] = groups.State(st.Int16)
+				}
+				return nil
+			}, idArgs(q.GroupID, q.UserIDs)...)
+	}
+	if err := t.ex.flush(ctx); err != nil {
+		return groups.Locked{}, err
+	}
+	if !found {
+		return groups.Locked{}, groups.ErrNotFound
+	}
+	return l, nil
+}
+
+func scanNames(m map[string]string) func(rowScanner) error {
+	var id, name string
+	return func(r rowScanner) error {
+		if err := r.Scan(&id, &name); err != nil {
+			return err
+		}
+		m[id] = name
+		return nil
+	}
+}
+
+// The sentinels of the writes' constraint violations.
+var (
+	nameTaken   = violations{unique: groups.ErrNameTaken}
+	userMissing = violations{foreignKey: groups.ErrNotFound}
+	overLimit   = violations{check: groups.ErrFull}
+)
+
+func nullID(id string) any {
+	if id == "" {
+		return nil
+	}
+	return id
+}
+
+func (t *txSQL) InsertGroup(ctx context.Context, g groups.Group) {
+	t.ex.write(ctx, nameTaken, `INSERT INTO groups (id, creator_id, name, name_key, description, avatar_url,
+		lang_tag, metadata, open, edge_count, max_count, create_time, update_time)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		g.ID, nullID(g.CreatorID), g.Name, strings.ToLower(g.Name), g.Description, g.AvatarURL, g.LangTag,
+		g.Metadata, g.Open, g.EdgeCount, g.MaxCount, g.CreateTime.UnixMicro(), g.UpdateTime.UnixMicro())
+}
+
+func (t *txSQL) UpdateGroup(ctx context.Context, g groups.Group) {
+	t.ex.write(ctx, nameTaken, `UPDATE groups SET creator_id = $2, name = $3, name_key = $4, description = $5,
+		avatar_url = $6, lang_tag = $7, metadata = $8, open = $9, max_count = $10, update_time = $11 WHERE id = $1`,
+		g.ID, nullID(g.CreatorID), g.Name, strings.ToLower(g.Name), g.Description, g.AvatarURL, g.LangTag,
+		g.Metadata, g.Open, g.MaxCount, g.UpdateTime.UnixMicro())
+}
+
+func (t *txSQL) DeleteGroup(ctx context.Context, id string) {
+	t.ex.write(ctx, violations{}, "DELETE FROM group_members WHERE group_id = $1", id)
+	t.ex.write(ctx, violations{}, "DELETE FROM groups WHERE id = $1", id)
+}
+
+func (t *txSQL) CountState(ctx context.Context, groupID string, s groups.State) (int, error) {
+	var n int
+	t.ex.read(ctx, "SELECT count(*) FROM group_members WHERE group_id = $1 AND state = $2", func(r rowScanner) error {
+		return r.Scan(&n)
+	}, groupID, int16(s))
+	if err := t.ex.flush(ctx); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// JoinNoticeAdmins claims the notice with one upsert whose update applies only
+// to a notice older than since (RETURNING gives a row only when it wrote),
+// read in the same round trip as the admins.
+func (t *txSQL) JoinNoticeAdmins(ctx context.Context, groupID, userID string, now, since time.Time) ([]string, error) {
+	if since.IsZero() {
+		return t.StateUsers(ctx, groupID, groups.Superadmin, groups.Admin)
+	}
+	claimed := false
+	t.ex.read(ctx, `INSERT INTO group_join_notices (group_id, user_id, notify_time) VALUES ($1, $2, $3)
+		ON CONFLICT (group_id, user_id) DO UPDATE SET notify_time = excluded.notify_time
+		WHERE group_join_notices.notify_time <= $4 RETURNING 1`, func(r rowScanner) error {
+		claimed = true
+		var one int
+		return r.Scan(&one)
+	}, groupID, userID, now.UnixMicro(), since.UnixMicro())
+	ids, err := t.StateUsers(ctx, groupID, groups.Superadmin, groups.Admin)
+	if err != nil || !claimed {
+		return nil, err
+	}
+	return ids, nil
+}
+
+func (t *txSQL) StateUsers(ctx context.Context, groupID string, states ...groups.State) ([]string, error) {
+	args := make([]any, 0, len(states)+1)
+	args = append(args, groupID)
+	for _, s := range states {
+		args = append(args, int16(s))
+	}
+	var ids []string
+	var id string
+	t.ex.read(ctx, "SELECT user_id FROM group_members WHERE group_id = $1 AND state IN ("+
+		placeholders(2, len(states))+") ORDER BY state, position", func(r rowScanner) error {
+		if err := r.Scan(&id); err != nil {
+			return err
+		}
+		ids = append(ids, id)
+		return nil
+	}, args...)
+	if err := t.ex.flush(ctx); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+func (t *txSQL) InsertMember(ctx context.Context, groupID, userID string, s groups.State, now time.Time) {
+	t.ex.write(ctx, userMissing, "INSERT INTO group_members (group_id, user_id, state, position, update_time) VALUES ($1, $2, $3, $4, $5)",
+		groupID, userID, int16(s), now.UnixNano(), now.UnixMicro())
+}
+
+func (t *txSQL) SetState(ctx context.Context, groupID, userID string, s groups.State, now time.Time) {
+	t.ex.write(ctx, violations{}, "UPDATE group_members SET state = $1, update_time = $2 WHERE group_id = $3 AND user_id = $4",
+		int16(s), now.UnixMicro(), groupID, userID)
+}
+
+func (t *txSQL) DeleteMembers(ctx context.Context, groupID string, userIDs []string) {
+	if len(userIDs) == 0 {
+		return
+	}
+	t.ex.write(ctx, violations{}, "DELETE FROM group_members WHERE group_id = $1 AND user_id IN ("+
+		placeholders(2, len(userIDs))+")", idArgs(groupID, userIDs)...)
+}
+
+// AddEdgeCount relies on the table's CHECK (edge_count >= 0, edge_count <=
+// max_count): a violation is an error that aborts the statement, the batch
+// and the transaction, where a row-count guard could only be checked after
+// COMMIT had already been sent with it. The group row is locked, so it exists.
+func (t *txSQL) AddEdgeCount(ctx context.Context, groupID string, delta int, now time.Time) {
+	t.ex.write(ctx, overLimit, "UPDATE groups SET edge_count = edge_count + $1, update_time = $2 WHERE id = $3", delta, now.UnixMicro(), groupID)
+}
+
+func (t *txSQL) Usernames(ctx context.Context, userIDs []string) (map[string]string, error) {
+	m := make(map[string]string, len(userIDs))
+	if len(userIDs) == 0 {
+		return m, nil
+	}
+	t.ex.read(ctx, "SELECT id, username FROM users WHERE id IN ("+placeholders(1, len(userIDs))+")", scanNames(m),
+		idArgs(nil, userIDs)...)
+	if err := t.ex.flush(ctx); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Record keeps e for the notifications written before COMMIT and for the
+// committed step.
+func (t *txSQL) Record(e groups.Event) { t.events = append(t.events, e) }
