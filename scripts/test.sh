@@ -45,7 +45,7 @@ go test -race -count=1 -timeout 20m ./hooks/... ./runtime/... ./examples/... ./g
 # FUZZTIME=0 skips these runs (e.g. while iterating locally).
 fuzztime=${FUZZTIME:-10s}
 if [[ "$fuzztime" != "0" ]]; then
-	for target in ./api:FuzzParseBody ./api:FuzzQueryParams ./groups:FuzzDecodeCursor; do
+	for target in ./api:FuzzParseBody ./api:FuzzQueryParams ./groups:FuzzDecodeCursor ./inbox:FuzzDecodeCursor; do
 		pkg=${target%%:*} fn=${target##*:}
 		echo "==> go test -fuzz $fn -fuzztime $fuzztime $pkg"
 		go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$fuzztime" "$pkg"

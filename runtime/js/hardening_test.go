@@ -12,6 +12,7 @@ import (
 
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/hooks"
+	"github.com/guildhall/guildhall/inbox"
 	"github.com/guildhall/guildhall/internal/testapp"
 	"github.com/guildhall/guildhall/internal/testdb"
 	"github.com/guildhall/guildhall/runtime"
@@ -290,7 +291,7 @@ function InitModule(ctx, logger, nk, initializer) {
 			code                     int
 			persistent               bool
 		}{{"one", `{"a":1}`, "", 101, true}, {"two", `{}`, users[0], 102, false}} {
-			list, err := app.Groups.ListNotifications(context.Background(), users[i], 10, "")
+			list, err := inbox.FromGroups(app.Groups).List(context.Background(), users[i], 10, "")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/hooks"
+	"github.com/guildhall/guildhall/inbox"
 	"github.com/guildhall/guildhall/internal/testapp"
 	"github.com/guildhall/guildhall/internal/testdb"
 	"github.com/guildhall/guildhall/runtime"
@@ -45,14 +45,14 @@ end, "n")
 		if out, err := e.rpc(t, context.Background(), "n", string(ids)); err != nil || out != "ok" {
 			t.Fatalf("%q %v", out, err)
 		}
-		list, err := e.svc.ListNotifications(context.Background(), users[0], 100, "")
+		list, err := inbox.FromGroups(e.svc).List(context.Background(), users[0], 100, "")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(list.Notifications) != 2 {
 			t.Fatalf("stored %d notifications, want 2 (the failing batch stores none): %+v", len(list.Notifications), list.Notifications)
 		}
-		got := map[string]groups.Notification{}
+		got := map[string]inbox.Notification{}
 		for _, n := range list.Notifications {
 			got[n.Subject] = n
 		}
