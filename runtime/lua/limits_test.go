@@ -83,7 +83,9 @@ nk.register_rpc(function(context, payload) block() return "done" end, "block")
 nk.register_rpc(function(context, payload) return "ok" end, "ok")
 `})
 	const pool = 4
-	rt := e.mustLoad(t, runtime.Config{Path: dir, PoolSize: pool, CallTimeout: 100 * time.Millisecond})
+	// The memory watchdog is off: the heap is process-wide, and under -race
+	// earlier tests' garbage could make it stop a blocked call first.
+	rt := e.mustLoad(t, runtime.Config{Path: dir, PoolSize: pool, CallTimeout: 100 * time.Millisecond, MaxCallMemory: -1})
 	fire := func(n int) {
 		var wg sync.WaitGroup
 		for i := 0; i < n; i++ {
