@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/errs"
 )
 
 // User is the public part of an account (Nakama's api.User, without the social
@@ -54,14 +54,14 @@ func microTime(us int64) time.Time {
 func (s *Service) GetAccount(ctx context.Context, userID string) (Account, error) {
 	id, err := uuid.Parse(userID)
 	if err != nil {
-		return Account{}, groups.Errorf(groups.CodeNotFound, msgGetAccountNotFound)
+		return Account{}, errs.Errorf(errs.CodeNotFound, msgGetAccountNotFound)
 	}
 	var rows []userRow
 	if err := s.rdb.WithContext(ctx).Where("id = ?", id.String()).Limit(1).Find(&rows).Error; err != nil {
 		return Account{}, fmt.Errorf("accounts: get account: %w", err)
 	}
 	if len(rows) == 0 {
-		return Account{}, groups.Errorf(groups.CodeNotFound, msgGetAccountNotFound)
+		return Account{}, errs.Errorf(errs.CodeNotFound, msgGetAccountNotFound)
 	}
 	u := rows[0]
 	var devices []string
@@ -117,10 +117,10 @@ const (
 func (s *Service) UpdateAccount(ctx context.Context, userID string, u AccountUpdate) error {
 	if u.Username != nil {
 		if len(*u.Username) < 1 || len(*u.Username) > 128 {
-			return groups.Invalid(msgUsernameLength)
+			return errs.Invalid(msgUsernameLength)
 		}
 		if hasControl(*u.Username) {
-			return groups.Invalid(msgUsernameChars)
+			return errs.Invalid(msgUsernameChars)
 		}
 	}
 	updates := map[string]any{}
@@ -154,7 +154,7 @@ func (s *Service) UpdateAccount(ctx context.Context, userID string, u AccountUpd
 	}
 	set("username", u.Username)
 	if len(updates) == 0 {
-		return groups.Invalid(msgNoFieldsToUpdate)
+		return errs.Invalid(msgNoFieldsToUpdate)
 	}
 	if u.Username != nil {
 		updates["username_key"] = usernameKey(*u.Username)
@@ -165,7 +165,7 @@ func (s *Service) UpdateAccount(ctx context.Context, userID string, u AccountUpd
 		Where("("+strings.Join(changed, " OR ")+")", args...).
 		Updates(updates).Error
 	if isUniqueViolation(err) {
-		return groups.Errorf(groups.CodeAlreadyExists, msgUsernameTaken)
+		return errs.Errorf(errs.CodeAlreadyExists, msgUsernameTaken)
 	}
 	if err != nil {
 		return fmt.Errorf("accounts: update account: %w", err)
@@ -178,11 +178,11 @@ func (s *Service) UpdateAccount(ctx context.Context, userID string, u AccountUpd
 func checkText(label, v string, max int) error {
 	switch {
 	case !utf8.ValidString(v):
-		return groups.Invalid(label + " must be valid UTF-8.")
+		return errs.Invalid(label + " must be valid UTF-8.")
 	case strings.IndexByte(v, 0) >= 0:
-		return groups.Invalid(label + " must not contain NUL characters.")
+		return errs.Invalid(label + " must not contain NUL characters.")
 	case utf8.RuneCountInString(v) > max:
-		return groups.Invalid(fmt.Sprintf("%s must be at most %d characters.", label, max))
+		return errs.Invalid(fmt.Sprintf("%s must be at most %d characters.", label, max))
 	}
 	return nil
 }
@@ -200,13 +200,13 @@ func (s *Service) GetUsers(ctx context.Context, ids, usernames []string) ([]User
 		return nil, nil
 	}
 	if len(ids)+len(usernames) > MaxGetUsers {
-		return nil, groups.Invalid(fmt.Sprintf("At most %d user ids and usernames may be requested at once.", MaxGetUsers))
+		return nil, errs.Invalid(fmt.Sprintf("At most %d user ids and usernames may be requested at once.", MaxGetUsers))
 	}
 	canonical := make([]string, 0, len(ids))
 	for _, id := range ids {
 		u, err := uuid.Parse(id)
 		if err != nil {
-			return nil, groups.Invalid("ID '" + id + "' is not a valid system ID.")
+			return nil, errs.Invalid("ID '" + id + "' is not a valid system ID.")
 		}
 		canonical = append(canonical, u.String())
 	}

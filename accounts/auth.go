@@ -9,7 +9,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
 
-	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/errs"
 )
 
 // AuthRequest is one authentication call. ID is the device or custom id; Email and
@@ -77,10 +77,10 @@ func (s *Service) AuthenticateEmail(ctx context.Context, req AuthRequest) (Sessi
 		}
 	}
 	if len(req.Password) < 8 {
-		return Session{}, groups.Invalid(msgPasswordLength)
+		return Session{}, errs.Invalid(msgPasswordLength)
 	}
 	if usernameLogin && req.Username == "" {
-		return Session{}, groups.Invalid(msgUsernameRequired)
+		return Session{}, errs.Invalid(msgUsernameRequired)
 	}
 	if err := validateUsername(req.Username); err != nil {
 		return Session{}, err
@@ -91,10 +91,10 @@ func (s *Service) AuthenticateEmail(ctx context.Context, req AuthRequest) (Sessi
 
 	checkPassword := func(c credentialRow) error {
 		if c.disabled() {
-			return groups.Errorf(groups.CodePermissionDenied, msgBanned)
+			return errs.Errorf(errs.CodePermissionDenied, msgBanned)
 		}
 		if !passwordMatches(c.PasswordHash, req.Password) {
-			return groups.Errorf(groups.CodeUnauthenticated, msgInvalidCredentials)
+			return errs.Errorf(errs.CodeUnauthenticated, msgInvalidCredentials)
 		}
 		return nil
 	}
@@ -105,7 +105,7 @@ func (s *Service) AuthenticateEmail(ctx context.Context, req AuthRequest) (Sessi
 			return Session{}, fmt.Errorf("accounts: find user: %w", err)
 		}
 		if !found {
-			return Session{}, groups.Errorf(groups.CodeNotFound, msgAccountNotFound)
+			return Session{}, errs.Errorf(errs.CodeNotFound, msgAccountNotFound)
 		}
 		if err := checkPassword(c); err != nil {
 			return Session{}, err
@@ -142,7 +142,7 @@ func (a accountSpec) checkFound(c credentialRow) error {
 		return a.check(c)
 	}
 	if c.disabled() {
-		return groups.Errorf(groups.CodePermissionDenied, msgBanned)
+		return errs.Errorf(errs.CodePermissionDenied, msgBanned)
 	}
 	return nil
 }
@@ -169,7 +169,7 @@ func (s *Service) findOrCreate(ctx context.Context, req AuthRequest, a accountSp
 		return c, false, a.checkFound(c)
 	}
 	if !req.create() {
-		return credentialRow{}, false, groups.Errorf(groups.CodeNotFound, msgAccountNotFound)
+		return credentialRow{}, false, errs.Errorf(errs.CodeNotFound, msgAccountNotFound)
 	}
 
 	var passwordHash string
@@ -226,7 +226,7 @@ func (s *Service) findOrCreate(ctx context.Context, req AuthRequest, a accountSp
 		if generated && attempt < maxGeneratedNameAttempts {
 			continue
 		}
-		return credentialRow{}, false, groups.Errorf(groups.CodeAlreadyExists, msgUsernameTaken)
+		return credentialRow{}, false, errs.Errorf(errs.CodeAlreadyExists, msgUsernameTaken)
 	}
 }
 

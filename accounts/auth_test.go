@@ -11,7 +11,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
 
-	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/errs"
 )
 
 var ctx = context.Background()
@@ -89,7 +89,7 @@ func TestValidationMessages(t *testing.T) {
 	eachDB(t, Config{}, func(t *testing.T, s *Service, db *gorm.DB) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				wantErr(t, c.call(s), groups.CodeInvalidArgument, c.msg)
+				wantErr(t, c.call(s), errs.CodeInvalidArgument, c.msg)
 			})
 		}
 		if n := count(t, db, "SELECT COUNT(*) FROM users"); n != 0 {
@@ -137,7 +137,7 @@ func TestDeviceAndCustomCreateAndLogin(t *testing.T) {
 			t.Run(kind, func(t *testing.T) {
 				// create=false on an unknown id: not found, nothing created.
 				_, err := auth(s, AuthRequest{ID: kind + "-unknown-1", Create: boolPtr(false)})
-				wantErr(t, err, groups.CodeNotFound, msgAccountNotFound)
+				wantErr(t, err, errs.CodeNotFound, msgAccountNotFound)
 
 				// First call creates, with a generated username.
 				first := authOK(t)(auth(s, AuthRequest{ID: kind + "-id-0001"}))
@@ -189,7 +189,7 @@ func TestEmailCreateAndLogin(t *testing.T) {
 	t.Parallel()
 	eachDB(t, Config{}, func(t *testing.T, s *Service, db *gorm.DB) {
 		_, err := s.AuthenticateEmail(ctx, AuthRequest{Email: "nobody@example.com", Password: "password1", Create: boolPtr(false)})
-		wantErr(t, err, groups.CodeNotFound, msgAccountNotFound)
+		wantErr(t, err, errs.CodeNotFound, msgAccountNotFound)
 
 		created := authOK(t)(s.AuthenticateEmail(ctx, AuthRequest{Email: "Alice@Example.COM", Password: "correct horse", Username: "Alice"}))
 		if !created.Created {
@@ -220,7 +220,7 @@ func TestEmailCreateAndLogin(t *testing.T) {
 			}
 		}
 		_, err = s.AuthenticateEmail(ctx, AuthRequest{Email: "alice@example.com", Password: "wrong password"})
-		wantErr(t, err, groups.CodeUnauthenticated, msgInvalidCredentials)
+		wantErr(t, err, errs.CodeUnauthenticated, msgInvalidCredentials)
 
 		// Username + password when the email is empty: case-insensitive username,
 		// never creates, ignores create.
@@ -229,14 +229,14 @@ func TestEmailCreateAndLogin(t *testing.T) {
 			t.Fatalf("username login: created=%v user=%s/%s", sess.Created, c.UserID, c.Username)
 		}
 		_, err = s.AuthenticateEmail(ctx, AuthRequest{Username: "Alice", Password: "wrong password"})
-		wantErr(t, err, groups.CodeUnauthenticated, msgInvalidCredentials)
+		wantErr(t, err, errs.CodeUnauthenticated, msgInvalidCredentials)
 		_, err = s.AuthenticateEmail(ctx, AuthRequest{Username: "ghost", Password: "password1", Create: boolPtr(true)})
-		wantErr(t, err, groups.CodeNotFound, msgAccountNotFound)
+		wantErr(t, err, errs.CodeNotFound, msgAccountNotFound)
 
 		// An account without a password cannot log in by username.
 		authOK(t)(s.AuthenticateDevice(ctx, AuthRequest{ID: "device-no-password", Username: "devuser"}))
 		_, err = s.AuthenticateEmail(ctx, AuthRequest{Username: "devuser", Password: "password1"})
-		wantErr(t, err, groups.CodeUnauthenticated, msgInvalidCredentials)
+		wantErr(t, err, errs.CodeUnauthenticated, msgInvalidCredentials)
 
 		// A generated username when none is given.
 		gen := authOK(t)(s.AuthenticateEmail(ctx, AuthRequest{Email: "bob@example.com", Password: "password1"}))
@@ -261,7 +261,7 @@ func TestUsernameTaken(t *testing.T) {
 			cus(AuthRequest{ID: "custom-other", Username: "TAKEN"}),
 			mail(AuthRequest{Email: "other@example.com", Password: "password1", Username: "tAkEn"}),
 		} {
-			wantErr(t, call(s), groups.CodeAlreadyExists, msgUsernameTaken)
+			wantErr(t, call(s), errs.CodeAlreadyExists, msgUsernameTaken)
 		}
 		// Nothing was created by the failed calls.
 		if n := count(t, db, "SELECT COUNT(*) FROM users"); n != 1 {
@@ -302,13 +302,13 @@ func TestDisabledUser(t *testing.T) {
 			mail(AuthRequest{Email: "banned@example.com", Password: "wrong password"}), // ban is checked first
 			mail(AuthRequest{Username: "banned", Password: "password1"}),
 		} {
-			wantErr(t, call(s), groups.CodePermissionDenied, msgBanned)
+			wantErr(t, call(s), errs.CodePermissionDenied, msgBanned)
 		}
 		for _, sess := range []Session{devSess, mailSess, cusSess} {
 			_, err := s.VerifySession(ctx, sess.Token)
-			wantErr(t, err, groups.CodeUnauthenticated, msgAuthTokenInvalid)
+			wantErr(t, err, errs.CodeUnauthenticated, msgAuthTokenInvalid)
 			_, err = s.Refresh(ctx, sess.RefreshToken, nil)
-			wantErr(t, err, groups.CodePermissionDenied, msgBanned)
+			wantErr(t, err, errs.CodePermissionDenied, msgBanned)
 		}
 	})
 }
@@ -446,9 +446,9 @@ func TestGetAccount(t *testing.T) {
 		}
 
 		_, err = s.GetAccount(ctx, "4b1e7a4e-9a38-4c46-8f5e-2f1f3f0e9c11")
-		wantErr(t, err, groups.CodeNotFound, msgGetAccountNotFound)
+		wantErr(t, err, errs.CodeNotFound, msgGetAccountNotFound)
 		_, err = s.GetAccount(ctx, "not-a-uuid")
-		wantErr(t, err, groups.CodeNotFound, msgGetAccountNotFound)
+		wantErr(t, err, errs.CodeNotFound, msgGetAccountNotFound)
 	})
 }
 

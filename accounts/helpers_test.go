@@ -15,7 +15,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
-	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/internal/testdb"
 	"github.com/guildhall/guildhall/migrations"
 )
@@ -128,12 +128,12 @@ func eachDBWith(t *testing.T, mode pools, cfg Config, fn func(t *testing.T, s *S
 }
 
 // wantErr fails unless err is a coded error with exactly code and message.
-func wantErr(t *testing.T, err error, code groups.Code, msg string) {
+func wantErr(t *testing.T, err error, code errs.Code, msg string) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("got no error, want %d %q", code, msg)
 	}
-	e, ok := groups.AsError(err)
+	e, ok := errs.AsError(err)
 	if !ok {
 		t.Fatalf("got uncoded error %v, want %d %q", err, code, msg)
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
-	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/errs"
 )
 
 // TestPurgeExpiredSessions: rows whose expires_at is past go, in batches,
@@ -94,13 +94,13 @@ func TestSessionVarsLimits(t *testing.T) {
 		} {
 			before := count(t, db, "SELECT COUNT(*) FROM user_sessions")
 			_, err := s.AuthenticateDevice(ctx, AuthRequest{ID: "device-vars-" + strings.ReplaceAll(tc.name, " ", "-"), Vars: tc.vars})
-			wantErr(t, err, groups.CodeInvalidArgument, tc.msg)
+			wantErr(t, err, errs.CodeInvalidArgument, tc.msg)
 			if after := count(t, db, "SELECT COUNT(*) FROM user_sessions"); after != before {
 				t.Fatalf("%s: a session was stored", tc.name)
 			}
 			sess := authOK(t)(s.AuthenticateCustom(ctx, AuthRequest{ID: "custom-vars-1"}))
 			_, err = s.Refresh(ctx, sess.RefreshToken, tc.vars)
-			wantErr(t, err, groups.CodeInvalidArgument, tc.msg)
+			wantErr(t, err, errs.CodeInvalidArgument, tc.msg)
 		}
 		// Exactly at every limit: 32 vars, a 128-byte key, 1024-byte values,
 		// 4096 bytes in total.

@@ -4,7 +4,7 @@
 // expired sessions, the account read and update, and the user lookup.
 //
 // It holds no HTTP code: the api package decodes requests, calls these methods and
-// writes Nakama's wire JSON. Every failure a client can cause is a *groups.Error
+// writes Nakama's wire JSON. Every failure a client can cause is a *errs.Error
 // carrying Nakama's code and message text; any other error is a server fault.
 package accounts
 

@@ -11,7 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/hashicorp/golang-lru/v2/expirable"
 
-	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/errs"
 )
 
 // Session is what an authentication or a refresh returns (Nakama's api.Session).
@@ -97,14 +97,14 @@ func decodeVars(text string) map[string]string {
 // the same tid keep working until they expire or the session is logged out.
 func (s *Service) Refresh(ctx context.Context, refreshToken string, vars map[string]string) (Session, error) {
 	if refreshToken == "" {
-		return Session{}, groups.Invalid(msgRefreshRequired)
+		return Session{}, errs.Invalid(msgRefreshRequired)
 	}
 	if err := validateVars(vars); err != nil {
 		return Session{}, err
 	}
 	c, ok := s.parseRefresh(refreshToken)
 	if !ok {
-		return Session{}, groups.Errorf(groups.CodeUnauthenticated, msgRefreshInvalid)
+		return Session{}, errs.Errorf(errs.CodeUnauthenticated, msgRefreshInvalid)
 	}
 
 	var rows []struct {
@@ -125,16 +125,16 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, vars map[str
 		if _, found, err := s.userByID(ctx, c.UserID); err != nil {
 			return Session{}, fmt.Errorf("accounts: refresh: %w", err)
 		} else if !found {
-			return Session{}, groups.Errorf(groups.CodeNotFound, msgAccountNotFound)
+			return Session{}, errs.Errorf(errs.CodeNotFound, msgAccountNotFound)
 		}
-		return Session{}, groups.Errorf(groups.CodeUnauthenticated, msgRefreshInvalid)
+		return Session{}, errs.Errorf(errs.CodeUnauthenticated, msgRefreshInvalid)
 	}
 	row := rows[0]
 	if row.Revoked || row.UserID != c.UserID {
-		return Session{}, groups.Errorf(groups.CodeUnauthenticated, msgRefreshInvalid)
+		return Session{}, errs.Errorf(errs.CodeUnauthenticated, msgRefreshInvalid)
 	}
 	if row.DisableTime != 0 {
-		return Session{}, groups.Errorf(groups.CodePermissionDenied, msgBanned)
+		return Session{}, errs.Errorf(errs.CodePermissionDenied, msgBanned)
 	}
 
 	useVars := decodeVars(row.Vars)
@@ -159,7 +159,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string, vars map[str
 		return Session{}, fmt.Errorf("accounts: refresh: %w", res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return Session{}, groups.Errorf(groups.CodeUnauthenticated, msgRefreshInvalid)
+		return Session{}, errs.Errorf(errs.CodeUnauthenticated, msgRefreshInvalid)
 	}
 	return Session{Token: token, RefreshToken: refresh}, nil
 }
@@ -174,14 +174,14 @@ func (s *Service) Logout(ctx context.Context, caller Claims, token, refreshToken
 	if token != "" {
 		c, ok := s.parseSession(token)
 		if !ok || c.UserID != caller.UserID {
-			return groups.Invalid(msgLogoutTokenInvalid)
+			return errs.Invalid(msgLogoutTokenInvalid)
 		}
 		tids = append(tids, c.TokenID)
 	}
 	if refreshToken != "" {
 		c, ok := s.parseRefresh(refreshToken)
 		if !ok || c.UserID != caller.UserID {
-			return groups.Invalid(msgLogoutRefreshBad)
+			return errs.Invalid(msgLogoutRefreshBad)
 		}
 		if len(tids) == 0 || tids[0] != c.TokenID {
 			tids = append(tids, c.TokenID)
@@ -213,7 +213,7 @@ func (s *Service) Logout(ctx context.Context, caller Claims, token, refreshToken
 // Cost: one primary-key lookup of user_sessions joined with users by primary key,
 // skipped while a positive answer for the tid is cached (see verifyCache).
 func (s *Service) VerifySession(ctx context.Context, bearerToken string) (Claims, error) {
-	invalid := groups.Errorf(groups.CodeUnauthenticated, msgAuthTokenInvalid)
+	invalid := errs.Errorf(errs.CodeUnauthenticated, msgAuthTokenInvalid)
 	now := s.now()
 	c, ok := s.tokens.get(bearerToken, now)
 	if !ok {

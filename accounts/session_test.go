@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
-	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/errs"
 )
 
 func TestTokenShape(t *testing.T) {
@@ -134,7 +134,7 @@ func TestVerifySessionRejects(t *testing.T) {
 		for name, tok := range bad {
 			t.Run(name, func(t *testing.T) {
 				_, err := s.VerifySession(ctx, tok)
-				wantErr(t, err, groups.CodeUnauthenticated, msgAuthTokenInvalid)
+				wantErr(t, err, errs.CodeUnauthenticated, msgAuthTokenInvalid)
 			})
 		}
 
@@ -142,7 +142,7 @@ func TestVerifySessionRejects(t *testing.T) {
 		exec(t, db, "DELETE FROM users WHERE id = ?", other.UserID)
 		s.ForgetUser(other.UserID)
 		_, err := s.VerifySession(ctx, otherSess.Token)
-		wantErr(t, err, groups.CodeUnauthenticated, msgAuthTokenInvalid)
+		wantErr(t, err, errs.CodeUnauthenticated, msgAuthTokenInvalid)
 	})
 }
 
@@ -203,7 +203,7 @@ func TestRefresh(t *testing.T) {
 
 		// Errors.
 		_, err := s.Refresh(ctx, "", nil)
-		wantErr(t, err, groups.CodeInvalidArgument, msgRefreshRequired)
+		wantErr(t, err, errs.CodeInvalidArgument, msgRefreshRequired)
 		for name, tok := range map[string]string{
 			"garbage":       "abc",
 			"session token": sess.Token,
@@ -213,7 +213,7 @@ func TestRefresh(t *testing.T) {
 				Username: "after", ExpiresAt: time.Now().Unix() + 60, IssuedAt: orig.IssuedAt}),
 		} {
 			_, err := s.Refresh(ctx, tok, nil)
-			if e, _ := groups.AsError(err); e == nil || e.Code != groups.CodeUnauthenticated || e.Message != msgRefreshInvalid {
+			if e, _ := errs.AsError(err); e == nil || e.Code != errs.CodeUnauthenticated || e.Message != msgRefreshInvalid {
 				t.Fatalf("%s: got %v, want 16 %q", name, err, msgRefreshInvalid)
 			}
 		}
@@ -223,13 +223,13 @@ func TestRefresh(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = s.Refresh(ctx, sess.RefreshToken, nil)
-		wantErr(t, err, groups.CodeUnauthenticated, msgRefreshInvalid)
+		wantErr(t, err, errs.CodeUnauthenticated, msgRefreshInvalid)
 
 		// User gone.
 		gone := authOK(t)(s.AuthenticateDevice(ctx, AuthRequest{ID: "device-refresh-2"}))
 		exec(t, db, "DELETE FROM users WHERE id = ?", verify(t, s, gone.Token).UserID)
 		_, err = s.Refresh(ctx, gone.RefreshToken, nil)
-		wantErr(t, err, groups.CodeNotFound, msgAccountNotFound)
+		wantErr(t, err, errs.CodeNotFound, msgAccountNotFound)
 	})
 }
 
@@ -267,7 +267,7 @@ func TestLogout(t *testing.T) {
 			{"", a.Token, msgLogoutRefreshBad},
 			{a.Token, stranger.RefreshToken, msgLogoutRefreshBad},
 		} {
-			wantErr(t, s.Logout(ctx, ca, tc.token, tc.refresh), groups.CodeInvalidArgument, tc.msg)
+			wantErr(t, s.Logout(ctx, ca, tc.token, tc.refresh), errs.CodeInvalidArgument, tc.msg)
 		}
 		verify(t, s, a.Token) // nothing was revoked
 
@@ -276,9 +276,9 @@ func TestLogout(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := s.VerifySession(ctx, a.Token)
-		wantErr(t, err, groups.CodeUnauthenticated, msgAuthTokenInvalid)
+		wantErr(t, err, errs.CodeUnauthenticated, msgAuthTokenInvalid)
 		_, err = s.Refresh(ctx, a.RefreshToken, nil)
-		wantErr(t, err, groups.CodeUnauthenticated, msgRefreshInvalid)
+		wantErr(t, err, errs.CodeUnauthenticated, msgRefreshInvalid)
 		verify(t, s, b.Token)
 		verify(t, s, c.Token)
 
@@ -287,9 +287,9 @@ func TestLogout(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = s.VerifySession(ctx, b.Token)
-		wantErr(t, err, groups.CodeUnauthenticated, msgAuthTokenInvalid)
+		wantErr(t, err, errs.CodeUnauthenticated, msgAuthTokenInvalid)
 		_, err = s.Refresh(ctx, b.RefreshToken, nil)
-		wantErr(t, err, groups.CodeUnauthenticated, msgRefreshInvalid)
+		wantErr(t, err, errs.CodeUnauthenticated, msgRefreshInvalid)
 		verify(t, s, c.Token)
 
 		// Logging out an already revoked session again is fine.
@@ -304,9 +304,9 @@ func TestLogout(t *testing.T) {
 		}
 		for _, sess := range []Session{c, d} {
 			_, err = s.VerifySession(ctx, sess.Token)
-			wantErr(t, err, groups.CodeUnauthenticated, msgAuthTokenInvalid)
+			wantErr(t, err, errs.CodeUnauthenticated, msgAuthTokenInvalid)
 			_, err = s.Refresh(ctx, sess.RefreshToken, nil)
-			wantErr(t, err, groups.CodeUnauthenticated, msgRefreshInvalid)
+			wantErr(t, err, errs.CodeUnauthenticated, msgRefreshInvalid)
 		}
 		if n := count(t, db, "SELECT COUNT(*) FROM user_sessions WHERE user_id = ? AND revoked = ?", ca.UserID, false); n != 0 {
 			t.Fatalf("%d sessions of the user still live", n)
@@ -339,11 +339,11 @@ func TestVerifyCacheAcrossServices(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := uncached.VerifySession(ctx, sess.Token)
-		wantErr(t, err, groups.CodeUnauthenticated, msgAuthTokenInvalid)
+		wantErr(t, err, errs.CodeUnauthenticated, msgAuthTokenInvalid)
 		verify(t, cached, sess.Token) // still within the TTL
 		elapsed += 11 * time.Second
 		_, err = cached.VerifySession(ctx, sess.Token)
-		wantErr(t, err, groups.CodeUnauthenticated, msgAuthTokenInvalid)
+		wantErr(t, err, errs.CodeUnauthenticated, msgAuthTokenInvalid)
 
 		// The cache never lends one user's session to another uid.
 		sess2 := authOK(t)(cached.AuthenticateDevice(ctx, AuthRequest{ID: "device-cache-2"}))
@@ -351,7 +351,7 @@ func TestVerifyCacheAcrossServices(t *testing.T) {
 		forged := mustSign(t, DefaultEncryptionKey, tokenClaims{TokenID: c2.TokenID, UserID: c.UserID, Username: "x",
 			ExpiresAt: time.Now().Unix() + 60, IssuedAt: time.Now().Unix()})
 		_, err = cached.VerifySession(ctx, forged)
-		wantErr(t, err, groups.CodeUnauthenticated, msgAuthTokenInvalid)
+		wantErr(t, err, errs.CodeUnauthenticated, msgAuthTokenInvalid)
 
 		// Expired entries are swept.
 		elapsed += 11 * time.Second
@@ -377,6 +377,6 @@ func TestExpiredCachedToken(t *testing.T) {
 		}
 		elapsed += 2100 * time.Millisecond // exp has whole-second resolution
 		_, err := s.VerifySession(ctx, sess.Token)
-		wantErr(t, err, groups.CodeUnauthenticated, "Auth token invalid")
+		wantErr(t, err, errs.CodeUnauthenticated, "Auth token invalid")
 	})
 }

@@ -6,7 +6,7 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/errs"
 )
 
 // TestTokenTypeWithEqualKeys: with one key for both kinds (server.Config refuses
@@ -21,20 +21,20 @@ func TestTokenTypeWithEqualKeys(t *testing.T) {
 		c := verify(t, s, sess.Token)
 
 		_, err := s.VerifySession(ctx, sess.RefreshToken)
-		wantErr(t, err, groups.CodeUnauthenticated, msgAuthTokenInvalid)
+		wantErr(t, err, errs.CodeUnauthenticated, msgAuthTokenInvalid)
 		_, err = s.Refresh(ctx, sess.Token, nil)
-		wantErr(t, err, groups.CodeUnauthenticated, msgRefreshInvalid)
-		wantErr(t, s.Logout(ctx, c, sess.RefreshToken, ""), groups.CodeInvalidArgument, msgLogoutTokenInvalid)
-		wantErr(t, s.Logout(ctx, c, "", sess.Token), groups.CodeInvalidArgument, msgLogoutRefreshBad)
+		wantErr(t, err, errs.CodeUnauthenticated, msgRefreshInvalid)
+		wantErr(t, s.Logout(ctx, c, sess.RefreshToken, ""), errs.CodeInvalidArgument, msgLogoutTokenInvalid)
+		wantErr(t, s.Logout(ctx, c, "", sess.Token), errs.CodeInvalidArgument, msgLogoutRefreshBad)
 
 		// A token without typ cannot be told apart with equal keys: refused both ways.
 		now := time.Now().Unix()
 		untyped := mustSign(t, cfg.EncryptionKey, tokenClaims{TokenID: c.TokenID, UserID: c.UserID, Username: c.Username,
 			ExpiresAt: now + 60, IssuedAt: now})
 		_, err = s.VerifySession(ctx, untyped)
-		wantErr(t, err, groups.CodeUnauthenticated, msgAuthTokenInvalid)
+		wantErr(t, err, errs.CodeUnauthenticated, msgAuthTokenInvalid)
 		_, err = s.Refresh(ctx, untyped, nil)
-		wantErr(t, err, groups.CodeUnauthenticated, msgRefreshInvalid)
+		wantErr(t, err, errs.CodeUnauthenticated, msgRefreshInvalid)
 
 		// The right kinds still work.
 		if _, err := s.Refresh(ctx, sess.RefreshToken, nil); err != nil {
@@ -63,16 +63,16 @@ func TestUntypedTokensWithDistinctKeys(t *testing.T) {
 			t.Fatalf("refresh with an untyped refresh token: %v", err)
 		}
 		_, err := s.VerifySession(ctx, oldRefresh)
-		wantErr(t, err, groups.CodeUnauthenticated, msgAuthTokenInvalid)
+		wantErr(t, err, errs.CodeUnauthenticated, msgAuthTokenInvalid)
 		_, err = s.Refresh(ctx, oldSession, nil)
-		wantErr(t, err, groups.CodeUnauthenticated, msgRefreshInvalid)
+		wantErr(t, err, errs.CodeUnauthenticated, msgRefreshInvalid)
 
 		// A typed token of the wrong kind signed with the other key (forged by
 		// someone holding only that key) is refused too.
 		wrong := old
 		wrong.Type = typeRefresh
 		_, err = s.VerifySession(ctx, mustSign(t, DefaultEncryptionKey, wrong))
-		wantErr(t, err, groups.CodeUnauthenticated, msgAuthTokenInvalid)
+		wantErr(t, err, errs.CodeUnauthenticated, msgAuthTokenInvalid)
 	})
 }
 

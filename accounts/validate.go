@@ -6,7 +6,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/errs"
 )
 
 // Validation follows Nakama's order and message texts exactly (reference §2.3).
@@ -69,11 +69,11 @@ func hasControl(s string) bool {
 func validateID(id string, minLen int, required, chars, length string) error {
 	switch {
 	case id == "":
-		return groups.Invalid(required)
+		return errs.Invalid(required)
 	case hasSpaceOrControl(id):
-		return groups.Invalid(chars)
+		return errs.Invalid(chars)
 	case len(id) < minLen || len(id) > 128:
-		return groups.Invalid(length)
+		return errs.Invalid(length)
 	}
 	return nil
 }
@@ -85,11 +85,11 @@ var emailFormat = regexp.MustCompile(`^.+@.+\..+$`)
 func validateEmail(email string) error {
 	switch {
 	case hasSpaceOrControl(email):
-		return groups.Invalid(msgEmailChars)
+		return errs.Invalid(msgEmailChars)
 	case !emailFormat.MatchString(email):
-		return groups.Invalid(msgEmailFormat)
+		return errs.Invalid(msgEmailFormat)
 	case len(email) < 10 || len(email) > 255:
-		return groups.Invalid(msgEmailLength)
+		return errs.Invalid(msgEmailLength)
 	}
 	return nil
 }
@@ -101,9 +101,9 @@ func validateUsername(username string) error {
 	case username == "":
 		return nil
 	case hasControl(username):
-		return groups.Invalid(msgUsernameChars)
+		return errs.Invalid(msgUsernameChars)
 	case len(username) > 128:
-		return groups.Invalid(msgUsernameLength)
+		return errs.Invalid(msgUsernameLength)
 	}
 	return nil
 }
@@ -142,20 +142,20 @@ const (
 // validateVars enforces the limits above, each with a message naming it.
 func validateVars(vars map[string]string) error {
 	if len(vars) > MaxSessionVars {
-		return groups.Invalid(fmt.Sprintf("Session vars invalid, at most %d vars are allowed.", MaxSessionVars))
+		return errs.Invalid(fmt.Sprintf("Session vars invalid, at most %d vars are allowed.", MaxSessionVars))
 	}
 	total := 0
 	for k, v := range vars {
 		if len(k) > MaxSessionVarKeyBytes {
-			return groups.Invalid(fmt.Sprintf("Session vars invalid, a key must be at most %d bytes.", MaxSessionVarKeyBytes))
+			return errs.Invalid(fmt.Sprintf("Session vars invalid, a key must be at most %d bytes.", MaxSessionVarKeyBytes))
 		}
 		if len(v) > MaxSessionVarValueBytes {
-			return groups.Invalid(fmt.Sprintf("Session vars invalid, a value must be at most %d bytes.", MaxSessionVarValueBytes))
+			return errs.Invalid(fmt.Sprintf("Session vars invalid, a value must be at most %d bytes.", MaxSessionVarValueBytes))
 		}
 		total += len(k) + len(v)
 	}
 	if total > MaxSessionVarsBytes {
-		return groups.Invalid(fmt.Sprintf("Session vars invalid, keys and values must total at most %d bytes.", MaxSessionVarsBytes))
+		return errs.Invalid(fmt.Sprintf("Session vars invalid, keys and values must total at most %d bytes.", MaxSessionVarsBytes))
 	}
 	return nil
 }

@@ -10,14 +10,14 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/guildhall/guildhall/accounts"
-	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/hooks"
 )
 
 const callerKey = "guildhall.caller"
 
 func unauthenticated(msg string) error {
-	return &groups.Error{Code: groups.CodeUnauthenticated, Message: msg}
+	return &errs.Error{Code: errs.CodeUnauthenticated, Message: msg}
 }
 
 // authorization returns the single Authorization header, or ok=false when it
@@ -218,7 +218,7 @@ func authRequest(c *fiber.Ctx, email bool) (accounts.AuthRequest, error) {
 	req.Username, _ = query(c, "username")
 	if !utf8.ValidString(req.Username) {
 		// Would reach the database as invalid text (a 500 on PostgreSQL).
-		return req, groups.Invalid("Username invalid, must be valid UTF-8.")
+		return req, errs.Invalid("Username invalid, must be valid UTF-8.")
 	}
 	return req, nil
 }

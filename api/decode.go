@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 )
 
@@ -36,17 +37,17 @@ func decodeObject(raw []byte) (body, error) {
 	// encoding/json would silently turn invalid UTF-8 into U+FFFD and store
 	// the altered text; refuse it, as Nakama's protojson does.
 	if !utf8.Valid(raw) {
-		return nil, groups.Invalid("Request body must be valid UTF-8.")
+		return nil, errs.Invalid("Request body must be valid UTF-8.")
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	var b body
 	if err := dec.Decode(&b); err != nil || b == nil {
-		return nil, groups.Invalid("Request body must be a JSON object.")
+		return nil, errs.Invalid("Request body must be a JSON object.")
 	}
 	// raw is trimmed, so anything after the object is trailing data. (dec.More
 	// would miss a trailing "]" or "}".)
 	if dec.InputOffset() != int64(len(raw)) {
-		return nil, groups.Invalid("Request body has trailing data after the JSON object.")
+		return nil, errs.Invalid("Request body has trailing data after the JSON object.")
 	}
 	return b, nil
 }
@@ -75,7 +76,7 @@ func camelCase(s string) string {
 }
 
 func typeError(name, want string) error {
-	return groups.Invalid(fmt.Sprintf("Invalid value for field %q: expected %s.", name, want))
+	return errs.Invalid(fmt.Sprintf("Invalid value for field %q: expected %s.", name, want))
 }
 
 func (b body) str(name string) (*string, error) {
@@ -200,7 +201,7 @@ func queryBool(c *fiber.Ctx, name string) (*bool, error) {
 	}
 	v, err := strconv.ParseBool(s)
 	if err != nil {
-		return nil, groups.Invalid(fmt.Sprintf("Invalid value for query parameter %q: expected a boolean.", name))
+		return nil, errs.Invalid(fmt.Sprintf("Invalid value for query parameter %q: expected a boolean.", name))
 	}
 	return &v, nil
 }
@@ -212,7 +213,7 @@ func queryInt(c *fiber.Ctx, name string) (*int, error) {
 	}
 	n, err := strconv.ParseInt(s, 10, 32)
 	if err != nil {
-		return nil, groups.Invalid(fmt.Sprintf("Invalid value for query parameter %q: expected an integer.", name))
+		return nil, errs.Invalid(fmt.Sprintf("Invalid value for query parameter %q: expected an integer.", name))
 	}
 	v := int(n)
 	return &v, nil
@@ -226,7 +227,7 @@ func listLimit(c *fiber.Ctx) (int, error) {
 		return 0, err
 	}
 	if *n < 1 || *n > groups.MaxListLimit {
-		return 0, groups.Invalid("Invalid limit - limit must be between 1 and 100.")
+		return 0, errs.Invalid("Invalid limit - limit must be between 1 and 100.")
 	}
 	return *n, nil
 }
@@ -238,7 +239,7 @@ func stateParam(c *fiber.Ctx) (*groups.State, error) {
 	}
 	s := groups.State(*n)
 	if !s.Valid() {
-		return nil, groups.Invalid("Invalid state - state must be between 0 and 4.")
+		return nil, errs.Invalid("Invalid state - state must be between 0 and 4.")
 	}
 	return &s, nil
 }

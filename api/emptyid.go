@@ -6,7 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/errs"
 )
 
 // idRoute is a route with path parameters, split into segments.
@@ -72,9 +72,9 @@ func (s *Server) emptyIDAnswer(c *fiber.Ctx, param string) error {
 		if _, authErr := s.rpcCaller(c); authErr != nil {
 			return rpcFail(c, authErr.Code, authErr.Message)
 		}
-		return rpcFail(c, groups.CodeInvalidArgument, "RPC ID must be set")
+		return rpcFail(c, errs.CodeInvalidArgument, "RPC ID must be set")
 	case "user_id":
-		return s.errorHandler(c, groups.Invalid("User ID must be set."))
+		return s.errorHandler(c, errs.Invalid("User ID must be set."))
 	default:
 		// Server routes check their key first, like their handlers do.
 		if hasPrefixFold(c.Path(), "/v2/server/") {
@@ -82,6 +82,6 @@ func (s *Server) emptyIDAnswer(c *fiber.Ctx, param string) error {
 				return s.errorHandler(c, err)
 			}
 		}
-		return s.errorHandler(c, groups.Invalid("Group ID must be set."))
+		return s.errorHandler(c, errs.Invalid("Group ID must be set."))
 	}
 }

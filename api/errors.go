@@ -6,34 +6,34 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/errs"
 )
 
 // httpStatus is grpc-gateway's mapping of gRPC codes to HTTP statuses, which
 // Nakama clients see. It is the only place a code becomes a status.
-func httpStatus(code groups.Code) int {
+func httpStatus(code errs.Code) int {
 	switch code {
-	case groups.CodeOK:
+	case errs.CodeOK:
 		return 200
-	case groups.CodeCanceled:
+	case errs.CodeCanceled:
 		return 499
-	case groups.CodeInvalidArgument, groups.CodeFailedPrecondition, groups.CodeOutOfRange:
+	case errs.CodeInvalidArgument, errs.CodeFailedPrecondition, errs.CodeOutOfRange:
 		return 400
-	case groups.CodeDeadlineExceeded:
+	case errs.CodeDeadlineExceeded:
 		return 504
-	case groups.CodeNotFound:
+	case errs.CodeNotFound:
 		return 404
-	case groups.CodeAlreadyExists, groups.CodeAborted:
+	case errs.CodeAlreadyExists, errs.CodeAborted:
 		return 409
-	case groups.CodePermissionDenied:
+	case errs.CodePermissionDenied:
 		return 403
-	case groups.CodeResourceExhausted:
+	case errs.CodeResourceExhausted:
 		return 429
-	case groups.CodeUnimplemented:
+	case errs.CodeUnimplemented:
 		return 501
-	case groups.CodeUnavailable:
+	case errs.CodeUnavailable:
 		return 503
-	case groups.CodeUnauthenticated:
+	case errs.CodeUnauthenticated:
 		return 401
 	}
 	return 500
@@ -41,8 +41,8 @@ func httpStatus(code groups.Code) int {
 
 // errorBody is Nakama's gateway error shape.
 type errorBody struct {
-	Code    groups.Code `json:"code"`
-	Message string      `json:"message"`
+	Code    errs.Code `json:"code"`
+	Message string    `json:"message"`
 }
 
 // opError is an uncoded failure of a named operation: the client sees Nakama's
@@ -83,7 +83,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 // errorAnswer is the status and body of an error; an uncoded one is logged.
 func errorAnswer(c *fiber.Ctx, log *slog.Logger, err error) (int, errorBody) {
 	var fe *fiber.Error
-	switch ge, coded := groups.AsError(err); {
+	switch ge, coded := errs.AsError(err); {
 	case coded:
 		return httpStatus(ge.Code), errorBody{Code: ge.Code, Message: ge.Message}
 	case errors.As(err, &fe):
@@ -95,7 +95,7 @@ func errorAnswer(c *fiber.Ctx, log *slog.Logger, err error) (int, errorBody) {
 		msg = "Error while trying to " + oe.op + "."
 	}
 	log.ErrorContext(c.UserContext(), "request failed", "method", c.Method(), "path", c.Path(), "error", err)
-	return 500, errorBody{Code: groups.CodeInternal, Message: msg}
+	return 500, errorBody{Code: errs.CodeInternal, Message: msg}
 }
 
 // fiberError translates the router's and the HTTP layer's own errors into
@@ -103,13 +103,13 @@ func errorAnswer(c *fiber.Ctx, log *slog.Logger, err error) (int, errorBody) {
 // 431), which no gRPC code maps to, with code 3 in the body.
 func fiberError(fe *fiber.Error) (int, errorBody) {
 	invalid := func(msg string) (int, errorBody) {
-		return fe.Code, errorBody{Code: groups.CodeInvalidArgument, Message: msg}
+		return fe.Code, errorBody{Code: errs.CodeInvalidArgument, Message: msg}
 	}
 	switch fe.Code {
 	case fiber.StatusNotFound:
-		return 404, errorBody{Code: groups.CodeNotFound, Message: "Not Found"}
+		return 404, errorBody{Code: errs.CodeNotFound, Message: "Not Found"}
 	case fiber.StatusMethodNotAllowed:
-		return 501, errorBody{Code: groups.CodeUnimplemented, Message: "Method Not Allowed"}
+		return 501, errorBody{Code: errs.CodeUnimplemented, Message: "Method Not Allowed"}
 	case fiber.StatusRequestEntityTooLarge:
 		return invalid("Request body too large.")
 	case fiber.StatusRequestHeaderFieldsTooLarge:
@@ -117,10 +117,10 @@ func fiberError(fe *fiber.Error) (int, errorBody) {
 	case fiber.StatusUnsupportedMediaType:
 		return invalid(fe.Message)
 	case fiber.StatusRequestTimeout:
-		return 504, errorBody{Code: groups.CodeDeadlineExceeded, Message: "Request timed out."}
+		return 504, errorBody{Code: errs.CodeDeadlineExceeded, Message: "Request timed out."}
 	}
 	if fe.Code >= 400 && fe.Code < 500 {
-		return 400, errorBody{Code: groups.CodeInvalidArgument, Message: fe.Message}
+		return 400, errorBody{Code: errs.CodeInvalidArgument, Message: fe.Message}
 	}
-	return 500, errorBody{Code: groups.CodeInternal, Message: "Internal server error."}
+	return 500, errorBody{Code: errs.CodeInternal, Message: "Internal server error."}
 }

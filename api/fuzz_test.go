@@ -11,13 +11,13 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
-	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/errs"
 )
 
 // Native fuzz targets over the request decoders. `go test ./api` runs the
 // seeds; `go test ./api -run '^$' -fuzz '^FuzzParseBody$' -fuzztime 30s`
 // (or FuzzQueryParams) explores. The property: no panic, and every refusal
-// is bad input — a *groups.Error, or the HTTP layer's own *fiber.Error for
+// is bad input — a *errs.Error, or the HTTP layer's own *fiber.Error for
 // sizes and encodings — that renders as a 4xx with code 3.
 
 var fuzzLog = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -41,13 +41,13 @@ func requireBadInput(t *testing.T, c *fiber.Ctx, err error) {
 	if err == nil {
 		return
 	}
-	var ge *groups.Error
+	var ge *errs.Error
 	var fe *fiber.Error
 	if !errors.As(err, &ge) && !errors.As(err, &fe) {
-		t.Fatalf("error %T %v is neither a *groups.Error nor a *fiber.Error", err, err)
+		t.Fatalf("error %T %v is neither a *errs.Error nor a *fiber.Error", err, err)
 	}
 	status, body := errorAnswer(c, fuzzLog, err)
-	if status < 400 || status > 499 || body.Code != groups.CodeInvalidArgument || body.Message == "" {
+	if status < 400 || status > 499 || body.Code != errs.CodeInvalidArgument || body.Message == "" {
 		t.Fatalf("error %v renders as %d %+v, want a 4xx with code 3", err, status, body)
 	}
 }

@@ -3,6 +3,7 @@ package api_test
 import (
 	"testing"
 
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 )
 
@@ -10,8 +11,8 @@ func TestGroupCreateUpdateDelete(t *testing.T) {
 	each(t, func(t *testing.T, e *env) {
 		e.addUsers("alice", "bob", "carol")
 		e.group("minimal", "alice", `{"name":"Minimal"}`)
-		notAllowedUpdate := fail(groups.CodeNotFound, "Group not found or you're not allowed to update.")
-		notAllowedDelete := fail(groups.CodeInvalidArgument, "Group not found or you're not allowed to delete.")
+		notAllowedUpdate := fail(errs.CodeNotFound, "Group not found or you're not allowed to update.")
+		notAllowedDelete := fail(errs.CodeInvalidArgument, "Group not found or you're not allowed to delete.")
 
 		e.run([]scenario{
 			// Create.
@@ -124,7 +125,7 @@ func TestMembership(t *testing.T) {
 		e.addUsers("alice", "bob", "carol", "dave", "erin", "frank", "outsider")
 		e.group("club", "alice", `{"name":"Club","open":true}`)
 		e.group("closed", "alice", `{"name":"Closed"}`)
-		denied := fail(groups.CodeNotFound, "Group not found or permission denied.")
+		denied := fail(errs.CodeNotFound, "Group not found or permission denied.")
 
 		e.run([]scenario{
 			// Join.

@@ -38,7 +38,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/guildhall/guildhall/api"
-	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/hooks"
 	"github.com/guildhall/guildhall/internal/testapp"
 	"github.com/guildhall/guildhall/internal/testdb"
@@ -244,7 +244,7 @@ func registerRPCs(r *hooks.Registry) {
 		return string(b), err
 	})
 	r.RegisterRPC("refuse", func(context.Context, *hooks.Caller, string) (string, error) {
-		return "", groups.Errorf(groups.CodePermissionDenied, "Not for you.")
+		return "", errs.Errorf(errs.CodePermissionDenied, "Not for you.")
 	})
 	r.RegisterRPC("crash", func(context.Context, *hooks.Caller, string) (string, error) {
 		return "", errors.New("internal detail that must not leak")
@@ -490,7 +490,7 @@ type scenario struct {
 }
 
 // fail is the expected error body of a refusal.
-func fail(code groups.Code, msg string) fields { return fields{"code": int(code), "message": msg} }
+func fail(code errs.Code, msg string) fields { return fields{"code": int(code), "message": msg} }
 
 func (e *env) run(rows []scenario) {
 	e.t.Helper()

@@ -6,7 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/hooks"
 )
 
@@ -15,18 +15,18 @@ import (
 // for the endpoint's fixed failures, the serialised error object of a
 // function's failure, which for a Go error is {}.
 type rpcError struct {
-	Code    groups.Code `json:"code"`
-	Error   any         `json:"error"`
-	Message string      `json:"message"`
+	Code    errs.Code `json:"code"`
+	Error   any       `json:"error"`
+	Message string    `json:"message"`
 }
 
 // rpcFail answers one of the endpoint's fixed failures.
-func rpcFail(c *fiber.Ctx, code groups.Code, msg string) error {
+func rpcFail(c *fiber.Ctx, code errs.Code, msg string) error {
 	return rpcAnswer(c, httpStatus(code), rpcError{Code: code, Error: msg, Message: msg})
 }
 
 // rpcFunctionFail answers a function's failure: "error" is an empty object.
-func rpcFunctionFail(c *fiber.Ctx, code groups.Code, msg string) error {
+func rpcFunctionFail(c *fiber.Ctx, code errs.Code, msg string) error {
 	return rpcAnswer(c, httpStatus(code), rpcError{Code: code, Error: struct{}{}, Message: msg})
 }
 
@@ -39,30 +39,30 @@ func rpcAnswer(c *fiber.Ctx, status int, e rpcError) error {
 
 // rpcCaller authenticates an RPC call: ?http_key= first, then Basic with the
 // http key as user, then a Bearer session — Nakama's order.
-func (s *Server) rpcCaller(c *fiber.Ctx) (*hooks.Caller, *groups.Error) {
+func (s *Server) rpcCaller(c *fiber.Ctx) (*hooks.Caller, *errs.Error) {
 	if key, ok := query(c, "http_key"); ok {
 		if !keyEqual(key, s.cfg.HTTPKey) {
-			return nil, &groups.Error{Code: groups.CodeUnauthenticated, Message: "HTTP key invalid"}
+			return nil, &errs.Error{Code: errs.CodeUnauthenticated, Message: "HTTP key invalid"}
 		}
 		return &hooks.Caller{HTTPKey: true, ClientIP: c.IP()}, nil
 	}
 	h, ok := authorization(c)
 	if !ok {
-		return nil, &groups.Error{Code: groups.CodeUnauthenticated, Message: "Auth token or HTTP key required"}
+		return nil, &errs.Error{Code: errs.CodeUnauthenticated, Message: "Auth token or HTTP key required"}
 	}
 	if user, ok := basicUser(h); ok {
 		if !keyEqual(user, s.cfg.HTTPKey) {
-			return nil, &groups.Error{Code: groups.CodeUnauthenticated, Message: "HTTP key invalid"}
+			return nil, &errs.Error{Code: errs.CodeUnauthenticated, Message: "HTTP key invalid"}
 		}
 		return &hooks.Caller{HTTPKey: true, ClientIP: c.IP()}, nil
 	}
 	const prefix = "Bearer "
 	if len(h) < len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
-		return nil, &groups.Error{Code: groups.CodeUnauthenticated, Message: "Auth token invalid"}
+		return nil, &errs.Error{Code: errs.CodeUnauthenticated, Message: "Auth token invalid"}
 	}
 	claims, err := s.accounts.VerifySession(c.UserContext(), strings.TrimSpace(h[len(prefix):]))
 	if err != nil {
-		return nil, &groups.Error{Code: groups.CodeUnauthenticated, Message: "Auth token invalid"}
+		return nil, &errs.Error{Code: errs.CodeUnauthenticated, Message: "Auth token invalid"}
 	}
 	return &hooks.Caller{UserID: claims.UserID, Username: claims.Username, Vars: claims.Vars,
 		SessionExp: claims.ExpiresAt, ClientIP: c.IP()}, nil
@@ -76,11 +76,11 @@ func (s *Server) rpc(c *fiber.Ctx) error {
 	}
 	id := strings.ToLower(param(c, "id"))
 	if id == "" {
-		return rpcFail(c, groups.CodeInvalidArgument, "RPC ID must be set")
+		return rpcFail(c, errs.CodeInvalidArgument, "RPC ID must be set")
 	}
 	fn, ok := s.hooks.RPC(id)
 	if !ok {
-		return rpcFail(c, groups.CodeNotFound, "RPC function not found")
+		return rpcFail(c, errs.CodeNotFound, "RPC function not found")
 	}
 	_, unwrap := query(c, "unwrap")
 	payload := ""
@@ -95,7 +95,7 @@ func (s *Server) rpc(c *fiber.Ctx) error {
 			payload = string(body)
 		case len(strings.TrimSpace(string(body))) > 0:
 			if err := json.Unmarshal(body, &payload); err != nil {
-				return rpcFail(c, groups.CodeInvalidArgument, "Unable to unmarshal payload: the body must be a JSON string")
+				return rpcFail(c, errs.CodeInvalidArgument, "Unable to unmarshal payload: the body must be a JSON string")
 			}
 		}
 	}
@@ -114,13 +114,13 @@ func (s *Server) rpc(c *fiber.Ctx) error {
 	})
 	out, err := fn(c.UserContext(), cl, payload)
 	if err != nil {
-		if ge, ok := groups.AsError(err); ok {
+		if ge, ok := errs.AsError(err); ok {
 			s.log.WarnContext(c.UserContext(), "rpc returned an error", "id", id,
 				"code", int(ge.Code), "error", ge.Message)
 			return rpcFunctionFail(c, ge.Code, ge.Message)
 		}
 		s.log.ErrorContext(c.UserContext(), "rpc failed", "id", id, "error", err)
-		return rpcFunctionFail(c, groups.CodeInternal, "Error while trying to run the RPC function.")
+		return rpcFunctionFail(c, errs.CodeInternal, "Error while trying to run the RPC function.")
 	}
 	if unwrap {
 		ct := string(c.Request().Header.ContentType())

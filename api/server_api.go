@@ -3,6 +3,7 @@ package api
 import (
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 )
 
@@ -46,7 +47,7 @@ func (s *Server) serverGetGroup(c *fiber.Ctx) error {
 		return failed("get group", err)
 	}
 	if len(gs) == 0 {
-		return groups.Errorf(groups.CodeNotFound, "Group not found.")
+		return errs.Errorf(errs.CodeNotFound, "Group not found.")
 	}
 	return c.JSON(groupOut{&gs[0]})
 }

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 )
 
@@ -211,7 +212,7 @@ func FuzzErrorBodyJSON(f *testing.F) {
 		f.Add(r.Intn(17), randStr(r))
 	}
 	f.Fuzz(func(t *testing.T, code int, msg string) {
-		eb := errorBody{Code: groups.Code(code), Message: msg}
+		eb := errorBody{Code: errs.Code(code), Message: msg}
 		sameJSON(t, eb, eb)
 	})
 }

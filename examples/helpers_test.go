@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/internal/testapp"
 )
 
@@ -58,7 +58,7 @@ func (e *scriptEnv) must(method, path, token, body string) resp {
 	return r
 }
 
-func (r resp) wantError(t testing.TB, status int, code groups.Code, msg string) {
+func (r resp) wantError(t testing.TB, status int, code errs.Code, msg string) {
 	t.Helper()
 	if r.status != status || r.body["code"] != float64(code) || r.body["message"] != msg {
 		t.Fatalf("got %d %s, want %d {\"code\":%d,\"message\":%q}", r.status, r.raw, status, code, msg)

@@ -22,6 +22,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/hooks"
 	"github.com/guildhall/guildhall/internal/testapp"
@@ -99,13 +100,13 @@ func TestJSBouncer(t *testing.T) {
 
 		// A plain admin may kick by the group rules, but the hook refuses.
 		e.do("POST", "/v2/group/"+gid+"/kick?user_ids="+target.id, admin.token, "").
-			wantError(t, 404, groups.CodeNotFound, "Requested resource was not found.")
+			wantError(t, 404, errs.CodeNotFound, "Requested resource was not found.")
 		if st, ok := e.members(gid, owner)[target.id]; !ok || st != int(groups.Member) {
 			t.Fatalf("target after a refused kick: state %d, member %v", st, ok)
 		}
 		// The owner holds no bouncer role either.
 		e.do("POST", "/v2/group/"+gid+"/kick?user_ids="+target.id, owner.token, "").
-			wantError(t, 404, groups.CodeNotFound, "Requested resource was not found.")
+			wantError(t, 404, errs.CodeNotFound, "Requested resource was not found.")
 
 		// The bouncer's kick goes through.
 		e.must("POST", "/v2/group/"+gid+"/kick?user_ids="+target.id, bouncer.token, "")
@@ -114,7 +115,7 @@ func TestJSBouncer(t *testing.T) {
 		}
 		// Unknown group: the hook finds nothing and refuses.
 		e.do("POST", "/v2/group/"+uuid.NewString()+"/kick?user_ids="+target.id, bouncer.token, "").
-			wantError(t, 404, groups.CodeNotFound, "Requested resource was not found.")
+			wantError(t, 404, errs.CodeNotFound, "Requested resource was not found.")
 	})
 }
 
@@ -170,16 +171,16 @@ func TestJSResizeRPC(t *testing.T) {
 
 		// A client session is refused with the script's code.
 		e.do("POST", "/v2/rpc/resize_group?unwrap", owner.token, `{"group_id":"`+gid+`","max_count":60}`).
-			wantError(t, 403, groups.CodePermissionDenied, "resize is for game servers only")
+			wantError(t, 403, errs.CodePermissionDenied, "resize is for game servers only")
 		// Below the member count: the service's coded error, thrown by nk and
 		// not caught, reaches the client.
 		e.do("POST", rpc, "", `{"group_id":"`+gid+`","max_count":1}`).
-			wantError(t, 400, groups.CodeInvalidArgument, "Group max count cannot be below the current member count.")
+			wantError(t, 400, errs.CodeInvalidArgument, "Group max count cannot be below the current member count.")
 		e.do("POST", rpc, "", `{"group_id":"`+uuid.NewString()+`","max_count":10}`).
-			wantError(t, 404, groups.CodeNotFound, "Group not found or you're not allowed to update.")
-		e.do("POST", rpc, "", `not json`).wantError(t, 400, groups.CodeInvalidArgument, "payload must be a JSON object")
+			wantError(t, 404, errs.CodeNotFound, "Group not found or you're not allowed to update.")
+		e.do("POST", rpc, "", `not json`).wantError(t, 400, errs.CodeInvalidArgument, "payload must be a JSON object")
 		e.do("POST", rpc, "", `{"group_id":1}`).
-			wantError(t, 400, groups.CodeInvalidArgument, "group_id (a string) and max_count (a number) are required")
+			wantError(t, 400, errs.CodeInvalidArgument, "group_id (a string) and max_count (a number) are required")
 		g = e.must("GET", "/v2/server/group/"+gid+"?http_key="+testapp.HTTPKey, "", "")
 		if g.body["max_count"] != float64(7) {
 			t.Fatalf("refused resizes changed the group: %s", g.raw)
@@ -242,13 +243,13 @@ func TestJSHookContract(t *testing.T) {
 		create := func(name string) resp { return e.do("POST", "/v2/group", u.token, `{"name":"`+name+`"}`) }
 
 		// Refusals write nothing.
-		create("refuse-me").wantError(t, 404, groups.CodeNotFound, "Requested resource was not found.")
-		create("coded").wantError(t, 400, groups.CodeInvalidArgument, "nope")
+		create("refuse-me").wantError(t, 404, errs.CodeNotFound, "Requested resource was not found.")
+		create("coded").wantError(t, 400, errs.CodeInvalidArgument, "nope")
 		if r := create("plain"); r.status != 500 || r.body["code"] != float64(13) ||
 			!strings.HasPrefix(r.body["message"].(string), "Error: plain failure at beforeCreate (index.js:") {
 			t.Fatalf("plain throw: %d %s", r.status, r.raw)
 		}
-		create("bad-result").wantError(t, 500, groups.CodeInternal, "Could not complete runtime Before function.")
+		create("bad-result").wantError(t, 500, errs.CodeInternal, "Could not complete runtime Before function.")
 		if n := e.count("groups"); n != 0 {
 			t.Fatalf("refused creates wrote %d groups", n)
 		}
@@ -256,7 +257,7 @@ func TestJSHookContract(t *testing.T) {
 		// An endless loop times out with a clear error within about the call
 		// timeout, and the single VM serves the next call.
 		start := time.Now()
-		create("loop").wantError(t, 504, groups.CodeDeadlineExceeded, "JavaScript function timed out")
+		create("loop").wantError(t, 504, errs.CodeDeadlineExceeded, "JavaScript function timed out")
 		if d := time.Since(start); d > 2*time.Second {
 			t.Fatalf("the endless loop took %v to time out (call timeout 300ms)", d)
 		}

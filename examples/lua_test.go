@@ -21,6 +21,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/internal/testapp"
 	"github.com/guildhall/guildhall/internal/testdb"
@@ -89,13 +90,13 @@ func TestLuaBouncer(t *testing.T) {
 
 		// A plain admin may kick by the group rules, but the hook refuses.
 		e.do("POST", "/v2/group/"+gid+"/kick?user_ids="+target.id, admin.token, "").
-			wantError(t, 404, groups.CodeNotFound, "Requested resource was not found.")
+			wantError(t, 404, errs.CodeNotFound, "Requested resource was not found.")
 		if st, ok := e.members(gid, owner)[target.id]; !ok || st != int(groups.Member) {
 			t.Fatalf("target after a refused kick: state %d, member %v", st, ok)
 		}
 		// The owner holds no bouncer role either.
 		e.do("POST", "/v2/group/"+gid+"/kick?user_ids="+target.id, owner.token, "").
-			wantError(t, 404, groups.CodeNotFound, "Requested resource was not found.")
+			wantError(t, 404, errs.CodeNotFound, "Requested resource was not found.")
 
 		// The bouncer's kick goes through.
 		e.must("POST", "/v2/group/"+gid+"/kick?user_ids="+target.id, bouncer.token, "")
@@ -104,7 +105,7 @@ func TestLuaBouncer(t *testing.T) {
 		}
 		// Unknown group: the hook finds nothing and refuses.
 		e.do("POST", "/v2/group/"+uuid.NewString()+"/kick?user_ids="+target.id, bouncer.token, "").
-			wantError(t, 404, groups.CodeNotFound, "Requested resource was not found.")
+			wantError(t, 404, errs.CodeNotFound, "Requested resource was not found.")
 	})
 }
 
@@ -172,14 +173,14 @@ func TestLuaResizeRPC(t *testing.T) {
 
 		// A client session is refused with the script's code.
 		r = e.do("POST", "/v2/rpc/resize_group?unwrap", owner.token, `{"group_id":"`+gid+`","max_count":60}`)
-		r.wantError(t, 403, groups.CodePermissionDenied, "resize is for game servers only")
+		r.wantError(t, 403, errs.CodePermissionDenied, "resize is for game servers only")
 		// Below the member count: the service's coded error reaches the client.
 		e.do("POST", rpc, "", `{"group_id":"`+gid+`","max_count":1}`).
-			wantError(t, 400, groups.CodeInvalidArgument, "Group max count cannot be below the current member count.")
+			wantError(t, 400, errs.CodeInvalidArgument, "Group max count cannot be below the current member count.")
 		// Unknown group: code 5 from the service.
 		e.do("POST", rpc, "", `{"group_id":"`+uuid.NewString()+`","max_count":10}`).
-			wantError(t, 404, groups.CodeNotFound, "Group not found or you're not allowed to update.")
-		e.do("POST", rpc, "", `not json`).wantError(t, 400, groups.CodeInvalidArgument, "payload must be a JSON object")
+			wantError(t, 404, errs.CodeNotFound, "Group not found or you're not allowed to update.")
+		e.do("POST", rpc, "", `not json`).wantError(t, 400, errs.CodeInvalidArgument, "payload must be a JSON object")
 		g = e.must("GET", "/v2/server/group/"+gid+"?http_key="+testapp.HTTPKey, "", "")
 		if g.body["max_count"] != float64(7) {
 			t.Fatalf("refused resizes changed the group: %s", g.raw)
@@ -251,10 +252,10 @@ func TestLuaHookContract(t *testing.T) {
 		}
 		create := func(name string) resp { return e.do("POST", "/v2/group", u.token, `{"name":"`+name+`"}`) }
 
-		create("refuse-me").wantError(t, 404, groups.CodeNotFound, "Requested resource was not found.")
-		create("coded").wantError(t, 400, groups.CodeInvalidArgument, "nope")
-		create("named-fields").wantError(t, 409, groups.CodeAlreadyExists, "named")
-		create("plain").wantError(t, 500, groups.CodeInternal, "plain failure")
+		create("refuse-me").wantError(t, 404, errs.CodeNotFound, "Requested resource was not found.")
+		create("coded").wantError(t, 400, errs.CodeInvalidArgument, "nope")
+		create("named-fields").wantError(t, 409, errs.CodeAlreadyExists, "named")
+		create("plain").wantError(t, 500, errs.CodeInternal, "plain failure")
 		if r := create("io"); r.status != 500 || r.body["code"] != float64(13) || !strings.Contains(r.raw, "nil") {
 			t.Fatalf("io.open: %d %s", r.status, r.raw)
 		}
@@ -268,7 +269,7 @@ func TestLuaHookContract(t *testing.T) {
 		// An endless loop times out with a clear error, and the (single) VM
 		// is replaced so the next call is served.
 		start := time.Now()
-		create("loop").wantError(t, 504, groups.CodeDeadlineExceeded, "Lua function timed out")
+		create("loop").wantError(t, 504, errs.CodeDeadlineExceeded, "Lua function timed out")
 		if d := time.Since(start); d > 2*time.Second {
 			t.Fatalf("the endless loop took %v to time out (call timeout 300ms)", d)
 		}

@@ -7,6 +7,8 @@ import (
 	"math"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/guildhall/guildhall/errs"
 )
 
 // Cursors are opaque to clients: base64url of a small JSON document (member
@@ -66,7 +68,7 @@ func decodeGroupCursor(s string, order GroupOrder, filter string) (*GroupCursor,
 	if !decodeCursor(s, base64.RawURLEncoding, &c) || c.Order != order || c.Filter != filter ||
 		!validCursorID(c.ID) || !validCursorText(c.NameKey, MaxNameLen) ||
 		c.EdgeCount < 0 || c.EdgeCount > math.MaxInt32 { // edge_count is an INTEGER
-		return nil, Invalid(msgMalformedCursor)
+		return nil, errs.Invalid(msgMalformedCursor)
 	}
 	return &c, nil
 }
@@ -77,7 +79,7 @@ func decodeMemberCursor(s string, filter int) (*MemberCursor, error) {
 	var c MemberCursor
 	if !decodeCursor(s, base64.URLEncoding, &c) || c.Filter != filter || !c.State.Valid() ||
 		(filter >= 0 && int(c.State) != filter) || !validCursorID(c.ID) {
-		return nil, Invalid(msgInvalidCursor)
+		return nil, errs.Invalid(msgInvalidCursor)
 	}
 	return &c, nil
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/guildhall/guildhall/errs"
 )
 
 // FuzzDecodeCursor feeds arbitrary cursor text to the two cursor decoders
@@ -36,8 +38,8 @@ func FuzzDecodeCursor(f *testing.F) {
 			if err == nil {
 				return false
 			}
-			e, ok := AsError(err)
-			if !ok || e.Code != CodeInvalidArgument || e.Message != msg {
+			e, ok := errs.AsError(err)
+			if !ok || e.Code != errs.CodeInvalidArgument || e.Message != msg {
 				t.Fatalf("error %#v, want code 3 %q", err, msg)
 			}
 			return true

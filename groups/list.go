@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+
+	"github.com/guildhall/guildhall/errs"
 )
 
 // GetGroups returns the groups with the given ids; unknown ids are left out.
@@ -32,7 +34,7 @@ func (s *Service) ListGroups(ctx context.Context, req ListGroupsRequest) (GroupL
 	name := strings.TrimLeft(req.Name, "% ")
 	switch {
 	case name != "" && (req.LangTag != "" || req.Members != nil || req.Open != nil):
-		return GroupList{}, Invalid("name filter cannot be combined with any other filter")
+		return GroupList{}, errs.Invalid("name filter cannot be combined with any other filter")
 	case name != "":
 		if err := checkText("Name filter", name, MaxNameLen+1); err != nil {
 			return GroupList{}, err
@@ -117,12 +119,12 @@ func (s *Service) ListGroupUsers(ctx context.Context, req ListGroupUsersRequest)
 // Bans are never listed, under any filter.
 func (s *Service) ListUserGroups(ctx context.Context, req ListUserGroupsRequest) (UserGroupList, error) {
 	if req.UserID == "" {
-		return UserGroupList{}, Invalid("User ID must be set.")
+		return UserGroupList{}, errs.Invalid("User ID must be set.")
 	}
 	id, ok := parseID(req.UserID)
 	if !ok {
 		// Nakama's text (sic), which its clients see for a malformed user id here.
-		return UserGroupList{}, Invalid("Group ID must be a valid ID.")
+		return UserGroupList{}, errs.Invalid("Group ID must be a valid ID.")
 	}
 	q, err := memberQuery(id, req.Limit, req.State, req.Cursor)
 	if err != nil {
@@ -155,7 +157,7 @@ func memberQuery(id string, limit int, state *State, cursor string) (MemberQuery
 	filter := -1
 	if state != nil {
 		if !state.Valid() {
-			return MemberQuery{}, Invalid("Invalid state - state must be between 0 and 4.")
+			return MemberQuery{}, errs.Invalid("Invalid state - state must be between 0 and 4.")
 		}
 		q.States = []State{*state}
 		filter = int(*state)

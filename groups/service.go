@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/guildhall/guildhall/errs"
 )
 
 // Service applies the group rules. Every change is one Store transaction that
@@ -60,25 +62,25 @@ func (s *Service) CreateGroup(ctx context.Context, a Actor, req CreateGroupReque
 		owner = req.OwnerID
 	}
 	if owner == "" {
-		return Group{}, Invalid("Group owner user ID must be set.")
+		return Group{}, errs.Invalid("Group owner user ID must be set.")
 	}
 	owner, ok := parseID(owner)
 	if !ok {
-		return Group{}, Invalid("User ID must be a valid ID.")
+		return Group{}, errs.Invalid("User ID must be a valid ID.")
 	}
 	if !a.System && req.OwnerID != "" {
 		if id, ok := parseID(req.OwnerID); !ok || id != owner {
-			return Group{}, Errorf(CodePermissionDenied, "Only the server may create a group for another user.")
+			return Group{}, errs.Errorf(errs.CodePermissionDenied, "Only the server may create a group for another user.")
 		}
 	}
 	if req.Name == "" {
-		return Group{}, Invalid("Group name must be set.")
+		return Group{}, errs.Invalid("Group name must be set.")
 	}
 	if req.MaxCount < 0 {
-		return Group{}, Invalid("Group max count must be >= 1 when set.")
+		return Group{}, errs.Invalid("Group max count must be >= 1 when set.")
 	}
 	if req.MaxCount > MaxMaxCount {
-		return Group{}, Invalid(msgMaxCountRange)
+		return Group{}, errs.Invalid(msgMaxCountRange)
 	}
 	if req.MaxCount == 0 {
 		req.MaxCount = DefaultMaxCount
@@ -89,7 +91,7 @@ func (s *Service) CreateGroup(ctx context.Context, a Actor, req CreateGroupReque
 	if req.Metadata == "" {
 		req.Metadata = "{}"
 	} else if !a.System {
-		return Group{}, Errorf(CodePermissionDenied, "Only the server may set group metadata.")
+		return Group{}, errs.Errorf(errs.CodePermissionDenied, "Only the server may set group metadata.")
 	}
 	if err := checkGroupFields(req.Name, req.Description, req.LangTag, req.AvatarURL, req.Metadata); err != nil {
 		return Group{}, err
@@ -97,10 +99,10 @@ func (s *Service) CreateGroup(ctx context.Context, a Actor, req CreateGroupReque
 	creator := owner
 	if req.CreatorID != "" {
 		if !a.System {
-			return Group{}, Errorf(CodePermissionDenied, "Only the server may set a group's creator.")
+			return Group{}, errs.Errorf(errs.CodePermissionDenied, "Only the server may set a group's creator.")
 		}
 		if creator, ok = parseID(req.CreatorID); !ok {
-			return Group{}, Invalid("Creator ID must be a valid ID.")
+			return Group{}, errs.Invalid("Creator ID must be a valid ID.")
 		}
 	}
 	now := s.now()
@@ -119,9 +121,9 @@ func (s *Service) CreateGroup(ctx context.Context, a Actor, req CreateGroupReque
 	})
 	switch {
 	case errors.Is(err, ErrNameTaken):
-		return Group{}, Errorf(CodeAlreadyExists, "Group name is in use.")
+		return Group{}, errs.Errorf(errs.CodeAlreadyExists, "Group name is in use.")
 	case errors.Is(err, ErrNotFound):
-		return Group{}, Errorf(CodeNotFound, "User not found.")
+		return Group{}, errs.Errorf(errs.CodeNotFound, "User not found.")
 	case err != nil:
 		return Group{}, err
 	}
@@ -157,32 +159,32 @@ func (s *Service) UpdateGroup(ctx context.Context, a Actor, req UpdateGroupReque
 		return err
 	}
 	if req.Name != nil && *req.Name == "" {
-		return Invalid("Group name cannot be empty.")
+		return errs.Invalid("Group name cannot be empty.")
 	}
 	if req.LangTag != nil && *req.LangTag == "" {
-		return Invalid("Group language cannot be empty.")
+		return errs.Invalid("Group language cannot be empty.")
 	}
 	if !a.System && (req.Metadata != nil || req.MaxCount != nil || req.CreatorID != nil) {
-		return Errorf(CodePermissionDenied, "Only the server may change metadata, max count or creator.")
+		return errs.Errorf(errs.CodePermissionDenied, "Only the server may change metadata, max count or creator.")
 	}
 	if req.Name == nil && req.Description == nil && req.LangTag == nil && req.AvatarURL == nil &&
 		req.Open == nil && req.Metadata == nil && req.MaxCount == nil && req.CreatorID == nil {
-		return Invalid("Specify at least one field to update.")
+		return errs.Invalid("Specify at least one field to update.")
 	}
 	if req.MaxCount != nil && *req.MaxCount < 1 {
-		return Invalid("Group max count must be >= 1 when set.")
+		return errs.Invalid("Group max count must be >= 1 when set.")
 	}
 	if req.MaxCount != nil && *req.MaxCount > MaxMaxCount {
-		return Invalid(msgMaxCountRange)
+		return errs.Invalid(msgMaxCountRange)
 	}
 	var creator string
 	if req.CreatorID != nil {
 		var ok bool
 		if creator, ok = parseID(*req.CreatorID); !ok {
-			return Invalid("Creator ID must be a valid ID.")
+			return errs.Invalid("Creator ID must be a valid ID.")
 		}
 	}
-	notAllowed := Errorf(CodeNotFound, "Group not found or you're not allowed to update.")
+	notAllowed := errs.Errorf(errs.CodeNotFound, "Group not found or you're not allowed to update.")
 	err = s.tx(ctx, func(tx Tx) error {
 		q := LockQuery{GroupID: id}
 		if !a.System {
@@ -215,7 +217,7 @@ func (s *Service) UpdateGroup(ctx context.Context, a Actor, req UpdateGroupReque
 			return err
 		}
 		if g.MaxCount < g.EdgeCount {
-			return Invalid("Group max count cannot be below the current member count.")
+			return errs.Invalid("Group max count cannot be below the current member count.")
 		}
 		g.UpdateTime = s.now()
 		tx.UpdateGroup(ctx, g)
@@ -223,7 +225,7 @@ func (s *Service) UpdateGroup(ctx context.Context, a Actor, req UpdateGroupReque
 		return nil
 	})
 	if errors.Is(err, ErrNameTaken) {
-		return Invalid("Group name is in use.")
+		return errs.Invalid("Group name is in use.")
 	}
 	return err
 }
@@ -251,7 +253,7 @@ func (s *Service) DeleteGroup(ctx context.Context, a Actor, req GroupRequest) er
 	if a, err = checkActor(a); err != nil {
 		return err
 	}
-	notAllowed := Invalid("Group not found or you're not allowed to delete.")
+	notAllowed := errs.Invalid("Group not found or you're not allowed to delete.")
 	return s.tx(ctx, func(tx Tx) error {
 		l, err := tx.Lock(ctx, LockQuery{GroupID: id, UserIDs: actorIDs(a)})
 		if errors.Is(err, ErrNotFound) {
@@ -277,7 +279,7 @@ func (s *Service) JoinGroup(ctx context.Context, a Actor, req GroupRequest) erro
 		return err
 	}
 	if a.UserID == "" {
-		return Invalid("User ID must be set.")
+		return errs.Invalid("User ID must be set.")
 	}
 	if a, err = checkActor(a); err != nil {
 		return err
@@ -285,7 +287,7 @@ func (s *Service) JoinGroup(ctx context.Context, a Actor, req GroupRequest) erro
 	err = s.tx(ctx, func(tx Tx) error {
 		l, err := tx.Lock(ctx, LockQuery{GroupID: id, UserIDs: []string{a.UserID}})
 		if errors.Is(err, ErrNotFound) {
-			return Errorf(CodeNotFound, "Group not found.")
+			return errs.Errorf(errs.CodeNotFound, "Group not found.")
 		} else if err != nil {
 			return err
 		}
@@ -293,7 +295,7 @@ func (s *Service) JoinGroup(ctx context.Context, a Actor, req GroupRequest) erro
 		// Nakama checks capacity before membership: even a member's repeat join
 		// of a full group is refused.
 		if g.EdgeCount >= g.MaxCount {
-			return Invalid("Group is full.")
+			return errs.Invalid("Group is full.")
 		}
 		if _, ok := l.States[a.UserID]; ok {
 			return nil
@@ -330,7 +332,7 @@ func (s *Service) JoinGroup(ctx context.Context, a Actor, req GroupRequest) erro
 
 func fullOr(err error) error {
 	if errors.Is(err, ErrFull) {
-		return Invalid("Group is full.")
+		return errs.Invalid("Group is full.")
 	}
 	return err
 }
@@ -364,7 +366,7 @@ func (s *Service) LeaveGroup(ctx context.Context, a Actor, req GroupRequest) err
 			}
 			if supers == 1 {
 				if g.EdgeCount > 1 {
-					return Invalid("Cannot leave group when you are the last superadmin.")
+					return errs.Invalid("Cannot leave group when you are the last superadmin.")
 				}
 				tx.DeleteGroup(ctx, id)
 				m := meta(id, a, s.now())
@@ -418,7 +420,7 @@ func targetsEvent(ev func(m EventMeta, targets []string) Event) func(b *batch, m
 	}
 }
 
-var errPermission = Errorf(CodeNotFound, "Group not found or permission denied.")
+var errPermission = errs.Errorf(errs.CodeNotFound, "Group not found or permission denied.")
 
 func (s *Service) runBatch(ctx context.Context, a Actor, req GroupUsersRequest, rule batchRule) error {
 	id, err := checkGroupID(req.GroupID)
@@ -455,7 +457,7 @@ func (s *Service) runBatch(ctx context.Context, a Actor, req GroupUsersRequest, 
 		if rule.usersMustExist {
 			for _, t := range targets {
 				if _, ok := l.Usernames[t]; !ok {
-					return Invalid("One or more users not found.")
+					return errs.Invalid("One or more users not found.")
 				}
 			}
 		}
@@ -515,7 +517,7 @@ func (s *Service) AddUsers(ctx context.Context, a Actor, req GroupUsersRequest) 
 		}
 		b.delta++
 		if b.group.EdgeCount+b.delta > b.group.MaxCount {
-			return Invalid("Group is full.")
+			return errs.Invalid("Group is full.")
 		}
 		return nil
 	}, record: func(b *batch, m EventMeta) {
@@ -602,7 +604,7 @@ func (s *Service) DemoteUsers(ctx context.Context, a Actor, req GroupUsersReques
 		if _, err := checkGroupID(req.GroupID); err != nil {
 			return err
 		}
-		return Invalid("User IDs must be set.")
+		return errs.Invalid("User IDs must be set.")
 	}
 	return s.runBatch(ctx, a, req, batchRule{apply: func(ctx context.Context, b *batch, t string) error {
 		st, has := b.states[t]

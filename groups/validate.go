@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+
+	"github.com/guildhall/guildhall/errs"
 )
 
 // parseID canonicalises a UUID (lower-case, hyphenated) so every store compares
@@ -45,7 +47,7 @@ func checkActor(a Actor) (Actor, error) {
 	}
 	id, ok := parseID(a.UserID)
 	if !ok {
-		return a, Invalid("User ID must be a valid ID.")
+		return a, errs.Invalid("User ID must be a valid ID.")
 	}
 	a.UserID = id
 	return a, nil
@@ -55,18 +57,18 @@ func checkActor(a Actor) (Actor, error) {
 // (Lua numbers are float64) can pass any.
 func checkInt32(field string, n int) error {
 	if n < math.MinInt32 || n > math.MaxInt32 {
-		return Invalid(fmt.Sprintf("%s must be between %d and %d.", field, math.MinInt32, math.MaxInt32))
+		return errs.Invalid(fmt.Sprintf("%s must be between %d and %d.", field, math.MinInt32, math.MaxInt32))
 	}
 	return nil
 }
 
 func checkGroupID(s string) (string, error) {
 	if s == "" {
-		return "", Invalid("Group ID must be set.")
+		return "", errs.Invalid("Group ID must be set.")
 	}
 	id, ok := parseID(s)
 	if !ok {
-		return "", Invalid("Group ID must be a valid ID.")
+		return "", errs.Invalid("Group ID must be a valid ID.")
 	}
 	return id, nil
 }
@@ -74,7 +76,7 @@ func checkGroupID(s string) (string, error) {
 // checkUserIDs validates and de-duplicates target ids, keeping their order.
 func checkUserIDs(ids []string) ([]string, error) {
 	if len(ids) > MaxBatchUsers {
-		return nil, Invalid(fmt.Sprintf("Too many user IDs, at most %d per call.", MaxBatchUsers))
+		return nil, errs.Invalid(fmt.Sprintf("Too many user IDs, at most %d per call.", MaxBatchUsers))
 	}
 	return checkIDs(ids, "User ID must be a valid ID.")
 }
@@ -86,7 +88,7 @@ func checkIDs(ids []string, invalid string) ([]string, error) {
 	for _, s := range ids {
 		id, ok := parseID(s)
 		if !ok {
-			return nil, Invalid(invalid)
+			return nil, errs.Invalid(invalid)
 		}
 		if _, dup := seen[id]; !dup {
 			seen[id] = struct{}{}
@@ -100,13 +102,13 @@ func checkIDs(ids []string, invalid string) ([]string, error) {
 // valid UTF-8, no NUL bytes, and a length in characters.
 func checkText(field, v string, max int) error {
 	if !utf8.ValidString(v) {
-		return Invalid(field + " must be valid UTF-8.")
+		return errs.Invalid(field + " must be valid UTF-8.")
 	}
 	if strings.IndexByte(v, 0) >= 0 {
-		return Invalid(field + " must not contain NUL characters.")
+		return errs.Invalid(field + " must not contain NUL characters.")
 	}
 	if utf8.RuneCountInString(v) > max {
-		return Invalid(fmt.Sprintf("%s must be at most %d characters.", field, max))
+		return errs.Invalid(fmt.Sprintf("%s must be at most %d characters.", field, max))
 	}
 	return nil
 }
@@ -114,14 +116,14 @@ func checkText(field, v string, max int) error {
 // checkMetadata requires a JSON object of at most MaxMetadataBytes.
 func checkMetadata(v string) error {
 	if len(v) > MaxMetadataBytes {
-		return Invalid(fmt.Sprintf("Metadata must be at most %d bytes.", MaxMetadataBytes))
+		return errs.Invalid(fmt.Sprintf("Metadata must be at most %d bytes.", MaxMetadataBytes))
 	}
 	var obj map[string]any
 	if err := json.Unmarshal([]byte(v), &obj); err != nil || obj == nil {
-		return Invalid("Metadata must be a JSON object.")
+		return errs.Invalid("Metadata must be a JSON object.")
 	}
 	if strings.Contains(v, `\u0000`) {
-		return Invalid("Metadata must not contain NUL characters.")
+		return errs.Invalid("Metadata must not contain NUL characters.")
 	}
 	return nil
 }
@@ -131,7 +133,7 @@ func checkLimit(limit, def int) (int, error) {
 		return def, nil
 	}
 	if limit < 1 || limit > MaxListLimit {
-		return 0, Invalid("Invalid limit - limit must be between 1 and 100.")
+		return 0, errs.Invalid("Invalid limit - limit must be between 1 and 100.")
 	}
 	return limit, nil
 }

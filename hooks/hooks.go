@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 )
 
@@ -35,7 +36,7 @@ func (c *Caller) Actor() groups.Actor {
 // Empty is the response of operations that answer {}.
 type Empty struct{}
 
-// Before may return a changed request, or an error (a *groups.Error carries its
+// Before may return a changed request, or an error (a *errs.Error carries its
 // code to the client) to refuse the call. Returning a nil request refuses it
 // with Nakama's 404 "Requested resource was not found.".
 type Before[Req any] func(ctx context.Context, c *Caller, req Req) (Req, error)
@@ -66,7 +67,7 @@ func (p *Point[Req, Resp]) After(fn After[Req, Resp]) { p.after = append(p.after
 func (p *Point[Req, Resp]) Hooked() bool { return len(p.before)+len(p.after) > 0 }
 
 // ErrRejected is what a before hook's nil request turns into.
-var ErrRejected = groups.Errorf(groups.CodeNotFound, "Requested resource was not found.")
+var ErrRejected = errs.Errorf(errs.CodeNotFound, "Requested resource was not found.")
 
 // Run runs p's before hooks, then op, then p's after hooks. With no hooks it
 // costs two length checks.

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"testing"
 
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 )
 
@@ -24,7 +25,7 @@ func FuzzDecodeCursor(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := decodeCursor(s)
 		if err != nil {
-			if e, ok := groups.AsError(err); !ok || e.Code != groups.CodeInvalidArgument || e.Message != msgMalformedCursor {
+			if e, ok := errs.AsError(err); !ok || e.Code != errs.CodeInvalidArgument || e.Message != msgMalformedCursor {
 				t.Fatalf("error %#v, want code 3 %q", err, msgMalformedCursor)
 			}
 			return

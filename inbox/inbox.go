@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 )
 
@@ -77,22 +78,22 @@ func FromGroups(g *groups.Service) *Service {
 func (s *Service) Send(ctx context.Context, n Notification) error {
 	id, ok := groups.ParseID(n.UserID)
 	if !ok {
-		return groups.Invalid("User ID must be a valid ID.")
+		return errs.Invalid("User ID must be a valid ID.")
 	}
 	n.UserID = id
 	if n.SenderID != "" {
 		if n.SenderID, ok = groups.ParseID(n.SenderID); !ok {
-			return groups.Invalid("Sender ID must be a valid ID.")
+			return errs.Invalid("Sender ID must be a valid ID.")
 		}
 	}
 	if n.Code <= 0 && (n.Code < -2000 || n.Code > -1000) {
-		return groups.Invalid("Notification code must be above 0 or between -2000 and -1000.")
+		return errs.Invalid("Notification code must be above 0 or between -2000 and -1000.")
 	}
 	if err := groups.CheckInt32("Notification code", n.Code); err != nil {
 		return err
 	}
 	if n.Subject == "" {
-		return groups.Invalid("Notification subject must be set.")
+		return errs.Invalid("Notification subject must be set.")
 	}
 	if err := groups.CheckText("Notification subject", n.Subject, groups.MaxNameLen); err != nil {
 		return err
@@ -101,13 +102,13 @@ func (s *Service) Send(ctx context.Context, n Notification) error {
 		n.Content = "{}"
 	}
 	if len(n.Content) > groups.MaxMetadataBytes || !json.Valid([]byte(n.Content)) {
-		return groups.Invalid("Notification content must be a JSON object of at most 16384 bytes.")
+		return errs.Invalid("Notification content must be a JSON object of at most 16384 bytes.")
 	}
 	n.ID = uuid.NewString()
 	n.CreateTime = s.now()
 	err := s.store.InsertNotifications(ctx, []Notification{n})
 	if errors.Is(err, groups.ErrNotFound) {
-		return groups.Errorf(groups.CodeNotFound, "User not found.")
+		return errs.Errorf(errs.CodeNotFound, "User not found.")
 	}
 	return err
 }
@@ -131,7 +132,7 @@ const msgMalformedCursor = "Malformed cursor was used."
 func decodeCursor(s string) (*Cursor, error) {
 	var c Cursor
 	if !groups.DecodeCursor(s, base64.RawURLEncoding, &c) || !groups.ValidCursorID(c.ID) {
-		return nil, groups.Invalid(msgMalformedCursor)
+		return nil, errs.Invalid(msgMalformedCursor)
 	}
 	return &c, nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 )
 
@@ -108,7 +109,7 @@ type fields struct {
 }
 
 // errPayload is Nakama's answer to a before hook returning a malformed request.
-var errPayload = groups.Errorf(groups.CodeInternal, "Could not complete runtime Before function.")
+var errPayload = errs.Errorf(errs.CodeInternal, "Could not complete runtime Before function.")
 
 func newFields(m map[string]any, known ...string) (fields, error) {
 	norm := make(map[string]any, len(m))

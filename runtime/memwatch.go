@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/errs"
 )
 
 // DefaultMaxCallMemory is the heap growth one script call may cause before
@@ -17,7 +17,7 @@ const DefaultMaxCallMemory = 64 << 20
 // ErrMemoryLimit is the answer to a call the watchdog (or a guarded builtin)
 // stopped: 500, code 13.
 func ErrMemoryLimit() error {
-	return &groups.Error{Code: groups.CodeInternal, Message: "script exceeded its memory limit"}
+	return &errs.Error{Code: errs.CodeInternal, Message: "script exceeded its memory limit"}
 }
 
 // MemWatch interrupts script calls whose heap growth passes a cap. The heap

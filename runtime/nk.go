@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/hooks"
 	"github.com/guildhall/guildhall/inbox"
@@ -38,7 +39,7 @@ func metadataText(m map[string]any) (string, error) {
 	}
 	b, err := json.Marshal(m)
 	if err != nil {
-		return "", groups.Invalid("Metadata must be a JSON object.")
+		return "", errs.Invalid("Metadata must be a JSON object.")
 	}
 	return string(b), nil
 }
@@ -51,7 +52,7 @@ func (n *NK) GroupCreate(ctx context.Context, userID, name, creatorID, langTag, 
 		return nil, err
 	}
 	if maxCount < 0 {
-		return nil, groups.Invalid("Group max count must be >= 1 when set.")
+		return nil, errs.Invalid("Group max count must be >= 1 when set.")
 	}
 	g, err := n.groups.CreateGroup(ctx, groups.SystemActor(), groups.CreateGroupRequest{
 		OwnerID: userID, CreatorID: creatorID, Name: name, Description: description, LangTag: langTag,
@@ -174,7 +175,7 @@ func (n *NK) GroupUserLeave(ctx context.Context, groupID, userID, username strin
 
 func userIDArg(userID string) (string, error) {
 	if userID == "" {
-		return "", groups.Invalid("User ID must be set.")
+		return "", errs.Invalid("User ID must be set.")
 	}
 	return userID, nil
 }
@@ -243,7 +244,7 @@ func (n *NK) NotificationsSend(ctx context.Context, batch []NotificationInput) e
 // timestamp means now.
 func (n *NK) Event(ctx context.Context, name string, properties map[string]string, ts time.Time, external bool) error {
 	if name == "" {
-		return groups.Invalid("Event name must be set.")
+		return errs.Invalid("Event name must be set.")
 	}
 	if ts.IsZero() {
 		ts = time.Now().UTC()

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/guildhall/guildhall/accounts"
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/hooks"
 )
@@ -499,4 +500,4 @@ func pick[T any](byID map[string]T, ids []string) []T {
 	return out
 }
 
-var errAfter = groups.Errorf(groups.CodeInternal, "Could not apply the runtime After function's result.")
+var errAfter = errs.Errorf(errs.CodeInternal, "Could not apply the runtime After function's result.")

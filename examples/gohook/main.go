@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/hooks"
 	"github.com/guildhall/guildhall/server"
@@ -49,7 +50,7 @@ func Register(reg *hooks.Registry, svc *groups.Service, log *slog.Logger) {
 		}
 		_ = json.Unmarshal([]byte(gs[0].Metadata), &meta)
 		if meta.Locked {
-			return nil, groups.Errorf(groups.CodeFailedPrecondition, "This group is locked.")
+			return nil, errs.Errorf(errs.CodeFailedPrecondition, "This group is locked.")
 		}
 		return req, nil
 	})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/groups/store"
 	"github.com/guildhall/guildhall/internal/testapp"
@@ -140,12 +141,12 @@ func TestEventsPublishedAfterCommit(t *testing.T) {
 		want("kick by the system", "MembersKicked(system)[ann]")
 
 		// Refused: nothing happened, nothing is published.
-		wantCode(t, e.svc.KickUsers(ctx, user(bob), users(owner)), groups.CodeNotFound, "")
-		wantCode(t, e.svc.AddUsers(ctx, user(owner), users(ann, bob, cat)), groups.CodeInvalidArgument, "Group is full.")
+		wantCode(t, e.svc.KickUsers(ctx, user(bob), users(owner)), errs.CodeNotFound, "")
+		wantCode(t, e.svc.AddUsers(ctx, user(owner), users(ann, bob, cat)), errs.CodeInvalidArgument, "Group is full.")
 		taken := "other"
 		wantCode(t, e.svc.UpdateGroup(ctx, user(owner), groups.UpdateGroupRequest{GroupID: g.ID, Name: &taken}),
-			groups.CodeInvalidArgument, "Group name is in use.")
-		wantCode(t, e.svc.DeleteGroup(ctx, user(bob), groups.GroupRequest{GroupID: g.ID}), groups.CodeInvalidArgument, "")
+			errs.CodeInvalidArgument, "Group name is in use.")
+		wantCode(t, e.svc.DeleteGroup(ctx, user(bob), groups.GroupRequest{GroupID: g.ID}), errs.CodeInvalidArgument, "")
 		want("refused and rolled back")
 		if n := e.countRows("SELECT count(*) FROM notifications WHERE user_id = ?", cat); n != 0 {
 			t.Fatalf("%d -4 notifications of the rolled-back add", n)

@@ -3,6 +3,7 @@ package store_test
 import (
 	"testing"
 
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/inbox"
 	"github.com/guildhall/guildhall/internal/testapp"
@@ -19,7 +20,7 @@ func TestNotifications(t *testing.T) {
 		ok(t, e.svc.AddUsers(ctx, user(owner), groups.GroupUsersRequest{GroupID: g.ID, UserIDs: []string{joiner}}))
 		ok(t, e.inbox.Send(ctx, inbox.Notification{UserID: joiner, Subject: "hi", Content: `{"a":1}`, Code: 7}))
 		wantCode(t, e.inbox.Send(ctx, inbox.Notification{UserID: joiner, Subject: "x", Code: -4}),
-			groups.CodeInvalidArgument, "")
+			errs.CodeInvalidArgument, "")
 
 		l, err := e.inbox.List(ctx, owner, 10, "")
 		ok(t, err)
@@ -45,7 +46,7 @@ func TestNotifications(t *testing.T) {
 			t.Fatalf("joiner's notifications: %v", codes)
 		}
 		_, err = e.inbox.List(ctx, joiner, 0, "%%%")
-		wantCode(t, err, groups.CodeInvalidArgument, "Malformed cursor was used.")
+		wantCode(t, err, errs.CodeInvalidArgument, "Malformed cursor was used.")
 
 		// Deleting only touches the caller's own rows.
 		id := l.Notifications[0].ID
@@ -57,7 +58,7 @@ func TestNotifications(t *testing.T) {
 		if l, _ := e.inbox.List(ctx, owner, 10, ""); len(l.Notifications) != 0 {
 			t.Fatal("delete did not delete")
 		}
-		wantCode(t, e.inbox.Delete(ctx, owner, []string{"nope"}), groups.CodeInvalidArgument, "")
+		wantCode(t, e.inbox.Delete(ctx, owner, []string{"nope"}), errs.CodeInvalidArgument, "")
 	})
 }
 
@@ -70,7 +71,7 @@ func TestSendToUnknownUser(t *testing.T) {
 		sender := testapp.CreateUsers(t, e.db, 1)[0]
 		unknown := "6ba7b810-9dad-41d1-80b4-00c04fd430c8"
 		wantCode(t, e.inbox.Send(ctx, inbox.Notification{UserID: unknown, SenderID: sender, Subject: "s", Code: 1}),
-			groups.CodeNotFound, "User not found.")
+			errs.CodeNotFound, "User not found.")
 		if n := e.countRows("SELECT count(*) FROM notifications"); n != 0 {
 			t.Fatalf("%d notifications written", n)
 		}

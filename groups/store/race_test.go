@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/internal/testapp"
 	"github.com/guildhall/guildhall/internal/testdb"
@@ -27,7 +28,7 @@ func TestRaceJoinCapacity(t *testing.T) {
 				defer wg.Done()
 				<-start
 				err := e.svc.JoinGroup(ctx, user(id), groups.GroupRequest{GroupID: g.ID})
-				if ge, ok := groups.AsError(err); ok && ge.Message == "Group is full." {
+				if ge, ok := errs.AsError(err); ok && ge.Message == "Group is full." {
 					full.Add(1)
 				} else if err != nil {
 					t.Errorf("join: %v", err)
@@ -92,7 +93,7 @@ func TestRaceMixedOperations(t *testing.T) {
 						err = e.svc.AddUsers(ctx, actor, req)
 					}
 					if err != nil {
-						if _, coded := groups.AsError(err); !coded {
+						if _, coded := errs.AsError(err); !coded {
 							t.Errorf("uncoded error: %v", err)
 						}
 					}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/groups/store"
 	"github.com/guildhall/guildhall/internal/testapp"
@@ -53,7 +54,7 @@ func TestRoundTrips(t *testing.T) {
 		}},
 		{"update refused at commit", 2, func() error {
 			err := svc.UpdateGroup(ctx, owner, groups.UpdateGroupRequest{GroupID: open.ID, Name: &taken})
-			if e, ok := groups.AsError(err); ok && e.Message == "Group name is in use." {
+			if e, ok := errs.AsError(err); ok && e.Message == "Group name is in use." {
 				return nil
 			}
 			return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/groups/store"
 	"github.com/guildhall/guildhall/inbox"
@@ -89,9 +90,9 @@ func (e *env) group(id string) groups.Group {
 	return gs[0]
 }
 
-func wantCode(t *testing.T, err error, code groups.Code, msg string) {
+func wantCode(t *testing.T, err error, code errs.Code, msg string) {
 	t.Helper()
-	ge, ok := groups.AsError(err)
+	ge, ok := errs.AsError(err)
 	if !ok || ge.Code != code || (msg != "" && ge.Message != msg) {
 		t.Fatalf("got error %v, want code %d %q", err, code, msg)
 	}
@@ -116,29 +117,29 @@ func TestCreateUpdateDelete(t *testing.T) {
 			t.Fatalf("creator is superadmin: %v", st)
 		}
 		_, err := e.svc.CreateGroup(ctx, user(u[1]), groups.CreateGroupRequest{Name: "heroes"})
-		wantCode(t, err, groups.CodeAlreadyExists, "Group name is in use.")
+		wantCode(t, err, errs.CodeAlreadyExists, "Group name is in use.")
 		_, err = e.svc.CreateGroup(ctx, user(u[1]), groups.CreateGroupRequest{Name: ""})
-		wantCode(t, err, groups.CodeInvalidArgument, "Group name must be set.")
+		wantCode(t, err, errs.CodeInvalidArgument, "Group name must be set.")
 		_, err = e.svc.CreateGroup(ctx, user(u[1]), groups.CreateGroupRequest{Name: "x", MaxCount: -1})
-		wantCode(t, err, groups.CodeInvalidArgument, "Group max count must be >= 1 when set.")
+		wantCode(t, err, errs.CodeInvalidArgument, "Group max count must be >= 1 when set.")
 		_, err = e.svc.CreateGroup(ctx, user(u[1]), groups.CreateGroupRequest{Name: string(make([]byte, 256))})
-		wantCode(t, err, groups.CodeInvalidArgument, "")
+		wantCode(t, err, errs.CodeInvalidArgument, "")
 		long := fmt.Sprintf("%0256d", 0)
 		_, err = e.svc.CreateGroup(ctx, user(u[1]), groups.CreateGroupRequest{Name: long})
-		wantCode(t, err, groups.CodeInvalidArgument, "Group name must be at most 255 characters.")
+		wantCode(t, err, errs.CodeInvalidArgument, "Group name must be at most 255 characters.")
 
 		// Update: admins only; clients cannot touch server fields.
 		name := "Villains"
 		err = e.svc.UpdateGroup(ctx, user(u[1]), groups.UpdateGroupRequest{GroupID: g.ID, Name: &name})
-		wantCode(t, err, groups.CodeNotFound, "Group not found or you're not allowed to update.")
+		wantCode(t, err, errs.CodeNotFound, "Group not found or you're not allowed to update.")
 		ok(t, e.svc.UpdateGroup(ctx, user(u[0]), groups.UpdateGroupRequest{GroupID: g.ID, Name: &name}))
 		same := "Villains"
 		ok(t, e.svc.UpdateGroup(ctx, user(u[0]), groups.UpdateGroupRequest{GroupID: g.ID, Name: &same}))
 		err = e.svc.UpdateGroup(ctx, user(u[0]), groups.UpdateGroupRequest{GroupID: g.ID})
-		wantCode(t, err, groups.CodeInvalidArgument, "Specify at least one field to update.")
+		wantCode(t, err, errs.CodeInvalidArgument, "Specify at least one field to update.")
 		meta := `{"hidden":true}`
 		err = e.svc.UpdateGroup(ctx, user(u[0]), groups.UpdateGroupRequest{GroupID: g.ID, Metadata: &meta})
-		wantCode(t, err, groups.CodePermissionDenied, "")
+		wantCode(t, err, errs.CodePermissionDenied, "")
 		three := 3
 		ok(t, e.svc.UpdateGroup(ctx, groups.SystemActor(), groups.UpdateGroupRequest{GroupID: g.ID, Metadata: &meta, MaxCount: &three}))
 		if got := e.group(g.ID); got.Name != "Villains" || got.Metadata != meta || got.MaxCount != 3 {
@@ -147,14 +148,14 @@ func TestCreateUpdateDelete(t *testing.T) {
 		g2 := e.create(u[1], "Other", true, 0)
 		taken := "VILLAINS"
 		err = e.svc.UpdateGroup(ctx, user(u[1]), groups.UpdateGroupRequest{GroupID: g2.ID, Name: &taken})
-		wantCode(t, err, groups.CodeInvalidArgument, "Group name is in use.")
+		wantCode(t, err, errs.CodeInvalidArgument, "Group name is in use.")
 		bad := `[1]`
 		err = e.svc.UpdateGroup(ctx, groups.SystemActor(), groups.UpdateGroupRequest{GroupID: g.ID, Metadata: &bad})
-		wantCode(t, err, groups.CodeInvalidArgument, "Metadata must be a JSON object.")
+		wantCode(t, err, errs.CodeInvalidArgument, "Metadata must be a JSON object.")
 
 		// Delete: superadmin only; the name is free again at once.
 		err = e.svc.DeleteGroup(ctx, user(u[1]), groups.GroupRequest{GroupID: g.ID})
-		wantCode(t, err, groups.CodeInvalidArgument, "Group not found or you're not allowed to delete.")
+		wantCode(t, err, errs.CodeInvalidArgument, "Group not found or you're not allowed to delete.")
 		ok(t, e.svc.DeleteGroup(ctx, user(u[0]), groups.GroupRequest{GroupID: g.ID}))
 		if len(e.states(g.ID)) != 0 {
 			t.Fatal("member rows survive delete")
@@ -175,10 +176,10 @@ func TestJoinLeave(t *testing.T) {
 			t.Fatalf("edge_count %d", g.EdgeCount)
 		}
 		ok(t, e.svc.JoinGroup(ctx, user(u[2]), groups.GroupRequest{GroupID: open.ID}))
-		wantCode(t, e.svc.JoinGroup(ctx, user(u[3]), groups.GroupRequest{GroupID: open.ID}), groups.CodeInvalidArgument, "Group is full.")
+		wantCode(t, e.svc.JoinGroup(ctx, user(u[3]), groups.GroupRequest{GroupID: open.ID}), errs.CodeInvalidArgument, "Group is full.")
 		// Capacity is checked before membership, as in Nakama.
-		wantCode(t, e.svc.JoinGroup(ctx, user(u[1]), groups.GroupRequest{GroupID: open.ID}), groups.CodeInvalidArgument, "Group is full.")
-		wantCode(t, e.svc.JoinGroup(ctx, user(u[1]), groups.GroupRequest{GroupID: "6ba7b810-9dad-11d1-80b4-00c04fd430c8"}), groups.CodeNotFound, "Group not found.")
+		wantCode(t, e.svc.JoinGroup(ctx, user(u[1]), groups.GroupRequest{GroupID: open.ID}), errs.CodeInvalidArgument, "Group is full.")
+		wantCode(t, e.svc.JoinGroup(ctx, user(u[1]), groups.GroupRequest{GroupID: "6ba7b810-9dad-11d1-80b4-00c04fd430c8"}), errs.CodeNotFound, "Group not found.")
 
 		closed := e.create(u[0], "closed", false, 0)
 		ok(t, e.svc.PromoteUsers(ctx, user(u[0]), groups.GroupUsersRequest{GroupID: closed.ID, UserIDs: nil}))
@@ -204,7 +205,7 @@ func TestJoinLeave(t *testing.T) {
 		}
 
 		// The last superadmin cannot leave members behind; alone, leaving deletes.
-		wantCode(t, e.svc.LeaveGroup(ctx, user(u[0]), groups.GroupRequest{GroupID: open.ID}), groups.CodeInvalidArgument,
+		wantCode(t, e.svc.LeaveGroup(ctx, user(u[0]), groups.GroupRequest{GroupID: open.ID}), errs.CodeInvalidArgument,
 			"Cannot leave group when you are the last superadmin.")
 		ok(t, e.svc.LeaveGroup(ctx, user(u[1]), groups.GroupRequest{GroupID: open.ID}))
 		ok(t, e.svc.LeaveGroup(ctx, user(u[2]), groups.GroupRequest{GroupID: open.ID}))
@@ -235,17 +236,17 @@ func TestMemberOperations(t *testing.T) {
 			t.Fatalf("states %v, want %v", got, want)
 		}
 		// Non-admins: permission denied as 404.
-		wantCode(t, e.svc.KickUsers(ctx, user(m1), batch("", m2)), groups.CodeNotFound, "Group not found or permission denied.")
-		wantCode(t, e.svc.AddUsers(ctx, user(outsider), batch("", outsider)), groups.CodeNotFound, "Group not found or permission denied.")
+		wantCode(t, e.svc.KickUsers(ctx, user(m1), batch("", m2)), errs.CodeNotFound, "Group not found or permission denied.")
+		wantCode(t, e.svc.AddUsers(ctx, user(outsider), batch("", outsider)), errs.CodeNotFound, "Group not found or permission denied.")
 		// Unknown user in an add: 400 and nobody added.
 		wantCode(t, e.svc.AddUsers(ctx, user(owner), batch("", outsider, "6ba7b810-9dad-11d1-80b4-00c04fd430c8")),
-			groups.CodeInvalidArgument, "One or more users not found.")
+			errs.CodeInvalidArgument, "One or more users not found.")
 		if _, has := e.states(gid)[outsider]; has {
 			t.Fatal("a failed add wrote a row")
 		}
 		// Accepting the request fills the group (5/5); one more add overflows and rolls back.
 		ok(t, e.svc.AddUsers(ctx, user(admin), batch("", req)))
-		wantCode(t, e.svc.AddUsers(ctx, user(owner), batch("", outsider)), groups.CodeInvalidArgument, "Group is full.")
+		wantCode(t, e.svc.AddUsers(ctx, user(owner), batch("", outsider)), errs.CodeInvalidArgument, "Group is full.")
 		if g := e.group(gid); g.EdgeCount != 5 {
 			t.Fatalf("edge_count %d", g.EdgeCount)
 		}
@@ -257,7 +258,7 @@ func TestMemberOperations(t *testing.T) {
 			t.Fatalf("admin limits: %v", st)
 		}
 		ok(t, e.svc.DemoteUsers(ctx, user(admin), batch("", m1)))
-		wantCode(t, e.svc.DemoteUsers(ctx, user(admin), batch("")), groups.CodeInvalidArgument, "User IDs must be set.")
+		wantCode(t, e.svc.DemoteUsers(ctx, user(admin), batch("")), errs.CodeInvalidArgument, "User IDs must be set.")
 		// Ban and unban; banned users cannot rejoin or be added.
 		ok(t, e.svc.BanUsers(ctx, user(admin), batch("", m2)))
 		if st := e.states(gid)[m2]; st != groups.Banned {
@@ -338,11 +339,11 @@ func TestListings(t *testing.T) {
 			t.Fatalf("open groups: %d", len(l.Groups))
 		}
 		_, err = e.svc.ListGroups(ctx, groups.ListGroupsRequest{Name: "a%", Open: &tr})
-		wantCode(t, err, groups.CodeInvalidArgument, "name filter cannot be combined with any other filter")
+		wantCode(t, err, errs.CodeInvalidArgument, "name filter cannot be combined with any other filter")
 		_, err = e.svc.ListGroups(ctx, groups.ListGroupsRequest{Name: "a%", Cursor: "garbage!"})
-		wantCode(t, err, groups.CodeInvalidArgument, "Malformed cursor was used.")
+		wantCode(t, err, errs.CodeInvalidArgument, "Malformed cursor was used.")
 		_, err = e.svc.ListGroups(ctx, groups.ListGroupsRequest{Limit: 101})
-		wantCode(t, err, groups.CodeInvalidArgument, "Invalid limit - limit must be between 1 and 100.")
+		wantCode(t, err, errs.CodeInvalidArgument, "Invalid limit - limit must be between 1 and 100.")
 
 		// Members: ordered by state then join order, bans only on request, paged.
 		gid := ids[0]
@@ -380,7 +381,7 @@ func TestListings(t *testing.T) {
 		first, err := e.svc.ListGroupUsers(ctx, groups.ListGroupUsersRequest{GroupID: gid, Limit: 2})
 		ok(t, err)
 		_, err = e.svc.ListGroupUsers(ctx, groups.ListGroupUsersRequest{GroupID: gid, State: &member, Cursor: first.Cursor})
-		wantCode(t, err, groups.CodeInvalidArgument, "Cursor is invalid.")
+		wantCode(t, err, errs.CodeInvalidArgument, "Cursor is invalid.")
 
 		ug, err := e.svc.ListUserGroups(ctx, groups.ListUserGroupsRequest{UserID: u[0]})
 		ok(t, err)

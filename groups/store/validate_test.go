@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/groups/store"
 	"github.com/guildhall/guildhall/inbox"
@@ -113,7 +114,7 @@ func TestForgedCursors(t *testing.T) {
 			}, malformed},
 		} {
 			t.Run(c.name, func(t *testing.T) {
-				wantCode(t, c.run(), groups.CodeInvalidArgument, c.msg)
+				wantCode(t, c.run(), errs.CodeInvalidArgument, c.msg)
 			})
 		}
 
@@ -168,13 +169,13 @@ func TestNumbersBeyondColumns(t *testing.T) {
 		u := testapp.CreateUsers(t, e.db, 1)
 		huge := 1 << 40
 		_, err := e.svc.CreateGroup(ctx, groups.SystemActor(), groups.CreateGroupRequest{OwnerID: u[0], Name: "big", MaxCount: huge})
-		wantCode(t, err, groups.CodeInvalidArgument, "Group max count must be at most 2147483647.")
+		wantCode(t, err, errs.CodeInvalidArgument, "Group max count must be at most 2147483647.")
 		if n := e.countRows("SELECT count(*) FROM groups"); n != 0 {
 			t.Fatalf("%d groups stored", n)
 		}
 		g := e.create(u[0], "small", true, 10)
 		err = e.svc.UpdateGroup(ctx, groups.SystemActor(), groups.UpdateGroupRequest{GroupID: g.ID, MaxCount: &huge})
-		wantCode(t, err, groups.CodeInvalidArgument, "Group max count must be at most 2147483647.")
+		wantCode(t, err, errs.CodeInvalidArgument, "Group max count must be at most 2147483647.")
 		if got := e.group(g.ID).MaxCount; got != 10 {
 			t.Fatalf("max_count %d after a refused update", got)
 		}
@@ -185,15 +186,15 @@ func TestNumbersBeyondColumns(t *testing.T) {
 		}
 
 		_, err = e.svc.ListGroups(ctx, groups.ListGroupsRequest{Members: &huge})
-		wantCode(t, err, groups.CodeInvalidArgument, "Members filter must be between -2147483648 and 2147483647.")
+		wantCode(t, err, errs.CodeInvalidArgument, "Members filter must be between -2147483648 and 2147483647.")
 		err = e.inbox.Send(ctx, inbox.Notification{UserID: u[0], Subject: "s", Code: huge})
-		wantCode(t, err, groups.CodeInvalidArgument, "Notification code must be between -2147483648 and 2147483647.")
+		wantCode(t, err, errs.CodeInvalidArgument, "Notification code must be between -2147483648 and 2147483647.")
 		if n := e.countRows("SELECT count(*) FROM notifications"); n != 0 {
 			t.Fatalf("%d notifications stored", n)
 		}
 		state := groups.State(huge)
 		_, err = e.svc.ListUserGroups(ctx, groups.ListUserGroupsRequest{UserID: u[0], State: &state})
-		wantCode(t, err, groups.CodeInvalidArgument, "Invalid state - state must be between 0 and 4.")
+		wantCode(t, err, errs.CodeInvalidArgument, "Invalid state - state must be between 0 and 4.")
 	})
 }
 
@@ -254,9 +255,9 @@ func TestUpperCaseIDs(t *testing.T) {
 		}
 
 		_, err = e.svc.CreateGroup(ctx, user("not-a-uuid"), groups.CreateGroupRequest{Name: "x"})
-		wantCode(t, err, groups.CodeInvalidArgument, "User ID must be a valid ID.")
+		wantCode(t, err, errs.CodeInvalidArgument, "User ID must be a valid ID.")
 		err = e.svc.KickUsers(ctx, user("not-a-uuid"), groups.GroupUsersRequest{GroupID: closed.ID, UserIDs: []string{other}})
-		wantCode(t, err, groups.CodeInvalidArgument, "User ID must be a valid ID.")
+		wantCode(t, err, errs.CodeInvalidArgument, "User ID must be a valid ID.")
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/hooks"
 	"github.com/guildhall/guildhall/inbox"
@@ -45,7 +46,7 @@ function InitModule(ctx, logger, nk, initializer) {
 `, runtime.Config{PoolSize: 1, CallTimeout: 100 * time.Millisecond})
 	ctx := context.Background()
 	_, err := rpcOf(t, l, "stuck")(ctx, &hooks.Caller{}, "")
-	if ge := codeOf(t, err); ge.Code != groups.CodeDeadlineExceeded {
+	if ge := codeOf(t, err); ge.Code != errs.CodeDeadlineExceeded {
 		t.Fatalf("stuck: %d %q", ge.Code, ge.Message)
 	}
 	if _, err := rpcOf(t, l, "schedule")(ctx, &hooks.Caller{}, ""); err != nil {
@@ -71,7 +72,7 @@ function InitModule(ctx, logger, nk, initializer) {
 	ctx := context.Background()
 	start := time.Now()
 	_, err := rpcOf(t, l, "stuck")(ctx, &hooks.Caller{}, "")
-	if ge := codeOf(t, err); ge.Code != groups.CodeDeadlineExceeded || time.Since(start) > 500*time.Millisecond {
+	if ge := codeOf(t, err); ge.Code != errs.CodeDeadlineExceeded || time.Since(start) > 500*time.Millisecond {
 		t.Fatalf("stuck: %d %q after %v", ge.Code, ge.Message, time.Since(start))
 	}
 	start = time.Now()
@@ -81,13 +82,13 @@ function InitModule(ctx, logger, nk, initializer) {
 	// A second stuck call passes the bound (one abandoned VM for a pool of
 	// one): its VM keeps the slot, so the next caller waits.
 	_, err = rpcOf(t, l, "stuck")(ctx, &hooks.Caller{}, "")
-	if ge := codeOf(t, err); ge.Code != groups.CodeDeadlineExceeded {
+	if ge := codeOf(t, err); ge.Code != errs.CodeDeadlineExceeded {
 		t.Fatalf("second stuck: %d %q", ge.Code, ge.Message)
 	}
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
 	_, err = rpcOf(t, l, "ok")(short, &hooks.Caller{}, "")
-	if ge := codeOf(t, err); ge.Code != groups.CodeDeadlineExceeded || !strings.Contains(ge.Message, "waiting for a JavaScript runtime") {
+	if ge := codeOf(t, err); ge.Code != errs.CodeDeadlineExceeded || !strings.Contains(ge.Message, "waiting for a JavaScript runtime") {
 		t.Fatalf("past the abandon bound: %d %q", ge.Code, ge.Message)
 	}
 	if logs := l.logs.String(); !strings.Contains(logs, "too many VMs are abandoned") {
@@ -174,7 +175,7 @@ function InitModule(ctx, logger, nk, initializer) {
 		t.Fatalf("nk argument: %q %v", out, err)
 	}
 	_, err = kick(ctx, l.reg, &hooks.Caller{}, &groups.GroupUsersRequest{GroupID: "x"})
-	if ge := codeOf(t, err); ge.Code != groups.CodeInternal || !strings.Contains(ge.Message, "value is cyclic") {
+	if ge := codeOf(t, err); ge.Code != errs.CodeInternal || !strings.Contains(ge.Message, "value is cyclic") {
 		t.Fatalf("before hook result: %d %q", ge.Code, ge.Message)
 	}
 	_, err = hooks.Run(ctx, l.reg.ListGroups, &hooks.Caller{}, &groups.ListGroupsRequest{},
@@ -185,7 +186,7 @@ function InitModule(ctx, logger, nk, initializer) {
 		t.Fatalf("after hook result: %v", err)
 	}
 	_, err = rpcOf(t, l, "thrown")(ctx, &hooks.Caller{}, "")
-	if ge := codeOf(t, err); ge.Code != groups.CodeInvalidArgument || ge.Message != "cyclic" {
+	if ge := codeOf(t, err); ge.Code != errs.CodeInvalidArgument || ge.Message != "cyclic" {
 		t.Fatalf("thrown: %d %q", ge.Code, ge.Message)
 	}
 }
@@ -205,7 +206,7 @@ function InitModule(ctx, logger, nk, initializer) { initializer.registerRpc('rpc
 	for _, payload := range []string{"repeat", "grow"} {
 		start := time.Now()
 		_, err := rpc(context.Background(), &hooks.Caller{}, payload)
-		if ge := codeOf(t, err); ge.Code != groups.CodeInternal || ge.Message != "script exceeded its memory limit" || time.Since(start) > 10*time.Second {
+		if ge := codeOf(t, err); ge.Code != errs.CodeInternal || ge.Message != "script exceeded its memory limit" || time.Since(start) > 10*time.Second {
 			t.Fatalf("%s: %d %q after %v", payload, ge.Code, ge.Message, time.Since(start))
 		}
 	}

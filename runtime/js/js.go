@@ -15,7 +15,7 @@ import (
 
 	"github.com/dop251/goja"
 
-	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/hooks"
 	"github.com/guildhall/guildhall/runtime"
 )
@@ -201,9 +201,9 @@ func (r *Runtime) interrupted(callCtx, parent context.Context, err error) error 
 	}
 	if errors.As(err, &ie) || (err != nil && callCtx.Err() != nil) {
 		if errors.Is(parent.Err(), context.Canceled) {
-			return groups.Errorf(groups.CodeCanceled, "Request canceled.")
+			return errs.Errorf(errs.CodeCanceled, "Request canceled.")
 		}
-		return groups.Errorf(groups.CodeDeadlineExceeded, "JavaScript function timed out")
+		return errs.Errorf(errs.CodeDeadlineExceeded, "JavaScript function timed out")
 	}
 	return err
 }
@@ -226,7 +226,7 @@ func (r *Runtime) register(reg *hooks.Registry) {
 
 // errBeforeResult is Nakama's answer to a before hook returning something
 // that is not a request object.
-var errBeforeResult = groups.Errorf(groups.CodeInternal, "Could not complete runtime Before function.")
+var errBeforeResult = errs.Errorf(errs.CodeInternal, "Could not complete runtime Before function.")
 
 func (r *Runtime) beforeFunc(i int) runtime.BeforeFunc {
 	return func(ctx context.Context, c *hooks.Caller, in map[string]any) (map[string]any, error) {
@@ -282,7 +282,7 @@ func (r *Runtime) afterFunc(i int) runtime.AfterFunc {
 }
 
 // errRPCResult is Nakama's answer to an RPC returning something else than a string.
-var errRPCResult = groups.Errorf(groups.CodeInternal,
+var errRPCResult = errs.Errorf(errs.CodeInternal,
 	"Runtime function returned invalid data - only allowed one return value of type string.")
 
 func (r *Runtime) rpcFunc(i int) hooks.RPC {
@@ -310,7 +310,7 @@ func (r *Runtime) rpcFunc(i int) hooks.RPC {
 // resultError is the answer to a returned value that cannot be exported
 // (cyclic, too deep, too large).
 func resultError(err error) error {
-	return groups.Errorf(groups.CodeInternal, "Runtime function returned invalid data: %v.", err)
+	return errs.Errorf(errs.CodeInternal, "Runtime function returned invalid data: %v.", err)
 }
 
 // flight is the handshake between a call and the goroutine running its
@@ -426,7 +426,7 @@ func (r *Runtime) invoke(v *vm, j job) {
 				if ie, ok := p.(*goja.InterruptedError); ok {
 					out = outcome{err: r.interrupted(callCtx, ctx, ie)}
 				} else {
-					out = outcome{err: groups.Errorf(groups.CodeInternal, "javascript function failed: %v", p)}
+					out = outcome{err: errs.Errorf(errs.CodeInternal, "javascript function failed: %v", p)}
 				}
 				reuse = false
 			}
@@ -479,7 +479,7 @@ func (r *Runtime) invoke(v *vm, j job) {
 // language and the error; the request's context goes to the handler.
 func (r *Runtime) failed(ctx context.Context, i int, err error) {
 	level := slog.LevelError
-	if ge, ok := groups.AsError(err); ok && ge.Code != groups.CodeInternal && ge.Code != groups.CodeDeadlineExceeded {
+	if ge, ok := errs.AsError(err); ok && ge.Code != errs.CodeInternal && ge.Code != errs.CodeDeadlineExceeded {
 		level = slog.LevelWarn // the script refused the call with a code of its own
 	}
 	r.regs[i].log.Log(ctx, level, "javascript function failed", "language", "javascript", "error", err.Error())
@@ -501,17 +501,17 @@ func (r *Runtime) callError(callCtx, parent context.Context, i int, err error) e
 		var b strings.Builder
 		b.WriteString("RangeError: Maximum call stack size exceeded")
 		writePosition(&b, so.Stack())
-		return groups.Errorf(groups.CodeInternal, "%s", b.String())
+		return errs.Errorf(errs.CodeInternal, "%s", b.String())
 	}
-	return groups.Errorf(groups.CodeInternal, "%s", err.Error())
+	return errs.Errorf(errs.CodeInternal, "%s", err.Error())
 }
 
 // thrownError reads a thrown value as Nakama does: an object with a numeric
 // code and/or a string message among its own enumerable properties is the
 // error the script means (custom); anything else is an INTERNAL error with
 // the exception text.
-func thrownError(ex *goja.Exception) (*groups.Error, bool) {
-	e := &groups.Error{Code: groups.CodeInternal}
+func thrownError(ex *goja.Exception) (*errs.Error, bool) {
+	e := &errs.Error{Code: errs.CodeInternal}
 	custom, hasMessage := false, false
 	if obj, ok := ex.Value().(*goja.Object); ok {
 		// Only the two fields are read: exporting the whole thrown value
@@ -528,7 +528,7 @@ func thrownError(ex *goja.Exception) (*groups.Error, bool) {
 						if code, ok := runtime.ToInt(c.Export()); ok {
 							custom = true
 							if code > 0 {
-								e.Code = groups.Code(code)
+								e.Code = errs.Code(code)
 							}
 						}
 					}

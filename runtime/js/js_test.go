@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/hooks"
 	"github.com/guildhall/guildhall/runtime"
@@ -79,9 +80,9 @@ func kick(ctx context.Context, reg *hooks.Registry, c *hooks.Caller, req *groups
 	return got, err
 }
 
-func codeOf(t *testing.T, err error) *groups.Error {
+func codeOf(t *testing.T, err error) *errs.Error {
 	t.Helper()
-	ge, ok := groups.AsError(err)
+	ge, ok := errs.AsError(err)
 	if !ok {
 		t.Fatalf("want a coded error, got %T %v", err, err)
 	}
@@ -262,20 +263,20 @@ function InitModule(ctx, logger, nk, initializer) { initializer.registerBeforeKi
 `, runtime.Config{})
 	cases := []struct {
 		group string
-		code  groups.Code
+		code  errs.Code
 		msg   string // prefix
 	}{
-		{"null", groups.CodeNotFound, "Requested resource was not found."},
-		{"undefined", groups.CodeNotFound, "Requested resource was not found."},
-		{"nothing", groups.CodeNotFound, "Requested resource was not found."},
-		{"coded", groups.CodeInvalidArgument, "nope"},
-		{"codeonly", groups.CodePermissionDenied, "[object Object] at hook (index.js:"},
-		{"error", groups.CodeInternal, "Error: broken at hook (index.js:"},
-		{"string", groups.CodeInternal, "text at hook (index.js:"},
-		{"number", groups.CodeInternal, "Could not complete runtime Before function."},
-		{"badkey", groups.CodeInternal, "Could not complete runtime Before function."},
-		{"deep", groups.CodeInternal, "RangeError: Maximum call stack size exceeded"},
-		{"nk", groups.CodeInternal, "TypeError: nk.groupsGetId: expects groupIds to be an array of strings"},
+		{"null", errs.CodeNotFound, "Requested resource was not found."},
+		{"undefined", errs.CodeNotFound, "Requested resource was not found."},
+		{"nothing", errs.CodeNotFound, "Requested resource was not found."},
+		{"coded", errs.CodeInvalidArgument, "nope"},
+		{"codeonly", errs.CodePermissionDenied, "[object Object] at hook (index.js:"},
+		{"error", errs.CodeInternal, "Error: broken at hook (index.js:"},
+		{"string", errs.CodeInternal, "text at hook (index.js:"},
+		{"number", errs.CodeInternal, "Could not complete runtime Before function."},
+		{"badkey", errs.CodeInternal, "Could not complete runtime Before function."},
+		{"deep", errs.CodeInternal, "RangeError: Maximum call stack size exceeded"},
+		{"nk", errs.CodeInternal, "TypeError: nk.groupsGetId: expects groupIds to be an array of strings"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.group, func(t *testing.T) {
@@ -308,7 +309,7 @@ function InitModule(ctx, logger, nk, initializer) { initializer.registerBeforeKi
 		_, err := kick(context.Background(), l.reg, &hooks.Caller{}, &groups.GroupUsersRequest{GroupID: group})
 		took := time.Since(start)
 		ge := codeOf(t, err)
-		if ge.Code != groups.CodeDeadlineExceeded || ge.Message != "JavaScript function timed out" {
+		if ge.Code != errs.CodeDeadlineExceeded || ge.Message != "JavaScript function timed out" {
 			t.Fatalf("%s: error = %d %q", group, ge.Code, ge.Message)
 		}
 		if took < 100*time.Millisecond || took > time.Second {
@@ -323,7 +324,7 @@ function InitModule(ctx, logger, nk, initializer) { initializer.registerBeforeKi
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(20*time.Millisecond, cancel)
 	_, err := kick(ctx, l.reg, &hooks.Caller{}, &groups.GroupUsersRequest{GroupID: "loop"})
-	if ge := codeOf(t, err); ge.Code != groups.CodeCanceled {
+	if ge := codeOf(t, err); ge.Code != errs.CodeCanceled {
 		t.Fatalf("canceled request: %d %q", ge.Code, ge.Message)
 	}
 }
@@ -378,7 +379,7 @@ function InitModule(ctx, logger, nk, initializer) { initializer.registerBeforeKi
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	_, err := kick(ctx, l2.reg, &hooks.Caller{}, &groups.GroupUsersRequest{GroupID: "g"})
-	if ge := codeOf(t, err); ge.Code != groups.CodeDeadlineExceeded || !strings.Contains(ge.Message, "waiting for a JavaScript runtime") {
+	if ge := codeOf(t, err); ge.Code != errs.CodeDeadlineExceeded || !strings.Contains(ge.Message, "waiting for a JavaScript runtime") {
 		t.Fatalf("waiting on a full pool: %d %q", ge.Code, ge.Message)
 	}
 }
@@ -465,7 +466,7 @@ function InitModule(ctx, logger, nk, initializer) {
 	}
 	number, _ := l.reg.RPC("number")
 	_, err = number(context.Background(), &hooks.Caller{}, "")
-	if ge := codeOf(t, err); ge.Code != groups.CodeInternal || !strings.Contains(ge.Message, "only allowed one return value of type string") {
+	if ge := codeOf(t, err); ge.Code != errs.CodeInternal || !strings.Contains(ge.Message, "only allowed one return value of type string") {
 		t.Fatalf("number: %d %q", ge.Code, ge.Message)
 	}
 }
@@ -545,7 +546,7 @@ function InitModule(ctx, logger, nk, initializer) { initializer.registerRpc('rpc
 `, runtime.Config{})
 	rpc, _ := l.reg.RPC("rpc")
 	_, err := rpc(context.Background(), &hooks.Caller{}, "")
-	if ge := codeOf(t, err); ge.Code != groups.CodeInternal || !strings.Contains(ge.Message, "not available") {
+	if ge := codeOf(t, err); ge.Code != errs.CodeInternal || !strings.Contains(ge.Message, "not available") {
 		t.Fatalf("%d %q", ge.Code, ge.Message)
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/dop251/goja"
 	"github.com/google/uuid"
 
-	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/runtime"
 )
 
@@ -32,7 +32,7 @@ func (v *vm) newNK() goja.Value {
 		maxCount := 0
 		if n := a.optInt(8, "maxCount"); n != nil {
 			if *n < 1 {
-				a.fail(groups.Invalid("Group max count must be >= 1 when set."))
+				a.fail(errs.Invalid("Group max count must be >= 1 when set."))
 			}
 			maxCount = *n
 		}
@@ -387,7 +387,7 @@ func (a args) fail(err error) {
 	rt := a.v.rt
 	e := rt.NewGoError(err)
 	msg := err.Error()
-	if ge, ok := groups.AsError(err); ok {
+	if ge, ok := errs.AsError(err); ok {
 		msg = ge.Message
 		_ = e.DefineDataProperty("code", rt.ToValue(int(ge.Code)), goja.FLAG_TRUE, goja.FLAG_TRUE, goja.FLAG_TRUE)
 	}

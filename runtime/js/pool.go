@@ -9,7 +9,7 @@ import (
 
 	"github.com/dop251/goja"
 
-	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/errs"
 )
 
 // vm is one pooled goja runtime with the module's top level run in it and
@@ -162,14 +162,14 @@ func (p *pool) get(ctx context.Context) (*vm, error) {
 		v, err := p.newVM(ctx)
 		if err != nil {
 			<-p.slots
-			return nil, groups.Errorf(groups.CodeInternal, "Could not start a JavaScript runtime: %v", err)
+			return nil, errs.Errorf(errs.CodeInternal, "Could not start a JavaScript runtime: %v", err)
 		}
 		return v, nil
 	case <-ctx.Done():
 		if ctx.Err() == context.Canceled {
-			return nil, groups.Errorf(groups.CodeCanceled, "Request canceled.")
+			return nil, errs.Errorf(errs.CodeCanceled, "Request canceled.")
 		}
-		return nil, groups.Errorf(groups.CodeDeadlineExceeded, "Timed out waiting for a JavaScript runtime.")
+		return nil, errs.Errorf(errs.CodeDeadlineExceeded, "Timed out waiting for a JavaScript runtime.")
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	glua "github.com/yuin/gopher-lua"
 
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/hooks"
 	"github.com/guildhall/guildhall/runtime"
@@ -111,27 +112,27 @@ func TestLuaErrorConversion(t *testing.T) {
 	}
 	for _, c := range []struct {
 		code string
-		want groups.Error
+		want errs.Error
 	}{
-		{`error({"nope", 3})`, groups.Error{Code: 3, Message: "nope"}},
-		{`error({message = "named", code = 7})`, groups.Error{Code: 7, Message: "named"}},
-		{`error({"no code"})`, groups.Error{Code: 13, Message: "no code"}},
-		{`error({"bad code", 99})`, groups.Error{Code: 13, Message: "bad code"}},
-		{`error("plain")`, groups.Error{Code: 13, Message: "plain"}},
-		{"\n\nerror('third line')", groups.Error{Code: 13, Message: "third line"}},
-		{`local ok, e = pcall(error, "inner") error(e)`, groups.Error{Code: 13, Message: "inner"}},
-		{`local ok, e = pcall(function() error("deep") end) error(e)`, groups.Error{Code: 13, Message: "deep"}},
-		{`error("x", 0)`, groups.Error{Code: 13, Message: "x"}},
+		{`error({"nope", 3})`, errs.Error{Code: 3, Message: "nope"}},
+		{`error({message = "named", code = 7})`, errs.Error{Code: 7, Message: "named"}},
+		{`error({"no code"})`, errs.Error{Code: 13, Message: "no code"}},
+		{`error({"bad code", 99})`, errs.Error{Code: 13, Message: "bad code"}},
+		{`error("plain")`, errs.Error{Code: 13, Message: "plain"}},
+		{"\n\nerror('third line')", errs.Error{Code: 13, Message: "third line"}},
+		{`local ok, e = pcall(error, "inner") error(e)`, errs.Error{Code: 13, Message: "inner"}},
+		{`local ok, e = pcall(function() error("deep") end) error(e)`, errs.Error{Code: 13, Message: "deep"}},
+		{`error("x", 0)`, errs.Error{Code: 13, Message: "x"}},
 	} {
 		err := run(c.code)
-		ge, ok := groups.AsError(err)
+		ge, ok := errs.AsError(err)
 		if !ok || *ge != c.want {
 			t.Errorf("%s: got %#v, want %#v", c.code, err, c.want)
 		}
 	}
 	// A coded nk error keeps its code when it escapes uncaught.
-	v.nkErr = &groups.Error{Code: groups.CodeNotFound, Message: "Group not found."}
-	if ge, _ := groups.AsError(run(`error("Group not found.")`)); ge.Code != groups.CodeNotFound {
+	v.nkErr = &errs.Error{Code: errs.CodeNotFound, Message: "Group not found."}
+	if ge, _ := errs.AsError(run(`error("Group not found.")`)); ge.Code != errs.CodeNotFound {
 		t.Errorf("nk error code lost: %#v", ge)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	glua "github.com/yuin/gopher-lua"
 
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/hooks"
 	"github.com/guildhall/guildhall/runtime"
@@ -46,11 +47,11 @@ nk.register_rpc(function(context, payload) return "ok" end, "ok")
 		{"format", "string.format"}, {"concat", "table.concat"}, {"rep", "string.rep"},
 	} {
 		_, err := e.rpc(t, context.Background(), c.id, "")
-		wantCode(t, err, groups.CodeInternal, "script exceeded its memory limit: "+c.fn+" result larger than 16777216 bytes")
+		wantCode(t, err, errs.CodeInternal, "script exceeded its memory limit: "+c.fn+" result larger than 16777216 bytes")
 	}
 	// gsub grows its result step by step: the cap or the watchdog stops it.
 	_, err := e.rpc(t, context.Background(), "gsub", "")
-	wantCode(t, err, groups.CodeInternal, "script exceeded its memory limit")
+	wantCode(t, err, errs.CodeInternal, "script exceeded its memory limit")
 	if out, err := e.rpc(t, context.Background(), "gsub_ok", ""); err != nil || out != "2097152" {
 		t.Fatalf("gsub within the cap: %q %v", out, err)
 	}
@@ -58,8 +59,8 @@ nk.register_rpc(function(context, payload) return "ok" end, "ok")
 		t.Fatalf("format within the cap: %q %v", out, err)
 	}
 	_, err = e.rpc(t, context.Background(), "double", "")
-	wantCode(t, err, groups.CodeInternal, "script exceeded its memory limit")
-	if ge, _ := groups.AsError(err); ge.Message != "script exceeded its memory limit" {
+	wantCode(t, err, errs.CodeInternal, "script exceeded its memory limit")
+	if ge, _ := errs.AsError(err); ge.Message != "script exceeded its memory limit" {
 		t.Fatalf("watchdog message: %q", ge.Message)
 	}
 	if out, err := e.rpc(t, context.Background(), "ok", ""); err != nil || out != "ok" {
@@ -94,7 +95,7 @@ nk.register_rpc(function(context, payload) return "ok" end, "ok")
 				defer wg.Done()
 				start := time.Now()
 				_, err := e.rpc(t, context.Background(), "block", "")
-				wantCode(t, err, groups.CodeDeadlineExceeded, "timed out")
+				wantCode(t, err, errs.CodeDeadlineExceeded, "timed out")
 				if d := time.Since(start); d > 2*time.Second {
 					t.Errorf("a stuck call answered after %v", d)
 				}
@@ -111,7 +112,7 @@ nk.register_rpc(function(context, payload) return "ok" end, "ok")
 			t.Fatalf("ordinary call: %q %v", out, err)
 		}
 		if want != nil {
-			wantCode(t, err, groups.CodeDeadlineExceeded, "No Lua VM became free")
+			wantCode(t, err, errs.CodeDeadlineExceeded, "No Lua VM became free")
 		}
 	}
 	fire(pool)
@@ -159,9 +160,9 @@ nk.register_req_after(function(context, out, inc) return cyclic() end, "ListGrou
 	}
 	defer rt.Close()
 	_, err = e.rpc(t, context.Background(), "encode", "")
-	wantCode(t, err, groups.CodeInternal, "nk.json_encode: table contains itself (a cycle)")
+	wantCode(t, err, errs.CodeInternal, "nk.json_encode: table contains itself (a cycle)")
 	_, err = e.rpc(t, context.Background(), "arg", "")
-	wantCode(t, err, groups.CodeInternal, "nk.group_create: argument 8: metadata: table contains itself (a cycle)")
+	wantCode(t, err, errs.CodeInternal, "nk.group_create: argument 8: metadata: table contains itself (a cycle)")
 	out, err := e.rpc(t, context.Background(), "decode", "")
 	if err != nil || !strings.Contains(out, "nk.json_decode: JSON nested more than 64 levels deep") || !strings.HasSuffix(out, "|table") {
 		t.Fatalf("decode: %q %v", out, err)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/groups/store"
 	"github.com/guildhall/guildhall/hooks"
@@ -82,9 +83,9 @@ func (e *env) rpc(t testing.TB, ctx context.Context, id, payload string) (string
 	return fn(ctx, &hooks.Caller{HTTPKey: true}, payload)
 }
 
-func wantCode(t testing.TB, err error, code groups.Code, msgPart string) {
+func wantCode(t testing.TB, err error, code errs.Code, msgPart string) {
 	t.Helper()
-	ge, ok := groups.AsError(err)
+	ge, ok := errs.AsError(err)
 	if !ok || ge.Code != code || !strings.Contains(ge.Message, msgPart) {
 		t.Fatalf("got error %v (%#v), want code %d containing %q", err, err, code, msgPart)
 	}
@@ -211,9 +212,9 @@ end, "recurse")
 		t.Fatalf("exposed: %q %v", out, err)
 	}
 	_, err = e.rpc(t, context.Background(), "huge", "")
-	wantCode(t, err, groups.CodeInternal, "string.rep")
+	wantCode(t, err, errs.CodeInternal, "string.rep")
 	_, err = e.rpc(t, context.Background(), "recurse", "")
-	wantCode(t, err, groups.CodeInternal, "stack overflow")
+	wantCode(t, err, errs.CodeInternal, "stack overflow")
 	if out, err := e.rpc(t, context.Background(), "exposed", ""); err != nil || out != "" {
 		t.Fatalf("after failures: %q %v", out, err)
 	}
@@ -244,7 +245,7 @@ end, "ok")
 	for _, id := range []string{"loop", "loop_pcall", "loop", "loop"} {
 		start := time.Now()
 		_, err := e.rpc(t, context.Background(), id, "")
-		wantCode(t, err, groups.CodeDeadlineExceeded, "Lua function timed out")
+		wantCode(t, err, errs.CodeDeadlineExceeded, "Lua function timed out")
 		if d := time.Since(start); d > 2*time.Second {
 			t.Fatalf("%s took %v with a 200ms call timeout", id, d)
 		}
@@ -271,14 +272,14 @@ end, "ok")
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	_, err := e2.rpc(t, ctx, "ok", "")
 	cancel()
-	wantCode(t, err, groups.CodeDeadlineExceeded, "No Lua VM")
+	wantCode(t, err, errs.CodeDeadlineExceeded, "No Lua VM")
 	wg.Wait()
 
 	// A cancelled request interrupts the call.
 	ctx, cancel = context.WithCancel(context.Background())
 	time.AfterFunc(30*time.Millisecond, cancel)
 	_, err = e.rpc(t, ctx, "loop", "")
-	wantCode(t, err, groups.CodeCanceled, "canceled")
+	wantCode(t, err, errs.CodeCanceled, "canceled")
 
 	// 64 concurrent calls on 2 VMs, then Close.
 	var failures sync.Map
@@ -302,7 +303,7 @@ end, "ok")
 	failures.Range(func(k, v any) bool { t.Errorf("call %v: %v", k, v); return true })
 	rt.Close()
 	_, err = e.rpc(t, context.Background(), "ok", "")
-	wantCode(t, err, groups.CodeUnavailable, "closed")
+	wantCode(t, err, errs.CodeUnavailable, "closed")
 }
 
 func TestLuaHooks(t *testing.T) {
@@ -371,9 +372,9 @@ end, "ctx")
 		t.Fatalf("empty user_ids table: %#v", seen.UserIDs)
 	}
 	_, err = hooks.Run(ctx, e.reg.PromoteGroupUsers, caller, &groups.GroupUsersRequest{GroupID: "g"}, op)
-	wantCode(t, err, groups.CodeInternal, "Could not complete runtime Before function.")
+	wantCode(t, err, errs.CodeInternal, "Could not complete runtime Before function.")
 	_, err = hooks.Run(ctx, e.reg.DemoteGroupUsers, caller, &groups.GroupUsersRequest{GroupID: "g"}, op)
-	wantCode(t, err, groups.CodeInternal, "Could not complete runtime Before function.")
+	wantCode(t, err, errs.CodeInternal, "Could not complete runtime Before function.")
 
 	fn, _ := e.reg.RPC("ctx")
 	out, err := fn(ctx, &hooks.Caller{HTTPKey: true, Headers: map[string][]string{"X-A": {"1"}},
@@ -497,11 +498,11 @@ func TestLuaNK(t *testing.T) {
 		}
 
 		_, err = e.rpc(t, context.Background(), "update_missing", "")
-		wantCode(t, err, groups.CodeNotFound, "Group not found")
+		wantCode(t, err, errs.CodeNotFound, "Group not found")
 		_, err = e.rpc(t, context.Background(), "update_caught", "")
-		wantCode(t, err, groups.CodeInternal, "caught: nk.lua:")
+		wantCode(t, err, errs.CodeInternal, "caught: nk.lua:")
 		_, err = e.rpc(t, context.Background(), "bad_args", "")
-		wantCode(t, err, groups.CodeInternal, "nk.group_create: argument 1: expects user_id")
+		wantCode(t, err, errs.CodeInternal, "nk.group_create: argument 1: expects user_id")
 	})
 }
 
@@ -519,7 +520,7 @@ nk.register_rpc(function(context, payload) return "ok" end, "ok")
 	e.mustLoad(t, runtime.Config{Path: dir, PoolSize: 1})
 	for i := 0; i < 3; i++ {
 		_, err := e.rpc(t, context.Background(), "panic", "")
-		wantCode(t, err, groups.CodeInternal, "Internal error in the Lua runtime.")
+		wantCode(t, err, errs.CodeInternal, "Internal error in the Lua runtime.")
 		if out, err := e.rpc(t, context.Background(), "ok", ""); err != nil || out != "ok" {
 			t.Fatalf("after a panic: %q %v", out, err)
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	glua "github.com/yuin/gopher-lua"
 
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/runtime"
 )
@@ -57,7 +58,7 @@ func (v *vm) nkModule() *glua.LTable {
 
 // fail raises err as a Lua error (its text), remembering a coded error.
 func (v *vm) fail(L *glua.LState, err error) int {
-	if ge, ok := groups.AsError(err); ok {
+	if ge, ok := errs.AsError(err); ok {
 		v.nkErr = ge
 	}
 	L.RaiseError("%s", err.Error())

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/internal/testapp"
 	"github.com/guildhall/guildhall/internal/testdb"
@@ -50,9 +51,9 @@ func TestLuaNKValidation(t *testing.T) {
 		payload, _ := json.Marshal(map[string]string{"group": g.ID, "owner": u[0], "a": u[1], "b": u[2]})
 
 		_, err = e.rpc(t, context.Background(), "huge_max_count", string(payload))
-		wantCode(t, err, groups.CodeInvalidArgument, "Group max count must be at most 2147483647.")
+		wantCode(t, err, errs.CodeInvalidArgument, "Group max count must be at most 2147483647.")
 		_, err = e.rpc(t, context.Background(), "huge_create", string(payload))
-		wantCode(t, err, groups.CodeInvalidArgument, "Group max count must be at most 2147483647.")
+		wantCode(t, err, errs.CodeInvalidArgument, "Group max count must be at most 2147483647.")
 		gs, err := e.svc.GetGroups(context.Background(), []string{g.ID})
 		if err != nil || len(gs) != 1 || gs[0].MaxCount != 10 {
 			t.Fatalf("group after the refused update: %+v %v", gs, err)

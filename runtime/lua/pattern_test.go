@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/runtime"
 )
 
@@ -109,12 +109,12 @@ end, "ok")
 	// next call.
 	start := time.Now()
 	_, err := e.rpc(t, context.Background(), "catastrophic", "")
-	wantCode(t, err, groups.CodeDeadlineExceeded, "timed out")
+	wantCode(t, err, errs.CodeDeadlineExceeded, "timed out")
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("the catastrophic pattern took %v", d)
 	}
 	_, err = e.rpc(t, context.Background(), "catastrophic_caught", "")
-	wantCode(t, err, groups.CodeDeadlineExceeded, "timed out")
+	wantCode(t, err, errs.CodeDeadlineExceeded, "timed out")
 	if out, err := e.rpc(t, context.Background(), "ok", ""); err != nil || out != "ok" {
 		t.Fatalf("after: %q %v", out, err)
 	}

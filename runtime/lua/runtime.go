@@ -39,6 +39,7 @@ import (
 	glua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
 
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/hooks"
 	"github.com/guildhall/guildhall/runtime"
@@ -204,12 +205,12 @@ func (r *Runtime) get(ctx context.Context) (*vm, error) {
 	case v := <-r.pool:
 		return v, nil
 	case <-r.done:
-		return nil, &groups.Error{Code: groups.CodeUnavailable, Message: "Lua runtime is closed."}
+		return nil, &errs.Error{Code: errs.CodeUnavailable, Message: "Lua runtime is closed."}
 	case <-ctx.Done():
 		if ctx.Err() == context.Canceled {
-			return nil, &groups.Error{Code: groups.CodeCanceled, Message: "Request canceled."}
+			return nil, &errs.Error{Code: errs.CodeCanceled, Message: "Request canceled."}
 		}
-		return nil, &groups.Error{Code: groups.CodeDeadlineExceeded, Message: "No Lua VM became free before the deadline."}
+		return nil, &errs.Error{Code: errs.CodeDeadlineExceeded, Message: "No Lua VM became free before the deadline."}
 	}
 }
 
@@ -327,7 +328,7 @@ func (r *Runtime) Close() {
 // errBefore is Nakama's answer to a before hook returning something that is
 // not a request.
 func errBefore() error {
-	return &groups.Error{Code: groups.CodeInternal, Message: "Could not complete runtime Before function."}
+	return &errs.Error{Code: errs.CodeInternal, Message: "Could not complete runtime Before function."}
 }
 
 // before runs registration i as a before hook: fn(context, payload) returns
@@ -424,7 +425,7 @@ func (r *Runtime) runRPC(ctx context.Context, i int, c *hooks.Caller, payload st
 	case glua.LString:
 		return string(t), nil
 	}
-	return "", &groups.Error{Code: groups.CodeInternal,
+	return "", &errs.Error{Code: errs.CodeInternal,
 		Message: "Runtime function returned invalid data - only allowed one return value of type string."}
 }
 
@@ -447,7 +448,7 @@ func (r *Runtime) logFailure(ctx context.Context, i int, err error) {
 		attrs = append(attrs, "hook", rg.kind+" "+rg.name)
 	}
 	attrs = append(attrs, "language", "lua", "error", err.Error())
-	if ge, ok := groups.AsError(err); ok {
+	if ge, ok := errs.AsError(err); ok {
 		attrs = append(attrs, "code", int(ge.Code))
 	}
 	if rg.where != "" {

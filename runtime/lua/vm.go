@@ -11,7 +11,7 @@ import (
 
 	glua "github.com/yuin/gopher-lua"
 
-	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/hooks"
 	"github.com/guildhall/guildhall/runtime"
 )
@@ -56,7 +56,7 @@ type vm struct {
 	// nkErr is the coded error the last failing nk call raised as a Lua error
 	// (a string, as Nakama's scripts expect); if the call fails with that same
 	// text, its code reaches the client instead of 13.
-	nkErr *groups.Error
+	nkErr *errs.Error
 	// meta caches parsed group metadata for nk.groups_get_id.
 	meta metaCache
 	// broken is set when a call was interrupted (deadline, cancellation, Go
@@ -271,7 +271,7 @@ func (v *vm) register(kind, fname string) glua.LGFunction {
 // errTimeout is the answer to a call that overran its deadline (code 4, as the
 // JavaScript runtime answers).
 func errTimeout() error {
-	return &groups.Error{Code: groups.CodeDeadlineExceeded, Message: "Lua function timed out"}
+	return &errs.Error{Code: errs.CodeDeadlineExceeded, Message: "Lua function timed out"}
 }
 
 // abandonGrace is how long a call past its deadline waits for its VM to
@@ -339,7 +339,7 @@ func (v *vm) call(ctx context.Context, fn *glua.LFunction, args ...glua.LValue) 
 			// A Go panic below a Lua call: log it, keep its text from the client.
 			v.broken = true
 			v.r.log.ErrorContext(ctx, "Lua call panicked", "error", ae.Object.String(), "stack", ae.StackTrace)
-			return nil, &groups.Error{Code: groups.CodeInternal, Message: "Internal error in the Lua runtime."}
+			return nil, &errs.Error{Code: errs.CodeInternal, Message: "Internal error in the Lua runtime."}
 		}
 		return nil, v.scriptError(res.err)
 	}
@@ -379,7 +379,7 @@ func interrupted(ctx context.Context, memory bool) error {
 	case memory:
 		return runtime.ErrMemoryLimit()
 	case errors.Is(ctx.Err(), context.Canceled):
-		return &groups.Error{Code: groups.CodeCanceled, Message: "Request canceled."}
+		return &errs.Error{Code: errs.CodeCanceled, Message: "Request canceled."}
 	}
 	return errTimeout()
 }
@@ -408,7 +408,7 @@ func stripPosition(msg string) string {
 func (v *vm) scriptError(err error) error {
 	var ae *glua.ApiError
 	if !errors.As(err, &ae) {
-		return &groups.Error{Code: groups.CodeInternal, Message: err.Error()}
+		return &errs.Error{Code: errs.CodeInternal, Message: err.Error()}
 	}
 	switch o := ae.Object.(type) {
 	case *glua.LTable:
@@ -416,16 +416,16 @@ func (v *vm) scriptError(err error) error {
 	case glua.LString:
 		msg := stripPosition(string(o))
 		if v.nkErr != nil && v.nkErr.Message == msg {
-			return &groups.Error{Code: v.nkErr.Code, Message: msg}
+			return &errs.Error{Code: v.nkErr.Code, Message: msg}
 		}
-		return &groups.Error{Code: groups.CodeInternal, Message: msg}
+		return &errs.Error{Code: errs.CodeInternal, Message: msg}
 	}
-	return &groups.Error{Code: groups.CodeInternal, Message: ae.Object.String()}
+	return &errs.Error{Code: errs.CodeInternal, Message: ae.Object.String()}
 }
 
 // tableError reads Nakama's error table: message at [1] and code at [2], or
 // the fields message and code. A missing or unknown code is 13.
-func tableError(t *glua.LTable) *groups.Error {
+func tableError(t *glua.LTable) *errs.Error {
 	msg, code := t.RawGetInt(1), t.RawGetInt(2)
 	if msg == glua.LNil {
 		msg = t.RawGetString("message")
@@ -433,15 +433,15 @@ func tableError(t *glua.LTable) *groups.Error {
 	if code == glua.LNil {
 		code = t.RawGetString("code")
 	}
-	e := &groups.Error{Code: groups.CodeInternal}
+	e := &errs.Error{Code: errs.CodeInternal}
 	if s, ok := msg.(glua.LString); ok {
 		e.Message = string(s)
 	} else if msg != glua.LNil {
 		e.Message = msg.String()
 	}
 	if n, ok := code.(glua.LNumber); ok {
-		if c, ok := runtime.ToInt(float64(n)); ok && c >= int(groups.CodeCanceled) && c <= int(groups.CodeUnauthenticated) {
-			e.Code = groups.Code(c)
+		if c, ok := runtime.ToInt(float64(n)); ok && c >= int(errs.CodeCanceled) && c <= int(errs.CodeUnauthenticated) {
+			e.Code = errs.Code(c)
 		}
 	}
 	return e
