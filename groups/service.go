@@ -76,7 +76,7 @@ func (s *Service) CreateGroup(ctx context.Context, a Actor, req CreateGroupReque
 	if req.Name == "" {
 		return Group{}, errs.Invalid("Group name must be set.")
 	}
-	if req.MaxCount < 0 {
+	if req.MaxCount < 0 || req.MaxCountSet && req.MaxCount == 0 {
 		return Group{}, errs.Invalid("Group max count must be >= 1 when set.")
 	}
 	if req.MaxCount > MaxMaxCount {

@@ -101,8 +101,11 @@ type CreateGroupRequest struct {
 	LangTag     string
 	AvatarURL   string
 	Open        bool
-	MaxCount    int    // 0 means DefaultMaxCount
+	MaxCount    int    // 0 means DefaultMaxCount, unless MaxCountSet
 	Metadata    string // system calls only; "" means "{}"
+	// MaxCountSet says MaxCount was given explicitly (script nk calls), so
+	// 0 is refused rather than meaning the default.
+	MaxCountSet bool
 }
 
 // UpdateGroupRequest changes the fields that are set. Metadata, MaxCount and

@@ -211,6 +211,25 @@ func ToInt(v any) (int, bool) {
 	return 0, false
 }
 
+// ToGoInt converts a script number to an int when it is integral and fits
+// Go's int, with no narrower range: nk arguments are decoded with it and the
+// groups service alone decides which values are allowed.
+func ToGoInt(v any) (int, bool) {
+	switch n := v.(type) {
+	case int:
+		return n, true
+	case int64:
+		return int(n), int64(int(n)) == n
+	case float64:
+		// -2^63 ≤ n < 2^63: the float64 range that converts to int64 exactly.
+		if n != math.Trunc(n) || n < math.MinInt64 || n >= -math.MinInt64 {
+			return 0, false
+		}
+		return ToGoInt(int64(n))
+	}
+	return 0, false
+}
+
 func optInt(p *int) any {
 	if p == nil {
 		return nil

@@ -44,20 +44,23 @@ func metadataText(m map[string]any) (string, error) {
 	return string(b), nil
 }
 
-// GroupCreate creates a group owned by userID (nk.groupCreate). maxCount 0 means 100.
+// GroupCreate creates a group owned by userID (nk.groupCreate). maxCount nil
+// means 100; a given one is checked by the service (0 is refused there, as in
+// Nakama's nk, where a client's 0 means the default).
 func (n *NK) GroupCreate(ctx context.Context, userID, name, creatorID, langTag, description, avatarURL string,
-	open bool, metadata map[string]any, maxCount int) (map[string]any, error) {
+	open bool, metadata map[string]any, maxCount *int) (map[string]any, error) {
 	meta, err := metadataText(metadata)
 	if err != nil {
 		return nil, err
 	}
-	if maxCount < 0 {
-		return nil, errs.Invalid("Group max count must be >= 1 when set.")
-	}
-	g, err := n.groups.CreateGroup(ctx, groups.SystemActor(), groups.CreateGroupRequest{
+	req := groups.CreateGroupRequest{
 		OwnerID: userID, CreatorID: creatorID, Name: name, Description: description, LangTag: langTag,
-		AvatarURL: avatarURL, Open: open, MaxCount: maxCount, Metadata: meta,
-	})
+		AvatarURL: avatarURL, Open: open, Metadata: meta,
+	}
+	if maxCount != nil {
+		req.MaxCount, req.MaxCountSet = *maxCount, true
+	}
+	g, err := n.groups.CreateGroup(ctx, groups.SystemActor(), req)
 	if err != nil {
 		return nil, err
 	}

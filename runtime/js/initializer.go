@@ -20,7 +20,7 @@ type initializer struct {
 	fns    map[string]goja.Value
 	warned map[string]bool
 	regs   []*registration
-	byKey  map[string]int // kind + name → index in regs; a later registration replaces an earlier one
+	byKey  map[string]int // rpc id → index in regs; a later RPC registration replaces an earlier one
 }
 
 func (in *initializer) build() {
@@ -48,9 +48,16 @@ func (in *initializer) build() {
 	}
 }
 
+// add records a registration. Hooks chain, as in Lua and for Go hooks: a
+// second before or after hook on one operation runs after the first. An RPC
+// id has one function: registering it again replaces it.
 func (in *initializer) add(kind, name, fn string) {
-	key := kind + " " + strings.ToLower(name)
 	g := &registration{kind: kind, name: name, fn: fn}
+	if kind != "rpc" {
+		in.regs = append(in.regs, g)
+		return
+	}
+	key := strings.ToLower(name)
 	if i, ok := in.byKey[key]; ok {
 		in.v.r.log.Warn("javascript function registered twice; the later one is used", "registration", kind+" "+name)
 		in.regs[i] = g

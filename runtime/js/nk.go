@@ -29,13 +29,7 @@ func (v *vm) newNK() goja.Value {
 	set("groupCreate", func(a args) goja.Value {
 		userID := a.str(0, "userId")
 		name := a.str(1, "name")
-		maxCount := 0
-		if n := a.optInt(8, "maxCount"); n != nil {
-			if *n < 1 {
-				a.fail(errs.Invalid("Group max count must be >= 1 when set."))
-			}
-			maxCount = *n
-		}
+		maxCount := a.optInt(8, "maxCount") // nil: the default; the service checks a given one
 		creatorID, langTag := deref(a.optStr(2, "creatorId")), deref(a.optStr(3, "langTag"))
 		description, avatarURL := deref(a.optStr(4, "description")), deref(a.optStr(5, "avatarUrl"))
 		open, metadata := a.optBool(6, "open"), a.object(7, "metadata")
@@ -313,7 +307,7 @@ func (a args) optInt(i int, name string) *int {
 	if a.absent(i) {
 		return nil
 	}
-	n, ok := runtime.ToInt(primitive(a.call.Argument(i)))
+	n, ok := runtime.ToGoInt(primitive(a.call.Argument(i)))
 	if !ok {
 		a.typeError(i, name, "an integer")
 	}

@@ -245,10 +245,7 @@ func (v *vm) groupCreate(L *glua.LState) int {
 	creatorID, langTag, desc, avatar := a.str(3, "creator_id"), a.str(4, "lang_tag"), a.str(5, "description"), a.str(6, "avatar_url")
 	open := a.boolPtr(7, "open")
 	meta := a.object(8, "metadata")
-	maxCount := a.integer(9, "max_count", groups.DefaultMaxCount)
-	if maxCount < 1 {
-		a.bad(9, "max_count must be >= 1")
-	}
+	maxCount := a.intPtr(9, "max_count") // nil: the default; the service checks a given one
 	g, err := v.r.nk.GroupCreate(v.ctx(), userID, name, creatorID, langTag, desc, avatar, open != nil && *open, meta, maxCount)
 	if err != nil {
 		return v.fail(L, err)
@@ -268,10 +265,7 @@ func (v *vm) groupUpdate(L *glua.LState) int {
 	desc, avatar := a.strPtr(6, "description"), a.strPtr(7, "avatar_url")
 	open := a.boolPtr(8, "open")
 	meta := a.object(9, "metadata")
-	maxCount := a.integer(10, "max_count", 0)
-	if maxCount < 0 {
-		a.bad(10, "max_count must be >= 1")
-	}
+	maxCount := a.integer(10, "max_count", 0) // 0: unchanged; the service checks a given one
 	err := v.r.nk.GroupUpdate(v.ctx(), groupID, userID, name, creatorID, langTag, desc, avatar, open, meta, maxCount)
 	if err != nil {
 		return v.fail(L, err)
