@@ -1,53 +1,24 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/guildhall/guildhall/api"
 	"github.com/guildhall/guildhall/hooks"
+	"github.com/guildhall/guildhall/internal/syncbuf"
 )
-
-// syncBuffer is a log sink safe for the app's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) lines(t *testing.T) []map[string]any {
-	t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(s.b.String()), "\n") {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("log line %q: %v", l, err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
 
 // TestLogLinesCarryRequestID: every record logged with a request's context —
 // by the api itself and by code below it (an RPC function here, as hooks and
 // runtimes do) — carries that request's request_id, once, and two requests
 // get different ids. Wrapping twice adds it once.
 func TestLogLinesCarryRequestID(t *testing.T) {
-	var sink syncBuffer
+	var sink syncbuf.Buffer
 	log := slog.New(api.LogHandler(api.LogHandler(slog.NewJSONHandler(&sink, nil))))
 	reg := hooks.New(log)
 	reg.RegisterRPC("logs", func(ctx context.Context, _ *hooks.Caller, _ string) (string, error) {
@@ -65,7 +36,10 @@ func TestLogLinesCarryRequestID(t *testing.T) {
 			t.Fatalf("status %d, want the RPC's 500", res.StatusCode)
 		}
 	}
-	lines := sink.lines(t)
+	lines, err := sink.JSONLines()
+	if err != nil {
+		t.Fatal(err)
+	}
 	ids := map[string]int{}
 	for _, l := range lines {
 		id, _ := l["request_id"].(string)
@@ -78,7 +52,7 @@ func TestLogLinesCarryRequestID(t *testing.T) {
 		t.Fatalf("want two lines for each of two requests, each request its own id: %v", lines)
 	}
 	// A logger passed in unwrapped is wrapped by api.New, once.
-	var raw syncBuffer
+	var raw syncbuf.Buffer
 	plain := slog.New(slog.NewJSONHandler(&raw, nil))
 	app = api.New(api.Config{ServerKey: "sk", HTTPKey: "hk", Logger: plain}, nil, nil, reg)
 	res, err := app.Test(httptest.NewRequest("POST", "/v2/rpc/logs?http_key=hk&unwrap=true", strings.NewReader("x")), -1)
@@ -86,7 +60,7 @@ func TestLogLinesCarryRequestID(t *testing.T) {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	if n := strings.Count(raw.b.String(), `"request_id"`); n != 1 {
-		t.Fatalf("the api's own line has request_id %d times: %s", n, raw.b.String())
+	if n := strings.Count(raw.String(), `"request_id"`); n != 1 {
+		t.Fatalf("the api's own line has request_id %d times: %s", n, raw.String())
 	}
 }

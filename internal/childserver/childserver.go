@@ -5,7 +5,6 @@
 package childserver
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"net/http"
@@ -17,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/guildhall/guildhall/internal/syncbuf"
 )
 
 const (
@@ -103,7 +104,7 @@ type Server struct {
 	Addr   string // host:port it listens on
 	URL    string // "http://" + Addr
 	cmd    *exec.Cmd
-	out    *lockedBuffer
+	out    *syncbuf.Buffer
 	exited chan struct{}
 	err    error
 }
@@ -138,7 +139,7 @@ func Start(t testing.TB, o Options) *Server {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	s := &Server{Addr: env["GUILDHALL_LISTEN"], cmd: cmd, out: &lockedBuffer{}, exited: make(chan struct{})}
+	s := &Server{Addr: env["GUILDHALL_LISTEN"], cmd: cmd, out: &syncbuf.Buffer{}, exited: make(chan struct{})}
 	s.URL = "http://" + s.Addr
 	cmd.Stdout = s.out
 	cmd.Stderr = s.out
@@ -291,21 +292,4 @@ func Tail(s string, n int) string {
 		s = s[i+1:]
 	}
 	return "…\n" + s
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -1,7 +1,6 @@
 package js_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"os"
@@ -15,32 +14,15 @@ import (
 	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/hooks"
+	"github.com/guildhall/guildhall/internal/syncbuf"
 	"github.com/guildhall/guildhall/runtime"
 	"github.com/guildhall/guildhall/runtime/js"
 )
 
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type loaded struct {
 	rt   *js.Runtime
 	reg  *hooks.Registry
-	logs *syncBuffer
+	logs *syncbuf.Buffer
 }
 
 func load(t testing.TB, code string, cfg runtime.Config) (loaded, error) {
@@ -50,7 +32,7 @@ func load(t testing.TB, code string, cfg runtime.Config) (loaded, error) {
 		t.Fatal(err)
 	}
 	cfg.Path = dir
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	reg := hooks.New(log)
 	rt, err := js.Load(context.Background(), cfg, runtime.Deps{Hooks: reg, Log: log})

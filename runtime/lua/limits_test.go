@@ -1,7 +1,6 @@
 package lua_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/hooks"
+	"github.com/guildhall/guildhall/internal/syncbuf"
 	"github.com/guildhall/guildhall/runtime"
 	luart "github.com/guildhall/guildhall/runtime/lua"
 )
@@ -152,7 +152,7 @@ nk.register_rpc(function(context, payload)
 end, "decode")
 nk.register_req_after(function(context, out, inc) return cyclic() end, "ListGroups")
 `})
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	rt, err := luart.Load(context.Background(), runtime.Config{Path: dir, PoolSize: 1},
 		runtime.Deps{Groups: e.svc, Hooks: e.reg, Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
@@ -182,22 +182,4 @@ nk.register_req_after(function(context, out, inc) return cyclic() end, "ListGrou
 			t.Errorf("log lacks %s:\n%s", want, logs.String())
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
