@@ -294,7 +294,7 @@ if [[ "${1:-}" == "__hooks" ]]; then
 			status=1
 		fi
 		# The table row: scenario ops/s p50 p90 p99 errors cpu-ms/op.
-		awk -v n="$node" -v r="$round" '$1 == "kick_add" {print n, r, $2, $5, $7}' "$res" >>"$out/hooks.tsv"
+		awk -v n="$node" -v r="$round" '$1 == "kick_add" && $2 ~ /^[0-9.]+$/ {print n, r, $2, $5, $7; exit}' "$res" >>"$out/hooks.tsv"
 	}
 	for ((r = 1; r <= rounds; r++)); do
 		# A B, then B A: drift over time (load, table growth) hits both alike.
@@ -312,7 +312,7 @@ if [[ "${1:-}" == "__hooks" ]]; then
 	echo "kick_add, c=32 unless BENCH_FLAGS says otherwise; $rounds rounds; medians over the rounds"
 	echo "(each round's figure is guildhall-bench's median over its windows; CPU is the node's own, PostgreSQL not counted)"
 	echo
-	awk '
+	awk -v hook="$(basename "$module")" '
 		function median(list,   a, n, i, j, t) {
 			n = split(list, a, " ")
 			for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
@@ -321,7 +321,7 @@ if [[ "${1:-}" == "__hooks" ]]; then
 		}
 		{ ops[$1] = ops[$1] " " $3; p99[$1] = p99[$1] " " $4; cpu[$1] = cpu[$1] " " $5 }
 		END {
-			name["a"] = "A no modules"; name["b"] = "B hook (bouncer.js)"
+			name["a"] = "A no modules"; name["b"] = "B hook (" hook ")"
 			printf "%-22s %10s %9s %10s   %s\n", "node", "ops/s", "p99 ms", "cpu ms/op", "ops/s per round"
 			for (k = 1; k <= 2; k++) {
 				n = k == 1 ? "a" : "b"
