@@ -25,7 +25,8 @@
 # empty runtime path and B with examples/bouncer.js (a before-hook on kick that
 # reads the group with nk.groupsGetId and checks metadata.roles), and
 # `guildhall-bench -scenarios kick_add -bouncer-http-key …` run against A and B
-# alternately (A B, then B A, …) for BENCH_ROUNDS rounds (default 3). It prints
+# alternately (A B, then B A, …) for BENCH_ROUNDS rounds (default 3), after an
+# unmeasured 3 s warm-up round of both. It prints
 # per node the median over the rounds of ops/s, p99 and the node's own CPU
 # ms/op (PostgreSQL is shared, so not counted), and the hook's cost 1 - B/A.
 #   BENCH_ROUNDS       rounds of the hooks mode (default 3)
@@ -280,13 +281,16 @@ if [[ "${1:-}" == "__hooks" ]]; then
 	: >"$out/hooks.tsv"
 	# run_node NODE ROUND: one guildhall-bench kick_add run against NODE (a or
 	# b); appends "node round ops/s p99 cpu" to hooks.tsv.
+	# Round 0 is a short unmeasured warm-up of both nodes and the fresh
+	# database (the first run on it was the slowest in every trial).
 	run_node() {
-		local node=$1 round=$2 port pid rc=0 res
+		local node=$1 round=$2 port pid rc=0 res extra=()
 		if [[ $node == a ]]; then port=$port_a pid=$pid_a; else port=$port_b pid=$pid_b; fi
+		[[ $round -ne 0 ]] || extra=(-d 3s -runs 1)
 		res="$out/hooks-$node-$round.txt"
 		log "round $round node ${node^^}; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 		"$bindir/guildhall-bench" -url "http://127.0.0.1:$port" -pid "$pid" -scenarios kick_add \
-			-bouncer-http-key "$http_key" -label "node ${node^^} round $round" "${bench_flags[@]}" \
+			-bouncer-http-key "$http_key" -label "node ${node^^} round $round" "${bench_flags[@]}" "${extra[@]}" \
 			>"$res" 2>"$out/hooks-$node-$round.log" || rc=$?
 		if [[ $rc -ne 0 ]]; then
 			cat "$res"
@@ -294,8 +298,11 @@ if [[ "${1:-}" == "__hooks" ]]; then
 			status=1
 		fi
 		# The table row: scenario ops/s p50 p90 p99 errors cpu-ms/op.
-		awk -v n="$node" -v r="$round" '$1 == "kick_add" && $2 ~ /^[0-9.]+$/ {print n, r, $2, $5, $7; exit}' "$res" >>"$out/hooks.tsv"
+		[[ $round -eq 0 ]] ||
+			awk -v n="$node" -v r="$round" '$1 == "kick_add" && $2 ~ /^[0-9.]+$/ {print n, r, $2, $5, $7; exit}' "$res" >>"$out/hooks.tsv"
 	}
+	run_node b 0
+	run_node a 0
 	for ((r = 1; r <= rounds; r++)); do
 		# A B, then B A: drift over time (load, table growth) hits both alike.
 		if ((r % 2 == 1)); then
