@@ -2,7 +2,7 @@
 # scripts/with-postgres.sh uses $DATABASE_URL if set, else a PostgreSQL on
 # 127.0.0.1:5432, else a throwaway cluster it starts and removes.
 
-.PHONY: test vet bench
+.PHONY: test vet bench bench-hooks
 
 test:
 	./scripts/with-postgres.sh ./scripts/test.sh
@@ -17,3 +17,9 @@ vet:
 # BENCH_FLAGS, BENCH_DBS and the other knobs are described in scripts/bench.sh.
 bench:
 	./scripts/bench.sh
+
+# Cost of a script hook: two nodes on one fresh PostgreSQL database, one
+# without modules and one with examples/bouncer.js, kick_add run against each
+# alternately (BENCH_ROUNDS, default 3); prints the medians and 1 - B/A.
+bench-hooks:
+	./scripts/bench.sh hooks

@@ -20,6 +20,18 @@
 # windows (10 s windows never need a renewal inside one), so no longer
 # --session.expiry is needed.
 #
+# `make bench-hooks` (bench.sh hooks) measures the cost of a script hook
+# instead: ONE fresh PostgreSQL database, TWO Guildhall nodes on it, A with an
+# empty runtime path and B with examples/bouncer.js (a before-hook on kick that
+# reads the group with nk.groupsGetId and checks metadata.roles), and
+# `guildhall-bench -scenarios kick_add -bouncer-http-key …` run against A and B
+# alternately (A B, then B A, …) for BENCH_ROUNDS rounds (default 3), after an
+# unmeasured 3 s warm-up round of both. It prints
+# per node the median over the rounds of ops/s, p99 and the node's own CPU
+# ms/op (PostgreSQL is shared, so not counted), and the hook's cost 1 - B/A.
+#   BENCH_ROUNDS       rounds of the hooks mode (default 3)
+#   BENCH_HOOK_MODULE  the module node B loads as index.js (default examples/bouncer.js)
+#
 # Exit status: 0 when every run had no error and no consistency mismatch.
 set -euo pipefail
 
@@ -31,6 +43,80 @@ log() { printf '%s: %s\n' "$me" "$*" >&2; }
 die() {
 	log "error: $*"
 	exit 1
+}
+
+# find_psql: sets psql to the psql program, from PATH or a server bin directory.
+find_psql() {
+	psql=$(command -v psql 2>/dev/null || true)
+	if [[ -z "$psql" ]]; then
+		shopt -s nullglob
+		for p in /usr/lib/postgresql/*/bin/psql /usr/pgsql-*/bin/psql /usr/local/pgsql/bin/psql; do psql=$p; done
+		shopt -u nullglob
+	fi
+	[[ -n "$psql" ]] || die "psql not found (needed to create the bench database)"
+}
+
+# create_bench_db: creates a fresh database on $DATABASE_URL and sets dbname to
+# its name and url to DATABASE_URL pointing at it (user, host, port and query kept).
+create_bench_db() {
+	dbname="guildhall_bench_$(date +%s)_$$"
+	"$psql" "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 \
+		-c "CREATE DATABASE \"$dbname\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'" >/dev/null 2>&1 ||
+		"$psql" "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$dbname\"" >/dev/null ||
+		die "could not create database $dbname"
+	url=$(printf '%s' "$DATABASE_URL" | sed -E "s#^(postgres(ql)?://[^/]*)/[^?]*#\\1/$dbname#")
+	if [[ "$url" != *"/$dbname"* ]]; then
+		url="${DATABASE_URL%%\?*}"
+		url="${url%/}/$dbname"
+		[[ "$DATABASE_URL" == *\?* ]] && url+="?${DATABASE_URL#*\?}"
+	fi
+}
+
+# drop_bench_db: drops $dbname if one was created.
+drop_bench_db() {
+	if [[ -n "$dbname" ]]; then
+		"$psql" "$DATABASE_URL" -X -q -c "DROP DATABASE IF EXISTS \"$dbname\" WITH (FORCE)" >/dev/null 2>&1 ||
+			log "warning: could not drop database $dbname"
+	fi
+}
+
+# free_port FROM: prints the first loopback port from FROM on that nobody answers on.
+free_port() {
+	local p
+	for ((p = $1; p < $1 + 200; p++)); do
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	die "no free port"
+}
+
+# wait_listening PID PORT LOG: waits until PORT answers; dies (printing LOG)
+# when PID exits first.
+wait_listening() {
+	for _ in $(seq 1 300); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; then
+			return 0
+		fi
+		kill -0 "$1" 2>/dev/null || {
+			cat "$3" >&2
+			die "guildhall exited at start"
+		}
+		sleep 0.1
+	done
+}
+
+# stop_server PID: SIGTERM, up to 10 s for a clean exit, then SIGKILL.
+stop_server() {
+	if [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null; then
+		kill -TERM "$1" 2>/dev/null || true
+		for _ in $(seq 1 100); do
+			kill -0 "$1" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$1" 2>/dev/null || true
+	fi
 }
 
 # ---------------------------------------------------------------------------
@@ -49,18 +135,8 @@ if [[ "${1:-}" == "__run" ]]; then
 	cleanup() {
 		local status=$?
 		trap - EXIT INT TERM HUP
-		if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-			kill -TERM "$server_pid" 2>/dev/null || true
-			for _ in $(seq 1 100); do
-				kill -0 "$server_pid" 2>/dev/null || break
-				sleep 0.1
-			done
-			kill -KILL "$server_pid" 2>/dev/null || true
-		fi
-		if [[ -n "$dbname" ]]; then
-			"$psql" "$DATABASE_URL" -X -q -c "DROP DATABASE IF EXISTS \"$dbname\" WITH (FORCE)" >/dev/null 2>&1 ||
-				log "warning: could not drop database $dbname"
-		fi
+		stop_server "$server_pid"
+		drop_bench_db
 		if [[ -n "$datadir" ]]; then
 			rm -rf -- "$datadir"
 		fi
@@ -80,25 +156,8 @@ if [[ "${1:-}" == "__run" ]]; then
 	case "$dialect" in
 	postgres)
 		[[ -n "${DATABASE_URL:-}" ]] || die "DATABASE_URL is not set (run through scripts/with-postgres.sh)"
-		psql=$(command -v psql 2>/dev/null || true)
-		if [[ -z "$psql" ]]; then
-			shopt -s nullglob
-			for p in /usr/lib/postgresql/*/bin/psql /usr/pgsql-*/bin/psql /usr/local/pgsql/bin/psql; do psql=$p; done
-			shopt -u nullglob
-		fi
-		[[ -n "$psql" ]] || die "psql not found (needed to create the bench database)"
-		dbname="guildhall_bench_$(date +%s)_$$"
-		"$psql" "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 \
-			-c "CREATE DATABASE \"$dbname\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'" >/dev/null 2>&1 ||
-			"$psql" "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$dbname\"" >/dev/null ||
-			die "could not create database $dbname"
-		# DATABASE_URL with the database name replaced (keeps user, host, port, query).
-		url=$(printf '%s' "$DATABASE_URL" | sed -E "s#^(postgres(ql)?://[^/]*)/[^?]*#\\1/$dbname#")
-		if [[ "$url" != *"/$dbname"* ]]; then
-			url="${DATABASE_URL%%\?*}"
-			url="${url%/}/$dbname"
-			[[ "$DATABASE_URL" == *\?* ]] && url+="?${DATABASE_URL#*\?}"
-		fi
+		find_psql
+		create_bench_db
 		db_flags=(--database.url "$url")
 		# PostgreSQL's CPU: every process whose command line names the bench
 		# database (its backends and autovacuum workers: "postgres: user db …"),
@@ -137,30 +196,14 @@ if [[ "${1:-}" == "__run" ]]; then
 	esac
 
 	# A free loopback port.
-	port=""
-	for ((p = 17350; p < 17350 + 200; p++)); do
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			port=$p
-			break
-		fi
-	done
-	[[ -n "$port" ]] || die "no free port"
+	port=$(free_port 17350)
 	# An empty runtime path: no script hooks (the hook rows are measured separately).
 	modules=$(mktemp -d "${TMPDIR:-/tmp}/guildhall-bench-modules.XXXXXX")
 
 	"$bindir/guildhall" serve --listen "127.0.0.1:$port" "${db_flags[@]}" --runtime.path "$modules" \
 		--log.level warn "${server_flags[@]}" >"$out/server-$dialect.log" 2>&1 &
 	server_pid=$!
-	for _ in $(seq 1 300); do
-		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			break
-		fi
-		kill -0 "$server_pid" 2>/dev/null || {
-			cat "$out/server-$dialect.log" >&2
-			die "guildhall exited at start"
-		}
-		sleep 0.1
-	done
+	wait_listening "$server_pid" "$port" "$out/server-$dialect.log"
 	log "$dialect: guildhall pid $server_pid on 127.0.0.1:$port; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 	status=0
@@ -183,6 +226,129 @@ if [[ "${1:-}" == "__run" ]]; then
 fi
 
 # ---------------------------------------------------------------------------
+# Hooks mode: one PostgreSQL database, node A without modules, node B with
+# the hook module, kick_add against A and B alternately.
+#   bench.sh __hooks BINDIR OUTDIR
+if [[ "${1:-}" == "__hooks" ]]; then
+	bindir=$2 out=$3
+	read -r -a bench_flags <<<"${BENCH_FLAGS:-}"
+	read -r -a server_flags <<<"${BENCH_SERVER_FLAGS:-}"
+	rounds=${BENCH_ROUNDS:-3}
+	[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS must be a positive number"
+	module=${BENCH_HOOK_MODULE:-$root/examples/bouncer.js}
+	[[ -r "$module" ]] || die "cannot read $module"
+	[[ -n "${DATABASE_URL:-}" ]] || die "DATABASE_URL is not set (run through scripts/with-postgres.sh)"
+	# Both nodes get the same http key; the bench uses it to give every
+	# kick_add owner the bouncer role, so the fixtures are the same on both
+	# and every kick passes the hook.
+	http_key="guildhall-bench-http-key"
+
+	pid_a="" pid_b="" dbname="" psql="" mods_a="" mods_b=""
+	cleanup() {
+		local status=$?
+		trap - EXIT INT TERM HUP
+		stop_server "$pid_a"
+		stop_server "$pid_b"
+		drop_bench_db
+		[[ -z "$mods_a" ]] || rm -rf -- "$mods_a"
+		[[ -z "$mods_b" ]] || rm -rf -- "$mods_b"
+		return "$status"
+	}
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	trap 'exit 129' HUP
+
+	find_psql
+	create_bench_db
+	mods_a=$(mktemp -d "${TMPDIR:-/tmp}/guildhall-bench-modules.XXXXXX")
+	mods_b=$(mktemp -d "${TMPDIR:-/tmp}/guildhall-bench-modules.XXXXXX")
+	cp -- "$module" "$mods_b/index.js"
+
+	port_a=$(free_port 17350)
+	"$bindir/guildhall" serve --listen "127.0.0.1:$port_a" --database.url "$url" --runtime.path "$mods_a" \
+		--http.key "$http_key" --log.level warn "${server_flags[@]}" >"$out/server-a.log" 2>&1 &
+	pid_a=$!
+	wait_listening "$pid_a" "$port_a" "$out/server-a.log"
+	port_b=$(free_port $((port_a + 1)))
+	"$bindir/guildhall" serve --listen "127.0.0.1:$port_b" --database.url "$url" --runtime.path "$mods_b" \
+		--http.key "$http_key" --log.level warn "${server_flags[@]}" >"$out/server-b.log" 2>&1 &
+	pid_b=$!
+	wait_listening "$pid_b" "$port_b" "$out/server-b.log"
+	log "node A (no modules) pid $pid_a on 127.0.0.1:$port_a; node B ($(basename "$module") as index.js) pid $pid_b on 127.0.0.1:$port_b; database $dbname"
+
+	status=0
+	: >"$out/hooks.tsv"
+	# run_node NODE ROUND: one guildhall-bench kick_add run against NODE (a or
+	# b); appends "node round ops/s p99 cpu" to hooks.tsv.
+	# Round 0 is a short unmeasured warm-up of both nodes and the fresh
+	# database (the first run on it was the slowest in every trial).
+	run_node() {
+		local node=$1 round=$2 port pid rc=0 res extra=()
+		if [[ $node == a ]]; then port=$port_a pid=$pid_a; else port=$port_b pid=$pid_b; fi
+		[[ $round -ne 0 ]] || extra=(-d 3s -runs 1)
+		res="$out/hooks-$node-$round.txt"
+		log "round $round node ${node^^}; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+		"$bindir/guildhall-bench" -url "http://127.0.0.1:$port" -pid "$pid" -scenarios kick_add \
+			-bouncer-http-key "$http_key" -label "node ${node^^} round $round" "${bench_flags[@]}" "${extra[@]}" \
+			>"$res" 2>"$out/hooks-$node-$round.log" || rc=$?
+		if [[ $rc -ne 0 ]]; then
+			cat "$res"
+			tail -n 20 "$out/hooks-$node-$round.log" >&2
+			status=1
+		fi
+		# The table row: scenario ops/s p50 p90 p99 errors cpu-ms/op.
+		[[ $round -eq 0 ]] ||
+			awk -v n="$node" -v r="$round" '$1 == "kick_add" && $2 ~ /^[0-9.]+$/ {print n, r, $2, $5, $7; exit}' "$res" >>"$out/hooks.tsv"
+	}
+	run_node b 0
+	run_node a 0
+	for ((r = 1; r <= rounds; r++)); do
+		# A B, then B A: drift over time (load, table growth) hits both alike.
+		if ((r % 2 == 1)); then
+			run_node a "$r"
+			run_node b "$r"
+		else
+			run_node b "$r"
+			run_node a "$r"
+		fi
+	done
+	kill -0 "$pid_a" 2>/dev/null || { log "node A died"; status=1; }
+	kill -0 "$pid_b" 2>/dev/null || { log "node B died"; status=1; }
+
+	echo "kick_add, c=32 unless BENCH_FLAGS says otherwise; $rounds rounds; medians over the rounds"
+	echo "(each round's figure is guildhall-bench's median over its windows; CPU is the node's own, PostgreSQL not counted)"
+	echo
+	awk -v hook="$(basename "$module")" '
+		function median(list,   a, n, i, j, t) {
+			n = split(list, a, " ")
+			for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] + 0 > t + 0; j--) a[j + 1] = a[j]; a[j + 1] = t }
+			if (n == 0) return "nan"
+			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+		}
+		{ ops[$1] = ops[$1] " " $3; p99[$1] = p99[$1] " " $4; cpu[$1] = cpu[$1] " " $5 }
+		END {
+			name["a"] = "A no modules"; name["b"] = "B hook (" hook ")"
+			printf "%-22s %10s %9s %10s   %s\n", "node", "ops/s", "p99 ms", "cpu ms/op", "ops/s per round"
+			for (k = 1; k <= 2; k++) {
+				n = k == 1 ? "a" : "b"
+				printf "%-22s %10.1f %9.2f %10.3f  %s\n", name[n], median(ops[n]), median(p99[n]), median(cpu[n]), ops[n]
+			}
+			a = median(ops["a"]); b = median(ops["b"])
+			if (a > 0) printf "\nhook cost: %.1f %% of kick_add throughput (1 - B/A)\n", 100 * (1 - b / a)
+			ca = median(cpu["a"]); cb = median(cpu["b"])
+			if (ca > 0) printf "hook CPU: %+.1f %% per op (B/A - 1)\n", 100 * (cb / ca - 1)
+		}' "$out/hooks.tsv"
+	rss_a=$(awk '/^VmRSS/ {print $2, $3}' "/proc/$pid_a/status" 2>/dev/null || echo "?")
+	rss_b=$(awk '/^VmRSS/ {print $2, $3}' "/proc/$pid_b/status" 2>/dev/null || echo "?")
+	echo "RSS after the runs: A $rss_a, B $rss_b; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	if [[ $status -ne 0 ]]; then
+		echo "FAILED: a run had errors or consistency mismatches (see above and $out)"
+	fi
+	exit "$status"
+fi
+
+# ---------------------------------------------------------------------------
 # Outer mode.
 IFS=, read -r -a dbs <<<"${BENCH_DBS:-postgres,sqlite}"
 out=${BENCH_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/guildhall-bench.XXXXXX")}
@@ -194,6 +360,14 @@ go build -o "$bindir/" ./cmd/guildhall ./cmd/guildhall-bench
 
 echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) memory, $(uname -sr); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 status=0
+if [[ "${1:-}" == "hooks" ]]; then
+	echo
+	echo "=== hook cost: postgres, node A without modules vs node B with a hook ==="
+	"$root/scripts/with-postgres.sh" "$root/scripts/bench.sh" __hooks "$bindir" "$out" || status=1
+	echo
+	echo "results and logs: $out"
+	exit "$status"
+fi
 for db in "${dbs[@]}"; do
 	echo
 	echo "=== $db ==="
