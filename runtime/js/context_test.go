@@ -2,7 +2,9 @@ package js
 
 import (
 	"testing"
+	"time"
 
+	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/hooks"
 	"github.com/guildhall/guildhall/runtime"
 )
@@ -33,9 +35,22 @@ func TestCtxObjectMatchesContextData(t *testing.T) {
 			for _, mode := range modes {
 				_ = v.rt.Set("want", v.toJS(runtime.ContextData(cfg, mode, c), false))
 				_ = v.rt.Set("got", v.ctxObject(mode, c))
-				// same compares keys in order, and values with their types;
-				// the JSON text makes a failure readable.
-				res, err := v.rt.RunString(`
+				res, err := v.rt.RunString(sameJS + `[same(want, got), JSON.stringify(want), JSON.stringify(got)]`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out := res.Export().([]any)
+				if out[0] != true || out[1] != out[2] {
+					t.Errorf("mode %s caller %+v:\n got  %s\n want %s", mode, c, out[2], out[1])
+				}
+			}
+		}
+	}
+}
+
+// sameJS defines same(a, b): keys in the same order, values equal with their
+// types, recursively. The JSON text beside it makes a failure readable.
+const sameJS = `
 function same(a, b) {
   if (typeof a !== typeof b) return false;
   if (a === null || typeof a !== 'object') return a === b;
@@ -45,15 +60,35 @@ function same(a, b) {
   for (var i = 0; i < ka.length; i++) if (!same(a[ka[i]], b[ka[i]])) return false;
   return true;
 }
-[same(want, got), JSON.stringify(want), JSON.stringify(got)]`)
-				if err != nil {
-					t.Fatal(err)
-				}
-				out := res.Export().([]any)
-				if out[0] != true || out[1] != out[2] {
-					t.Errorf("mode %s caller %+v:\n got  %s\n want %s", mode, c, out[2], out[1])
-				}
-			}
+`
+
+// TestGroupsArrayMatchesGroupNK: nk.groupsGetId's groups built directly are
+// the same value (keys, order, values, types) as runtime.GroupNK converted.
+func TestGroupsArrayMatchesGroupNK(t *testing.T) {
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	sets := [][]groups.Group{
+		nil,
+		{{}},
+		{{ID: "g1", CreatorID: "c", Name: "N", Description: "d", LangTag: "en", AvatarURL: "a", Open: true,
+			EdgeCount: 3, MaxCount: 100, CreateTime: t0, UpdateTime: t0.Add(time.Hour),
+			Metadata: `{"roles":{"u1":["bouncer"],"a_b":[1,2.5,null,true]},"Some_Key":{"z":1,"a":{}}}`},
+			{ID: "g2", Metadata: "not json"}, {ID: "g3", Metadata: "[1]"}},
+	}
+	v := testVM()
+	for _, gs := range sets {
+		want := make([]any, len(gs))
+		for i, g := range gs {
+			want[i] = runtime.GroupNK(g)
+		}
+		_ = v.rt.Set("want", v.toJS(want, false))
+		_ = v.rt.Set("got", v.groupsArray(gs))
+		res, err := v.rt.RunString(sameJS + `[same(want, got), JSON.stringify(want), JSON.stringify(got)]`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := res.Export().([]any)
+		if out[0] != true || out[1] != out[2] {
+			t.Errorf("got  %s\nwant %s", out[2], out[1])
 		}
 	}
 }
