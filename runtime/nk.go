@@ -93,7 +93,7 @@ func (n *NK) GroupDelete(ctx context.Context, groupID string) error {
 
 // GroupsGetID returns the groups that exist among ids, in nk form.
 func (n *NK) GroupsGetID(ctx context.Context, ids []string) ([]any, error) {
-	gs, err := n.groups.GetGroups(ctx, ids)
+	gs, err := n.Groups(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -102,6 +102,13 @@ func (n *NK) GroupsGetID(ctx context.Context, ids []string) ([]any, error) {
 		out[i] = GroupNK(g)
 	}
 	return out, nil
+}
+
+// Groups reads groups by id as GroupsGetID does, unconverted: a runtime
+// that makes its script values straight from groups.Group (as GroupNK
+// shows them) uses it.
+func (n *NK) Groups(ctx context.Context, ids []string) ([]groups.Group, error) {
+	return n.groups.GetGroups(ctx, ids)
 }
 
 // GroupsList searches groups (limit 0 means 100).

@@ -5,6 +5,7 @@ import (
 
 	"github.com/dop251/goja"
 
+	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/runtime"
 )
 
@@ -80,4 +81,31 @@ func (v *vm) toJS(x any, user bool) goja.Value {
 		return v.rt.NewArray(items...)
 	}
 	return v.rt.ToValue(x)
+}
+
+// groupsArray makes the array nk.groupsGetId returns: the same value as
+// v.toJS of []any{runtime.GroupNK(g), …}, built directly — the fixed fields
+// need no intermediate map, key sort or name conversion. Metadata is still
+// parsed and converted for every call (the group is read fresh each time).
+// TestGroupsArrayMatchesGroupNK holds the two forms together.
+func (v *vm) groupsArray(gs []groups.Group) goja.Value {
+	items := make([]any, len(gs))
+	for i, g := range gs {
+		obj := v.rt.NewObject()
+		// In the sorted order of the snake_case names, as toJS sets them.
+		_ = obj.Set("avatarUrl", g.AvatarURL)
+		_ = obj.Set("createTime", g.CreateTime.Unix())
+		_ = obj.Set("creatorId", g.CreatorID)
+		_ = obj.Set("description", g.Description)
+		_ = obj.Set("edgeCount", int64(g.EdgeCount))
+		_ = obj.Set("id", g.ID)
+		_ = obj.Set("langTag", g.LangTag)
+		_ = obj.Set("maxCount", int64(g.MaxCount))
+		_ = obj.Set("metadata", v.toJS(runtime.ParseObject(g.Metadata), true))
+		_ = obj.Set("name", g.Name)
+		_ = obj.Set("open", g.Open)
+		_ = obj.Set("updateTime", g.UpdateTime.Unix())
+		items[i] = obj
+	}
+	return v.rt.NewArray(items...)
 }

@@ -30,16 +30,17 @@ const minLoadTimeout = 10 * time.Second
 // Runtime is a loaded index.js: its registrations are in the hooks registry
 // it was loaded with, and its pool of VMs serves their calls.
 type Runtime struct {
-	cfg    runtime.Config
-	log    *slog.Logger
-	module string // file name shown in logs and stack traces
-	path   string // full path, named in load errors
-	prg    *goja.Program
-	nk     *runtime.NK
-	batch  map[string]runtime.BatchFunc
-	regs   []*registration
-	pool   *pool
-	mem    *runtime.MemWatch
+	cfg     runtime.Config
+	log     *slog.Logger
+	module  string // file name shown in logs and stack traces
+	path    string // full path, named in load errors
+	prg     *goja.Program
+	nk      *runtime.NK
+	batch   map[string]runtime.BatchFunc
+	regs    []*registration
+	pool    *pool
+	mem     *runtime.MemWatch
+	envKeys []string // cfg.Env's keys, sorted once for every ctx
 }
 
 // registration is one function InitModule registered.
@@ -63,7 +64,7 @@ func Load(ctx context.Context, cfg runtime.Config, deps runtime.Deps) (*Runtime,
 	if log == nil {
 		log = slog.Default()
 	}
-	r := &Runtime{cfg: cfg, mem: runtime.NewMemWatch(cfg.MaxCallMemory)}
+	r := &Runtime{cfg: cfg, mem: runtime.NewMemWatch(cfg.MaxCallMemory), envKeys: sortedKeys(cfg.Env)}
 	m, _, err := runtime.FindModules(cfg.Path)
 	if err != nil {
 		return nil, fmt.Errorf("javascript: reading %s: %w", cfg.Path, err)
@@ -347,7 +348,7 @@ func (r *Runtime) call(ctx context.Context, i int, mode string, c *hooks.Caller,
 	// The arguments are made here, before the VM's goroutine starts, so it
 	// never reads the caller's data after the caller has left.
 	args := v.args[:0]
-	args = append(args, v.toJS(runtime.ContextData(r.cfg, mode, c), false), v.logger(i), v.nk, a(v))
+	args = append(args, v.ctxObject(mode, c), v.logger(i), v.nk, a(v))
 	if b != nil {
 		args = append(args, b(v))
 	}

@@ -62,9 +62,9 @@ func (v *vm) newNK() goja.Value {
 
 	set("groupsGetId", func(a args) goja.Value {
 		ids := a.strs(0, "groupIds")
-		gs, err := a.nk().GroupsGetID(v.context(), ids)
+		gs, err := a.nk().Groups(v.context(), ids)
 		a.check(err)
-		return v.toJS(gs, false)
+		return v.groupsArray(gs)
 	})
 
 	set("groupsList", func(a args) goja.Value {
