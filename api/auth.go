@@ -242,15 +242,15 @@ func (s *Server) authenticate(c *fiber.Ctx, email bool, p *hooks.Point[*accounts
 }
 
 func (s *Server) authenticateDevice(c *fiber.Ctx) error {
-	return s.authenticate(c, false, s.hooks.AuthenticateDevice, s.accounts.AuthenticateDevice)
+	return s.authenticate(c, false, hooks.AuthenticateDevice.Point(s.hooks), s.accounts.AuthenticateDevice)
 }
 
 func (s *Server) authenticateCustom(c *fiber.Ctx) error {
-	return s.authenticate(c, false, s.hooks.AuthenticateCustom, s.accounts.AuthenticateCustom)
+	return s.authenticate(c, false, hooks.AuthenticateCustom.Point(s.hooks), s.accounts.AuthenticateCustom)
 }
 
 func (s *Server) authenticateEmail(c *fiber.Ctx) error {
-	return s.authenticate(c, true, s.hooks.AuthenticateEmail, s.accounts.AuthenticateEmail)
+	return s.authenticate(c, true, hooks.AuthenticateEmail.Point(s.hooks), s.accounts.AuthenticateEmail)
 }
 
 func (s *Server) sessionRefresh(c *fiber.Ctx) error {
@@ -267,7 +267,7 @@ func (s *Server) sessionRefresh(c *fiber.Ctx) error {
 		return err
 	}
 	req := &hooks.SessionRefreshRequest{Token: deref(token), Vars: vars}
-	sess, err := hooks.Run(c.UserContext(), s.hooks.SessionRefresh, caller(c), req,
+	sess, err := hooks.Run(c.UserContext(), hooks.SessionRefresh.Point(s.hooks), caller(c), req,
 		func(ctx context.Context, r *hooks.SessionRefreshRequest) (*accounts.Session, error) {
 			sess, err := s.accounts.Refresh(ctx, r.Token, r.Vars)
 			return &sess, err

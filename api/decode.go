@@ -91,35 +91,6 @@ func (b body) str(name string) (*string, error) {
 	return &s, nil
 }
 
-// strField is a string field and where its value goes; optStrField keeps
-// absent apart from empty.
-type (
-	strField struct {
-		name string
-		dst  *string
-	}
-	optStrField struct {
-		name string
-		dst  **string
-	}
-)
-
-// strings reads string fields in the order given (never in map order, so the
-// first bad field of a body is always the same one); an absent field leaves
-// its destination unchanged.
-func (b body) strings(fields ...strField) error {
-	for _, f := range fields {
-		v, err := b.str(f.name)
-		if err != nil {
-			return err
-		}
-		if v != nil {
-			*f.dst = *v
-		}
-	}
-	return nil
-}
-
 func (b body) boolean(name string) (*bool, error) {
 	raw, ok := b.field(name)
 	if !ok {

@@ -4,41 +4,12 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/guildhall/guildhall/errs"
-	"github.com/guildhall/guildhall/groups"
 )
 
 // The server-to-server API under /v2/server/: authenticated with the http key,
 // acting as the system (no client hooks, no membership checks), able to set
 // what clients cannot (metadata, max_count, creator). Invariants still hold.
-
-func (s *Server) serverCreateGroup(c *fiber.Ctx) error {
-	b, err := parseBody(c)
-	if err != nil {
-		return err
-	}
-	var req groups.CreateGroupRequest
-	if err := b.strings(
-		strField{"user_id", &req.OwnerID}, strField{"name", &req.Name}, strField{"description", &req.Description},
-		strField{"lang_tag", &req.LangTag}, strField{"avatar_url", &req.AvatarURL}, strField{"metadata", &req.Metadata},
-	); err != nil {
-		return err
-	}
-	if open, err := b.boolean("open"); err != nil {
-		return err
-	} else if open != nil {
-		req.Open = *open
-	}
-	if n, err := b.int32("max_count"); err != nil {
-		return err
-	} else if n != nil {
-		req.MaxCount = *n
-	}
-	g, err := s.groups.CreateGroup(c.UserContext(), groups.SystemActor(), req)
-	if err != nil {
-		return failed("create group", err)
-	}
-	return c.JSON(groupOut{&g})
-}
+// The operations with a server twin are served from the operation table.
 
 func (s *Server) serverGetGroup(c *fiber.Ctx) error {
 	id := param(c, "group_id")
@@ -50,23 +21,4 @@ func (s *Server) serverGetGroup(c *fiber.Ctx) error {
 		return errs.Errorf(errs.CodeNotFound, "Group not found.")
 	}
 	return c.JSON(groupOut{&gs[0]})
-}
-
-func (s *Server) serverUpdateGroup(c *fiber.Ctx) error {
-	req, err := updateRequest(c, true)
-	if err != nil {
-		return err
-	}
-	return s.reply(c, "update group", s.groups.UpdateGroup(c.UserContext(), groups.SystemActor(), *req))
-}
-
-func (s *Server) serverDeleteGroup(c *fiber.Ctx) error {
-	err := s.groups.DeleteGroup(c.UserContext(), groups.SystemActor(), groups.GroupRequest{GroupID: param(c, "group_id")})
-	return s.reply(c, "delete group", err)
-}
-
-func (s *Server) serverBatch(op batchOp) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		return s.reply(c, op.desc, op.run(c.UserContext(), groups.SystemActor(), *groupUsersRequest(c)))
-	}
 }

@@ -228,11 +228,11 @@ func TestJSHookContract(t *testing.T) {
 		e := jsStart(t, dialect, dbURL, runtime.Config{Path: jsModule(t, jsHookModule), PoolSize: 1, CallTimeout: 300 * time.Millisecond},
 			func(app *testapp.App) {
 				// Registered before the module loads: runs first.
-				app.Hooks.CreateGroup.Before(func(_ context.Context, _ *hooks.Caller, req *groups.CreateGroupRequest) (*groups.CreateGroupRequest, error) {
+				hooks.CreateGroup.Before(app.Hooks, func(_ context.Context, _ *hooks.Caller, req *groups.CreateGroupRequest) (*groups.CreateGroupRequest, error) {
 					req.Description += "go;"
 					return req, nil
 				})
-				app.Hooks.CreateGroup.After(func(_ context.Context, _ *hooks.Caller, req *groups.CreateGroupRequest, g *groups.Group) error {
+				hooks.CreateGroup.After(app.Hooks, func(_ context.Context, _ *hooks.Caller, req *groups.CreateGroupRequest, g *groups.Group) error {
 					mu.Lock()
 					order = append(order, "go after "+g.Name)
 					mu.Unlock()
@@ -434,7 +434,7 @@ func newKickBench(b *testing.B, variant string) func(*testing.B) time.Duration {
 		}
 		b.Cleanup(rt.Close)
 	case "bouncer_go":
-		app.Hooks.KickGroupUsers.Before(func(ctx context.Context, c *hooks.Caller, req *groups.GroupUsersRequest) (*groups.GroupUsersRequest, error) {
+		hooks.KickGroupUsers.Before(app.Hooks, func(ctx context.Context, c *hooks.Caller, req *groups.GroupUsersRequest) (*groups.GroupUsersRequest, error) {
 			gs, err := app.Groups.GetGroups(ctx, []string{req.GroupID})
 			if err != nil || len(gs) == 0 {
 				return nil, err

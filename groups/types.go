@@ -92,17 +92,20 @@ func SystemActor() Actor { return Actor{System: true} }
 // UserActor is a client acting as itself.
 func UserActor(userID, username string) Actor { return Actor{UserID: userID, Username: username} }
 
+// Request fields carry `op` tags (package codec): one field list that the
+// HTTP API, the hook payloads and the nk bindings read.
+
 // CreateGroupRequest creates a group owned (state 0) by OwnerID, or by the actor.
 type CreateGroupRequest struct {
-	OwnerID     string // system calls only; defaults to the actor
-	CreatorID   string // system calls only; defaults to the owner
-	Name        string
-	Description string
-	LangTag     string
-	AvatarURL   string
-	Open        bool
-	MaxCount    int    // 0 means DefaultMaxCount, unless MaxCountSet
-	Metadata    string // system calls only; "" means "{}"
+	OwnerID     string `op:"user_id,server"` // system calls only; defaults to the actor
+	CreatorID   string // nk only; defaults to the owner
+	Name        string `op:"name"`
+	Description string `op:"description"`
+	LangTag     string `op:"lang_tag"`
+	AvatarURL   string `op:"avatar_url"`
+	Metadata    string `op:"metadata,server"` // system calls only; "" means "{}"
+	Open        bool   `op:"open"`
+	MaxCount    int    `op:"max_count"` // 0 means DefaultMaxCount, unless MaxCountSet
 	// MaxCountSet says MaxCount was given explicitly (script nk calls), so
 	// 0 is refused rather than meaning the default.
 	MaxCountSet bool
@@ -111,53 +114,53 @@ type CreateGroupRequest struct {
 // UpdateGroupRequest changes the fields that are set. Metadata, MaxCount and
 // CreatorID are server-authoritative: a user actor may not set them.
 type UpdateGroupRequest struct {
-	GroupID     string
-	Name        *string
-	Description *string
-	LangTag     *string
-	AvatarURL   *string
-	Open        *bool
-	Metadata    *string
-	MaxCount    *int
-	CreatorID   *string
+	GroupID     string  `op:"group_id,path"`
+	MaxCount    *int    `op:"max_count,server"`
+	Name        *string `op:"name"`
+	Description *string `op:"description"`
+	LangTag     *string `op:"lang_tag"`
+	AvatarURL   *string `op:"avatar_url"`
+	Metadata    *string `op:"metadata,server"`
+	CreatorID   *string `op:"creator_id,server"`
+	Open        *bool   `op:"open"`
 }
 
 // GroupRequest names one group (delete, join, leave).
 type GroupRequest struct {
-	GroupID string
+	GroupID string `op:"group_id,path"`
 }
 
 // GroupUsersRequest names a group and target users (add, kick, ban, unban,
 // promote, demote).
 type GroupUsersRequest struct {
-	GroupID string
-	UserIDs []string
+	GroupID string   `op:"group_id,path"`
+	UserIDs []string `op:"user_ids,query"`
 }
 
 // ListGroupUsersRequest pages through a group's members.
 type ListGroupUsersRequest struct {
-	GroupID string
-	Limit   int    // 0 means 100
-	State   *State // nil means states 0-3
-	Cursor  string
+	GroupID string `op:"group_id,path"`
+	Limit   int    `op:"limit,query,null,limit"` // 0 means 100
+	State   *State `op:"state,query,state"`      // nil means states 0-3
+	Cursor  string `op:"cursor,query"`
 }
 
 // ListUserGroupsRequest pages through a user's groups.
 type ListUserGroupsRequest struct {
-	UserID string
-	Limit  int
-	State  *State
-	Cursor string
+	UserID string `op:"user_id,path"`
+	Limit  int    `op:"limit,query,null,limit"`
+	State  *State `op:"state,query,state"`
+	Cursor string `op:"cursor,query"`
 }
 
 // ListGroupsRequest searches groups. Name cannot be combined with the other filters.
 type ListGroupsRequest struct {
-	Name    string // case-insensitive; a trailing % makes it a prefix search
-	LangTag string
-	Members *int  // groups with edge_count <= Members
-	Open    *bool // nil: both
-	Limit   int   // 0 means 1 (Nakama's default)
-	Cursor  string
+	Name    string `op:"name,query"` // case-insensitive; a trailing % makes it a prefix search
+	LangTag string `op:"lang_tag,query"`
+	Cursor  string `op:"cursor,query"`
+	Limit   int    `op:"limit,query,null,limit"` // 0 means 1 (Nakama's default)
+	Members *int   `op:"members,query"`          // groups with edge_count <= Members
+	Open    *bool  `op:"open,query"`             // nil: both
 }
 
 // GroupUserList is a page of a group's members.

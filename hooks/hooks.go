@@ -63,6 +63,8 @@ func (p *Point[Req, Resp]) Before(fn Before[Req]) { p.before = append(p.before, 
 // After adds an after hook.
 func (p *Point[Req, Resp]) After(fn After[Req, Resp]) { p.after = append(p.after, fn) }
 
+func (p *Point[Req, Resp]) counts() (int, int) { return len(p.before), len(p.after) }
+
 // Hooked reports whether any hook is registered.
 func (p *Point[Req, Resp]) Hooked() bool { return len(p.before)+len(p.after) > 0 }
 

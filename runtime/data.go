@@ -159,41 +159,6 @@ func (f fields) boolean(k string) (*bool, error) {
 	return &b, nil
 }
 
-func (f fields) integer(k string) (*int, error) {
-	v, ok := f.m[k]
-	if !ok || v == nil {
-		return nil, nil
-	}
-	n, ok := ToInt(v)
-	if !ok {
-		return nil, errPayload
-	}
-	return &n, nil
-}
-
-func (f fields) strings(k string) ([]string, error) {
-	v, ok := f.m[k]
-	if !ok || v == nil {
-		return nil, nil
-	}
-	list, ok := v.([]any)
-	if !ok {
-		if ss, ok := v.([]string); ok {
-			return ss, nil
-		}
-		return nil, errPayload
-	}
-	out := make([]string, 0, len(list))
-	for _, e := range list {
-		s, ok := e.(string)
-		if !ok {
-			return nil, errPayload
-		}
-		out = append(out, s)
-	}
-	return out, nil
-}
-
 // ToInt converts a script number (int64 from goja, float64 from Lua or JSON)
 // to an int when it is integral and within int32.
 func ToInt(v any) (int, bool) {
@@ -228,34 +193,6 @@ func ToGoInt(v any) (int, bool) {
 		return ToGoInt(int64(n))
 	}
 	return 0, false
-}
-
-func optInt(p *int) any {
-	if p == nil {
-		return nil
-	}
-	return int64(*p)
-}
-
-func optStr(p *string) any {
-	if p == nil {
-		return nil
-	}
-	return *p
-}
-
-func optBool(p *bool) any {
-	if p == nil {
-		return nil
-	}
-	return *p
-}
-
-func optState(p *groups.State) any {
-	if p == nil {
-		return nil
-	}
-	return int64(*p)
 }
 
 func anyStrings(ss []string) []any {

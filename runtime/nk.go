@@ -86,11 +86,6 @@ func (n *NK) GroupUpdate(ctx context.Context, groupID, userID string, name, crea
 	return n.groups.UpdateGroup(ctx, actor(userID), req)
 }
 
-// GroupDelete deletes a group without permission checks.
-func (n *NK) GroupDelete(ctx context.Context, groupID string) error {
-	return n.groups.DeleteGroup(ctx, groups.SystemActor(), groups.GroupRequest{GroupID: groupID})
-}
-
 // GroupsGetID returns the groups that exist among ids, in nk form.
 func (n *NK) GroupsGetID(ctx context.Context, ids []string) ([]any, error) {
 	gs, err := n.Groups(ctx, ids)
@@ -165,22 +160,40 @@ func (n *NK) UserGroupsList(ctx context.Context, userID string, limit int, state
 	return out, l.Cursor, nil
 }
 
-// GroupUserJoin joins (or requests to join) a group as userID.
-func (n *NK) GroupUserJoin(ctx context.Context, groupID, userID, username string) error {
-	id, err := userIDArg(userID)
-	if err != nil {
-		return err
-	}
-	return n.groups.JoinGroup(ctx, groups.UserActor(id, username), groups.GroupRequest{GroupID: groupID})
+// OpArgs are an nk function's arguments, by the operation's NK shape.
+type OpArgs struct {
+	GroupID  string
+	UserIDs  []string // NKGroupUsers
+	UserID   string   // NKGroupAsUser: the user acting (required)
+	Username string   // NKGroupAsUser
+	CallerID string   // NKGroupUsers: the user acting; "" is the system
 }
 
-// GroupUserLeave leaves a group as userID.
-func (n *NK) GroupUserLeave(ctx context.Context, groupID, userID, username string) error {
-	id, err := userIDArg(userID)
-	if err != nil {
-		return err
+// Op runs a table operation's nk function (nk.groupUsersKick …,
+// nk.group_user_join …): the request from the arguments, the actor by the
+// row's shape, the service call alone (no client hooks).
+func (n *NK) Op(ctx context.Context, o hooks.Operation, a OpArgs) (any, error) {
+	plan, req := o.Plan(), o.NewRequest()
+	if f, ok := plan.Field("group_id"); ok {
+		plan.SetString(req, f, a.GroupID)
 	}
-	return n.groups.LeaveGroup(ctx, groups.UserActor(id, username), groups.GroupRequest{GroupID: groupID})
+	if f, ok := plan.Field("user_ids"); ok {
+		plan.SetStrings(req, f, a.UserIDs)
+	}
+	var who groups.Actor
+	switch o.Info().NK.Args {
+	case hooks.NKGroupAsUser:
+		id, err := userIDArg(a.UserID)
+		if err != nil {
+			return nil, err
+		}
+		who = groups.UserActor(id, a.Username)
+	case hooks.NKGroupUsers:
+		who = actor(a.CallerID)
+	default:
+		who = groups.SystemActor()
+	}
+	return o.Exec(ctx, n.groups, who, req)
 }
 
 func userIDArg(userID string) (string, error) {
@@ -188,25 +201,6 @@ func userIDArg(userID string) (string, error) {
 		return "", errs.Invalid("User ID must be set.")
 	}
 	return userID, nil
-}
-
-// BatchFunc is one of the member operations on a list of users.
-type BatchFunc func(ctx context.Context, groupID string, userIDs []string, callerID string) error
-
-func (n *NK) batch(fn func(context.Context, groups.Actor, groups.GroupUsersRequest) error) BatchFunc {
-	return func(ctx context.Context, groupID string, userIDs []string, callerID string) error {
-		return fn(ctx, actor(callerID), groups.GroupUsersRequest{GroupID: groupID, UserIDs: userIDs})
-	}
-}
-
-// Batch returns the member operations by their nk suffix: Add, Kick, Ban,
-// Unban, Promote, Demote (nk.groupUsersAdd … / nk.group_users_add …).
-func (n *NK) Batch() map[string]BatchFunc {
-	return map[string]BatchFunc{
-		"Add": n.batch(n.groups.AddUsers), "Kick": n.batch(n.groups.KickUsers), "Ban": n.batch(n.groups.BanUsers),
-		"Unban": n.batch(n.groups.UnbanUsers), "Promote": n.batch(n.groups.PromoteUsers),
-		"Demote": n.batch(n.groups.DemoteUsers),
-	}
 }
 
 // NotificationSend stores a notification for userID.

@@ -30,40 +30,6 @@ type Op struct {
 	RegisterAfter  func(r *hooks.Registry, fn AfterFunc)
 }
 
-func op[Req comparable, Resp any](name string, point func(*hooks.Registry) *hooks.Point[Req, Resp],
-	encode func(Req) map[string]any, decode func(map[string]any) (Req, error), result func(Resp) any) Op {
-	return opWithReplace(name, point, encode, decode, result, nil)
-}
-
-// opWithReplace is op for responses an after hook may narrow: replace applies
-// the script's returned value to the response in place.
-func opWithReplace[Req comparable, Resp any](name string, point func(*hooks.Registry) *hooks.Point[Req, Resp],
-	encode func(Req) map[string]any, decode func(map[string]any) (Req, error), result func(Resp) any,
-	replace func(Resp, any) error) Op {
-	return Op{
-		Name: name,
-		RegisterBefore: func(r *hooks.Registry, fn BeforeFunc) {
-			point(r).Before(func(ctx context.Context, c *hooks.Caller, req Req) (Req, error) {
-				var zero Req
-				out, err := fn(ctx, c, encode(req))
-				if err != nil || out == nil {
-					return zero, err // a nil request is refused by hooks.Run
-				}
-				return decode(out)
-			})
-		},
-		RegisterAfter: func(r *hooks.Registry, fn AfterFunc) {
-			point(r).After(func(ctx context.Context, c *hooks.Caller, req Req, resp Resp) error {
-				out, err := fn(ctx, c, result(resp), encode(req))
-				if err != nil || out == nil || replace == nil {
-					return err
-				}
-				return replace(resp, out)
-			})
-		},
-	}
-}
-
 var ops = map[string]Op{}
 
 // Ops lists every hookable operation name, sorted.
@@ -84,295 +50,190 @@ func OpByName(name string) (Op, bool) {
 
 func register(o Op) { ops[strings.ToLower(o.Name)] = o }
 
-func empty(hooks.Empty) any { return nil }
-
 func init() {
-	register(op("CreateGroup", func(r *hooks.Registry) *hooks.Point[*groups.CreateGroupRequest, *groups.Group] { return r.CreateGroup },
-		func(q *groups.CreateGroupRequest) map[string]any {
-			return map[string]any{"name": q.Name, "description": q.Description, "lang_tag": q.LangTag,
-				"avatar_url": q.AvatarURL, "open": q.Open, "max_count": int64(q.MaxCount)}
-		},
-		func(m map[string]any) (*groups.CreateGroupRequest, error) {
-			f, err := newFields(m, "name", "description", "lang_tag", "avatar_url", "open", "max_count")
-			if err != nil {
-				return nil, err
-			}
-			q := &groups.CreateGroupRequest{}
-			for k, dst := range map[string]*string{"name": &q.Name, "description": &q.Description, "lang_tag": &q.LangTag, "avatar_url": &q.AvatarURL} {
-				if err := f.strOr(k, dst); err != nil {
-					return nil, err
-				}
-			}
-			open, err := f.boolean("open")
-			if err != nil {
-				return nil, err
-			}
-			if open != nil {
-				q.Open = *open
-			}
-			n, err := f.integer("max_count")
-			if err != nil {
-				return nil, err
-			}
-			if n != nil {
-				q.MaxCount = *n
-			}
-			return q, nil
-		},
-		func(g *groups.Group) any { return GroupPayload(*g) }))
-
-	register(op("UpdateGroup", func(r *hooks.Registry) *hooks.Point[*groups.UpdateGroupRequest, hooks.Empty] { return r.UpdateGroup },
-		func(q *groups.UpdateGroupRequest) map[string]any {
-			return map[string]any{"group_id": q.GroupID, "name": optStr(q.Name), "description": optStr(q.Description),
-				"lang_tag": optStr(q.LangTag), "avatar_url": optStr(q.AvatarURL), "open": optBool(q.Open)}
-		},
-		func(m map[string]any) (*groups.UpdateGroupRequest, error) {
-			f, err := newFields(m, "group_id", "name", "description", "lang_tag", "avatar_url", "open")
-			if err != nil {
-				return nil, err
-			}
-			q := &groups.UpdateGroupRequest{}
-			if err := f.strOr("group_id", &q.GroupID); err != nil {
-				return nil, err
-			}
-			for k, dst := range map[string]**string{"name": &q.Name, "description": &q.Description, "lang_tag": &q.LangTag, "avatar_url": &q.AvatarURL} {
-				if *dst, err = f.str(k); err != nil {
-					return nil, err
-				}
-			}
-			q.Open, err = f.boolean("open")
-			return q, err
-		},
-		empty))
-
-	groupOp := func(name string, point func(*hooks.Registry) *hooks.Point[*groups.GroupRequest, hooks.Empty]) Op {
-		return op(name, point,
-			func(q *groups.GroupRequest) map[string]any { return map[string]any{"group_id": q.GroupID} },
-			func(m map[string]any) (*groups.GroupRequest, error) {
-				f, err := newFields(m, "group_id")
-				if err != nil {
-					return nil, err
-				}
-				q := &groups.GroupRequest{}
-				return q, f.strOr("group_id", &q.GroupID)
-			}, empty)
+	for _, o := range hooks.Ops() {
+		register(scriptOp(o))
 	}
-	register(groupOp("DeleteGroup", func(r *hooks.Registry) *hooks.Point[*groups.GroupRequest, hooks.Empty] { return r.DeleteGroup }))
-	register(groupOp("JoinGroup", func(r *hooks.Registry) *hooks.Point[*groups.GroupRequest, hooks.Empty] { return r.JoinGroup }))
-	register(groupOp("LeaveGroup", func(r *hooks.Registry) *hooks.Point[*groups.GroupRequest, hooks.Empty] { return r.LeaveGroup }))
+}
 
-	usersOp := func(name string, point func(*hooks.Registry) *hooks.Point[*groups.GroupUsersRequest, hooks.Empty]) Op {
-		return op(name, point,
-			func(q *groups.GroupUsersRequest) map[string]any {
-				return map[string]any{"group_id": q.GroupID, "user_ids": anyStrings(q.UserIDs)}
-			},
-			func(m map[string]any) (*groups.GroupUsersRequest, error) {
-				f, err := newFields(m, "group_id", "user_ids")
-				if err != nil {
-					return nil, err
+// scriptOp adapts a row of the operation table to script data: the request
+// goes out as its codec payload (or, for authentication, its own shape) and
+// comes back through the same codec; the response goes out by its type.
+func scriptOp(o hooks.Operation) Op {
+	encode, decode := payloadCodec(o)
+	return Op{
+		Name: o.Info().Name,
+		RegisterBefore: func(r *hooks.Registry, fn BeforeFunc) {
+			o.BeforeAny(r, func(ctx context.Context, c *hooks.Caller, req any) (any, error) {
+				out, err := fn(ctx, c, encode(req))
+				if err != nil || out == nil {
+					return nil, err // a nil request is refused by hooks.Run
 				}
-				q := &groups.GroupUsersRequest{}
-				if err := f.strOr("group_id", &q.GroupID); err != nil {
-					return nil, err
+				return decode(out)
+			})
+		},
+		RegisterAfter: func(r *hooks.Registry, fn AfterFunc) {
+			o.AfterAny(r, func(ctx context.Context, c *hooks.Caller, req, resp any) error {
+				out, err := fn(ctx, c, result(resp), encode(req))
+				if err != nil || out == nil {
+					return err
 				}
-				q.UserIDs, err = f.strings("user_ids")
-				return q, err
-			}, empty)
+				return replace(resp, out)
+			})
+		},
 	}
-	register(usersOp("AddGroupUsers", func(r *hooks.Registry) *hooks.Point[*groups.GroupUsersRequest, hooks.Empty] { return r.AddGroupUsers }))
-	register(usersOp("KickGroupUsers", func(r *hooks.Registry) *hooks.Point[*groups.GroupUsersRequest, hooks.Empty] { return r.KickGroupUsers }))
-	register(usersOp("BanGroupUsers", func(r *hooks.Registry) *hooks.Point[*groups.GroupUsersRequest, hooks.Empty] { return r.BanGroupUsers }))
-	register(usersOp("UnbanGroupUsers", func(r *hooks.Registry) *hooks.Point[*groups.GroupUsersRequest, hooks.Empty] { return r.UnbanGroupUsers }))
-	register(usersOp("PromoteGroupUsers", func(r *hooks.Registry) *hooks.Point[*groups.GroupUsersRequest, hooks.Empty] {
-		return r.PromoteGroupUsers
-	}))
-	register(usersOp("DemoteGroupUsers", func(r *hooks.Registry) *hooks.Point[*groups.GroupUsersRequest, hooks.Empty] {
-		return r.DemoteGroupUsers
-	}))
+}
 
-	register(opWithReplace("ListGroupUsers", func(r *hooks.Registry) *hooks.Point[*groups.ListGroupUsersRequest, *groups.GroupUserList] {
-		return r.ListGroupUsers
-	},
-		func(q *groups.ListGroupUsersRequest) map[string]any {
-			return map[string]any{"group_id": q.GroupID, "limit": limitValue(q.Limit), "state": optState(q.State), "cursor": q.Cursor}
-		},
-		func(m map[string]any) (*groups.ListGroupUsersRequest, error) {
-			q := &groups.ListGroupUsersRequest{}
-			err := decodeMemberList(m, "group_id", &q.GroupID, &q.Limit, &q.State, &q.Cursor)
-			return q, err
-		},
-		func(l *groups.GroupUserList) any {
-			items := make([]any, len(l.GroupUsers))
-			for i, gu := range l.GroupUsers {
-				items[i] = map[string]any{"user": UserPayload(gu.User), "state": int64(gu.State)}
+// payloadCodec is how an operation's request crosses into scripts.
+func payloadCodec(o hooks.Operation) (func(any) map[string]any, func(map[string]any) (any, error)) {
+	if plan := o.Plan(); plan != nil {
+		return plan.Payload, func(m map[string]any) (any, error) {
+			req := o.NewRequest()
+			if err := plan.FromPayload(m, req); err != nil {
+				return nil, errPayload
 			}
-			return map[string]any{"group_users": items, "cursor": l.Cursor}
-		},
-		func(l *groups.GroupUserList, v any) error {
-			byID := map[string]groups.GroupUser{}
-			for _, gu := range l.GroupUsers {
-				byID[gu.User.ID] = gu
-			}
-			ids, err := keptIDs(v, "group_users", "user")
-			if err != nil {
-				return err
-			}
-			l.GroupUsers = pick(byID, ids)
-			return nil
-		}))
-
-	register(opWithReplace("ListUserGroups", func(r *hooks.Registry) *hooks.Point[*groups.ListUserGroupsRequest, *groups.UserGroupList] {
-		return r.ListUserGroups
-	},
-		func(q *groups.ListUserGroupsRequest) map[string]any {
-			return map[string]any{"user_id": q.UserID, "limit": limitValue(q.Limit), "state": optState(q.State), "cursor": q.Cursor}
-		},
-		func(m map[string]any) (*groups.ListUserGroupsRequest, error) {
-			q := &groups.ListUserGroupsRequest{}
-			err := decodeMemberList(m, "user_id", &q.UserID, &q.Limit, &q.State, &q.Cursor)
-			return q, err
-		},
-		func(l *groups.UserGroupList) any {
-			items := make([]any, len(l.UserGroups))
-			for i, ug := range l.UserGroups {
-				items[i] = map[string]any{"group": GroupPayload(ug.Group), "state": int64(ug.State)}
-			}
-			return map[string]any{"user_groups": items, "cursor": l.Cursor}
-		},
-		func(l *groups.UserGroupList, v any) error {
-			byID := map[string]groups.UserGroup{}
-			for _, ug := range l.UserGroups {
-				byID[ug.Group.ID] = ug
-			}
-			ids, err := keptIDs(v, "user_groups", "group")
-			if err != nil {
-				return err
-			}
-			l.UserGroups = pick(byID, ids)
-			return nil
-		}))
-
-	register(opWithReplace("ListGroups", func(r *hooks.Registry) *hooks.Point[*groups.ListGroupsRequest, *groups.GroupList] {
-		return r.ListGroups
-	},
-		func(q *groups.ListGroupsRequest) map[string]any {
-			return map[string]any{"name": q.Name, "cursor": q.Cursor, "limit": limitValue(q.Limit),
-				"lang_tag": q.LangTag, "members": optInt(q.Members), "open": optBool(q.Open)}
-		},
-		func(m map[string]any) (*groups.ListGroupsRequest, error) {
-			f, err := newFields(m, "name", "cursor", "limit", "lang_tag", "members", "open")
-			if err != nil {
-				return nil, err
-			}
-			q := &groups.ListGroupsRequest{}
-			for k, dst := range map[string]*string{"name": &q.Name, "cursor": &q.Cursor, "lang_tag": &q.LangTag} {
-				if err := f.strOr(k, dst); err != nil {
-					return nil, err
-				}
-			}
-			limit, err := f.integer("limit")
-			if err != nil {
-				return nil, err
-			}
-			if limit != nil {
-				q.Limit = *limit
-			}
-			if q.Members, err = f.integer("members"); err != nil {
-				return nil, err
-			}
-			q.Open, err = f.boolean("open")
-			return q, err
-		},
-		func(l *groups.GroupList) any {
-			items := make([]any, len(l.Groups))
-			for i, g := range l.Groups {
-				items[i] = GroupPayload(g)
-			}
-			return map[string]any{"groups": items, "cursor": l.Cursor}
-		},
-		func(l *groups.GroupList, v any) error {
-			byID := map[string]groups.Group{}
-			for _, g := range l.Groups {
-				byID[g.ID] = g
-			}
-			ids, err := keptIDs(v, "groups", "")
-			if err != nil {
-				return err
-			}
-			l.Groups = pick(byID, ids)
-			return nil
-		}))
-
-	authOp := func(name string, email bool, point func(*hooks.Registry) *hooks.Point[*accounts.AuthRequest, *accounts.Session]) Op {
-		return op(name, point,
-			func(q *accounts.AuthRequest) map[string]any {
-				account := map[string]any{"vars": stringMap(q.Vars)}
-				if email {
-					account["email"], account["password"] = q.Email, q.Password
-				} else {
-					account["id"] = q.ID
-				}
-				create := true
-				if q.Create != nil {
-					create = *q.Create
-				}
-				return map[string]any{"account": account, "create": create, "username": q.Username}
-			},
-			func(m map[string]any) (*accounts.AuthRequest, error) {
-				f, err := newFields(m, "account", "create", "username")
-				if err != nil {
-					return nil, err
-				}
-				q := &accounts.AuthRequest{}
-				if err := f.strOr("username", &q.Username); err != nil {
-					return nil, err
-				}
-				if q.Create, err = f.boolean("create"); err != nil {
-					return nil, err
-				}
-				acc, _ := f.m["account"].(map[string]any)
-				af, err := newFields(acc, "id", "email", "password", "vars")
-				if err != nil {
-					return nil, err
-				}
-				for k, dst := range map[string]*string{"id": &q.ID, "email": &q.Email, "password": &q.Password} {
-					if err := af.strOr(k, dst); err != nil {
-						return nil, err
-					}
-				}
-				q.Vars, err = af.stringMap("vars")
-				return q, err
-			},
-			sessionData)
+			return req, nil
+		}
 	}
-	register(authOp("AuthenticateDevice", false, func(r *hooks.Registry) *hooks.Point[*accounts.AuthRequest, *accounts.Session] {
-		return r.AuthenticateDevice
-	}))
-	register(authOp("AuthenticateCustom", false, func(r *hooks.Registry) *hooks.Point[*accounts.AuthRequest, *accounts.Session] {
-		return r.AuthenticateCustom
-	}))
-	register(authOp("AuthenticateEmail", true, func(r *hooks.Registry) *hooks.Point[*accounts.AuthRequest, *accounts.Session] {
-		return r.AuthenticateEmail
-	}))
-	register(op("SessionRefresh", func(r *hooks.Registry) *hooks.Point[*hooks.SessionRefreshRequest, *accounts.Session] {
-		return r.SessionRefresh
-	},
-		func(q *hooks.SessionRefreshRequest) map[string]any {
-			return map[string]any{"token": q.Token, "vars": stringMap(q.Vars)}
-		},
-		func(m map[string]any) (*hooks.SessionRefreshRequest, error) {
-			f, err := newFields(m, "token", "vars")
-			if err != nil {
+	switch o.Info().Name {
+	case "SessionRefresh":
+		return encodeRefresh, decodeRefresh
+	case "AuthenticateEmail":
+		return authCodec(true)
+	default:
+		return authCodec(false)
+	}
+}
+
+// result is a response as script data, by its type.
+func result(resp any) any {
+	switch r := resp.(type) {
+	case *groups.Group:
+		return GroupPayload(*r)
+	case *groups.GroupUserList:
+		items := make([]any, len(r.GroupUsers))
+		for i, gu := range r.GroupUsers {
+			items[i] = map[string]any{"user": UserPayload(gu.User), "state": int64(gu.State)}
+		}
+		return map[string]any{"group_users": items, "cursor": r.Cursor}
+	case *groups.UserGroupList:
+		items := make([]any, len(r.UserGroups))
+		for i, ug := range r.UserGroups {
+			items[i] = map[string]any{"group": GroupPayload(ug.Group), "state": int64(ug.State)}
+		}
+		return map[string]any{"user_groups": items, "cursor": r.Cursor}
+	case *groups.GroupList:
+		items := make([]any, len(r.Groups))
+		for i, g := range r.Groups {
+			items[i] = GroupPayload(g)
+		}
+		return map[string]any{"groups": items, "cursor": r.Cursor}
+	case *accounts.Session:
+		return sessionData(r)
+	}
+	return nil // hooks.Empty: Nakama passes no response
+}
+
+// replace applies an after hook's returned value to a listing in place: it
+// keeps the rows whose ids the value still holds. Other responses ignore it.
+func replace(resp, v any) error {
+	switch l := resp.(type) {
+	case *groups.GroupUserList:
+		byID := map[string]groups.GroupUser{}
+		for _, gu := range l.GroupUsers {
+			byID[gu.User.ID] = gu
+		}
+		ids, err := keptIDs(v, "group_users", "user")
+		if err != nil {
+			return err
+		}
+		l.GroupUsers = pick(byID, ids)
+	case *groups.UserGroupList:
+		byID := map[string]groups.UserGroup{}
+		for _, ug := range l.UserGroups {
+			byID[ug.Group.ID] = ug
+		}
+		ids, err := keptIDs(v, "user_groups", "group")
+		if err != nil {
+			return err
+		}
+		l.UserGroups = pick(byID, ids)
+	case *groups.GroupList:
+		byID := map[string]groups.Group{}
+		for _, g := range l.Groups {
+			byID[g.ID] = g
+		}
+		ids, err := keptIDs(v, "groups", "")
+		if err != nil {
+			return err
+		}
+		l.Groups = pick(byID, ids)
+	}
+	return nil
+}
+
+func authCodec(email bool) (func(any) map[string]any, func(map[string]any) (any, error)) {
+	encode := func(req any) map[string]any {
+		q := req.(*accounts.AuthRequest)
+		account := map[string]any{"vars": stringMap(q.Vars)}
+		if email {
+			account["email"], account["password"] = q.Email, q.Password
+		} else {
+			account["id"] = q.ID
+		}
+		create := true
+		if q.Create != nil {
+			create = *q.Create
+		}
+		return map[string]any{"account": account, "create": create, "username": q.Username}
+	}
+	decode := func(m map[string]any) (any, error) {
+		f, err := newFields(m, "account", "create", "username")
+		if err != nil {
+			return nil, err
+		}
+		q := &accounts.AuthRequest{}
+		if err := f.strOr("username", &q.Username); err != nil {
+			return nil, err
+		}
+		if q.Create, err = f.boolean("create"); err != nil {
+			return nil, err
+		}
+		acc, _ := f.m["account"].(map[string]any)
+		af, err := newFields(acc, "id", "email", "password", "vars")
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range []struct {
+			name string
+			dst  *string
+		}{{"id", &q.ID}, {"email", &q.Email}, {"password", &q.Password}} {
+			if err := af.strOr(k.name, k.dst); err != nil {
 				return nil, err
 			}
-			q := &hooks.SessionRefreshRequest{}
-			if err := f.strOr("token", &q.Token); err != nil {
-				return nil, err
-			}
-			q.Vars, err = f.stringMap("vars")
-			return q, err
-		},
-		sessionData))
+		}
+		q.Vars, err = af.stringMap("vars")
+		return q, err
+	}
+	return encode, decode
+}
+
+func encodeRefresh(req any) map[string]any {
+	q := req.(*hooks.SessionRefreshRequest)
+	return map[string]any{"token": q.Token, "vars": stringMap(q.Vars)}
+}
+
+func decodeRefresh(m map[string]any) (any, error) {
+	f, err := newFields(m, "token", "vars")
+	if err != nil {
+		return nil, err
+	}
+	q := &hooks.SessionRefreshRequest{}
+	if err := f.strOr("token", &q.Token); err != nil {
+		return nil, err
+	}
+	q.Vars, err = f.stringMap("vars")
+	return q, err
 }
 
 func sessionData(s *accounts.Session) any {
@@ -405,43 +266,6 @@ func (f fields) stringMap(k string) (map[string]string, error) {
 		out[key] = s
 	}
 	return out, nil
-}
-
-// limitValue shows an unset limit (0) as null, as Nakama's Int32Value does.
-func limitValue(n int) any {
-	if n == 0 {
-		return nil
-	}
-	return int64(n)
-}
-
-func decodeMemberList(m map[string]any, idKey string, id *string, limit *int, state **groups.State, cursor *string) error {
-	f, err := newFields(m, idKey, "limit", "state", "cursor")
-	if err != nil {
-		return err
-	}
-	if err := f.strOr(idKey, id); err != nil {
-		return err
-	}
-	if err := f.strOr("cursor", cursor); err != nil {
-		return err
-	}
-	l, err := f.integer("limit")
-	if err != nil {
-		return err
-	}
-	if l != nil {
-		*limit = *l
-	}
-	s, err := f.integer("state")
-	if err != nil {
-		return err
-	}
-	if s != nil {
-		st := groups.State(*s)
-		*state = &st
-	}
-	return nil
 }
 
 // keptIDs reads the ids left in a listing an after hook returned: v is the

@@ -27,7 +27,7 @@ func TestHookLogCarriesRequestID(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.DB.Close()
-	srv.Hooks.CreateGroup.After(func(context.Context, *hooks.Caller, *groups.CreateGroupRequest, *groups.Group) error {
+	hooks.CreateGroup.After(srv.Hooks, func(context.Context, *hooks.Caller, *groups.CreateGroupRequest, *groups.Group) error {
 		return errors.New("after hook fails")
 	})
 	sess, err := srv.Accounts.AuthenticateDevice(context.Background(), accounts.AuthRequest{ID: "device-log-0001"})

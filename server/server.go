@@ -4,7 +4,7 @@
 // same way:
 //
 //	srv, err := server.New(ctx, server.DefaultConfig(), log)
-//	srv.Hooks.KickGroupUsers.Before(myRule) // Go hooks run before script hooks
+//	hooks.KickGroupUsers.Before(srv.Hooks, myRule) // Go hooks run before script hooks
 //	err = srv.Run(ctx)                      // loads scripts, serves until ctx ends
 package server
 

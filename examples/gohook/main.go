@@ -40,7 +40,7 @@ func main() {
 
 // Register adds this program's rules to a hook registry.
 func Register(reg *hooks.Registry, svc *groups.Service, log *slog.Logger) {
-	reg.JoinGroup.Before(func(ctx context.Context, c *hooks.Caller, req *groups.GroupRequest) (*groups.GroupRequest, error) {
+	hooks.JoinGroup.Before(reg, func(ctx context.Context, c *hooks.Caller, req *groups.GroupRequest) (*groups.GroupRequest, error) {
 		gs, err := svc.GetGroups(ctx, []string{req.GroupID})
 		if err != nil || len(gs) == 0 {
 			return req, err // unknown groups get the service's own answer
@@ -54,7 +54,7 @@ func Register(reg *hooks.Registry, svc *groups.Service, log *slog.Logger) {
 		}
 		return req, nil
 	})
-	reg.CreateGroup.After(func(ctx context.Context, c *hooks.Caller, req *groups.CreateGroupRequest, g *groups.Group) error {
+	hooks.CreateGroup.After(reg, func(ctx context.Context, c *hooks.Caller, req *groups.CreateGroupRequest, g *groups.Group) error {
 		log.Info("group created", "group_id", g.ID, "name", g.Name, "by", c.UserID)
 		return nil
 	})

@@ -24,6 +24,8 @@ const (
 var forbidden = map[string][]string{
 	// The coded error: standard library only (see stdlibOnly), nothing of Guildhall.
 	"errs": {module + "/"},
+	// The request codec reads struct tags: standard library only.
+	"codec": {module + "/"},
 	"groups": {
 		fiber, "gorm.io/", goja, lua,
 		"net/http", fasthttp, "github.com/jackc/", "github.com/glebarez/",
@@ -64,7 +66,7 @@ var forbidden = map[string][]string{
 }
 
 // stdlibOnly lists packages that may import nothing outside the standard library.
-var stdlibOnly = []string{"errs"}
+var stdlibOnly = []string{"errs", "codec"}
 
 // exempt lists the packages (prefixes) without arrows: binaries, examples and
 // test helpers sit on top and may import anything.

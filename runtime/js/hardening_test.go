@@ -178,7 +178,7 @@ function InitModule(ctx, logger, nk, initializer) {
 	if ge := codeOf(t, err); ge.Code != errs.CodeInternal || !strings.Contains(ge.Message, "value is cyclic") {
 		t.Fatalf("before hook result: %d %q", ge.Code, ge.Message)
 	}
-	_, err = hooks.Run(ctx, l.reg.ListGroups, &hooks.Caller{}, &groups.ListGroupsRequest{},
+	_, err = hooks.Run(ctx, hooks.ListGroups.Point(l.reg), &hooks.Caller{}, &groups.ListGroupsRequest{},
 		func(context.Context, *groups.ListGroupsRequest) (*groups.GroupList, error) {
 			return &groups.GroupList{}, nil
 		})

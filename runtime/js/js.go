@@ -36,7 +36,6 @@ type Runtime struct {
 	path    string // full path, named in load errors
 	prg     *goja.Program
 	nk      *runtime.NK
-	batch   map[string]runtime.BatchFunc
 	regs    []*registration
 	pool    *pool
 	mem     *runtime.MemWatch
@@ -79,7 +78,6 @@ func Load(ctx context.Context, cfg runtime.Config, deps runtime.Deps) (*Runtime,
 	r.log = log.With("runtime", "javascript", "module", m.Name)
 	if deps.Groups != nil {
 		r.nk = runtime.NewNK(deps.Groups, deps.Hooks)
-		r.batch = r.nk.Batch()
 	}
 	limitRegexps(cfg.CallTimeout)
 	r.prg, err = goja.Compile(m.Name, m.Code, false)

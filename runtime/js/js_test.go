@@ -54,7 +54,7 @@ func mustLoad(t testing.TB, code string, cfg runtime.Config) loaded {
 // kick runs the KickGroupUsers point with an op that records what reached it.
 func kick(ctx context.Context, reg *hooks.Registry, c *hooks.Caller, req *groups.GroupUsersRequest) (*groups.GroupUsersRequest, error) {
 	var got *groups.GroupUsersRequest
-	_, err := hooks.Run(ctx, reg.KickGroupUsers, c, req,
+	_, err := hooks.Run(ctx, hooks.KickGroupUsers.Point(reg), c, req,
 		func(_ context.Context, r *groups.GroupUsersRequest) (hooks.Empty, error) {
 			got = r
 			return hooks.Empty{}, nil
@@ -77,7 +77,7 @@ func TestNoIndexJS(t *testing.T) {
 	if err != nil || rt == nil {
 		t.Fatalf("Load = %v, %v", rt, err)
 	}
-	if len(rt.Registrations()) != 0 || reg.KickGroupUsers.Hooked() {
+	if len(rt.Registrations()) != 0 || hooks.KickGroupUsers.Point(reg).Hooked() {
 		t.Fatal("a missing index.js registered something")
 	}
 	rt.Close()
@@ -131,7 +131,7 @@ func TestLoadErrors(t *testing.T) {
 					t.Errorf("error %q does not contain %q", err, w)
 				}
 			}
-			if l.reg.KickGroupUsers.Hooked() || len(l.reg.RPCIDs()) != 0 {
+			if hooks.KickGroupUsers.Point(l.reg).Hooked() || len(l.reg.RPCIDs()) != 0 {
 				t.Error("a failed load registered hooks")
 			}
 		})
@@ -191,7 +191,7 @@ var InitModule = function(ctx, logger, nk, initializer) {
 		!strings.Contains(logs, "initializer.registerBeforeGetAccount is not supported") {
 		t.Fatalf("unsupported registrations not warned once each:\n%s", logs)
 	}
-	if l.reg.JoinGroup.Hooked() {
+	if hooks.JoinGroup.Point(l.reg).Hooked() {
 		t.Fatal("a caught inline registration was registered")
 	}
 }
@@ -376,7 +376,7 @@ function afterCreate(ctx, logger, nk, out, input) {
 function InitModule(ctx, logger, nk, initializer) { initializer.registerAfterCreateGroup(afterCreate); }
 `, runtime.Config{})
 	created := time.Unix(1700000000, 0)
-	g, err := hooks.Run(context.Background(), l.reg.CreateGroup, &hooks.Caller{UserID: "u1"},
+	g, err := hooks.Run(context.Background(), hooks.CreateGroup.Point(l.reg), &hooks.Caller{UserID: "u1"},
 		&groups.CreateGroupRequest{Name: "n", LangTag: "fr"},
 		func(_ context.Context, r *groups.CreateGroupRequest) (*groups.Group, error) {
 			return &groups.Group{ID: "g1", CreatorID: "u1", Name: r.Name, Metadata: `{"A_b":1}`, EdgeCount: 1,
@@ -402,7 +402,7 @@ function afterList(ctx, logger, nk, out, input) {
 }
 function InitModule(ctx, logger, nk, initializer) { initializer.registerAfterListGroups(afterList); }
 `, runtime.Config{})
-	list, err := hooks.Run(context.Background(), l.reg.ListGroups, &hooks.Caller{}, &groups.ListGroupsRequest{},
+	list, err := hooks.Run(context.Background(), hooks.ListGroups.Point(l.reg), &hooks.Caller{}, &groups.ListGroupsRequest{},
 		func(context.Context, *groups.ListGroupsRequest) (*groups.GroupList, error) {
 			return &groups.GroupList{Groups: []groups.Group{
 				{ID: "a", Metadata: `{}`}, {ID: "b", Metadata: `{"hidden":true}`}, {ID: "c", Metadata: `{"hidden":false}`},

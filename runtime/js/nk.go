@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/guildhall/guildhall/errs"
+	"github.com/guildhall/guildhall/hooks"
 	"github.com/guildhall/guildhall/runtime"
 )
 
@@ -54,12 +55,6 @@ func (v *vm) newNK() goja.Value {
 		return goja.Undefined()
 	})
 
-	set("groupDelete", func(a args) goja.Value {
-		groupID := a.str(0, "groupId")
-		a.check(a.nk().GroupDelete(v.context(), groupID))
-		return goja.Undefined()
-	})
-
 	set("groupsGetId", func(a args) goja.Value {
 		ids := a.strs(0, "groupIds")
 		gs, err := a.nk().Groups(v.context(), ids)
@@ -95,22 +90,24 @@ func (v *vm) newNK() goja.Value {
 		return v.toJS(map[string]any{"user_groups": list, "cursor": optCursor(cursor)}, false)
 	})
 
-	set("groupUserJoin", func(a args) goja.Value {
-		groupID, userID, username := a.str(0, "groupId"), a.str(1, "userId"), deref(a.optStr(2, "username"))
-		a.check(a.nk().GroupUserJoin(v.context(), groupID, userID, username))
-		return goja.Undefined()
-	})
-
-	set("groupUserLeave", func(a args) goja.Value {
-		groupID, userID, username := a.str(0, "groupId"), a.str(1, "userId"), deref(a.optStr(2, "username"))
-		a.check(a.nk().GroupUserLeave(v.context(), groupID, userID, username))
-		return goja.Undefined()
-	})
-
-	for _, suffix := range []string{"Add", "Kick", "Ban", "Unban", "Promote", "Demote"} {
-		set("groupUsers"+suffix, func(a args) goja.Value {
-			groupID, userIDs, callerID := a.str(0, "groupId"), a.strs(1, "userIds"), deref(a.optStr(2, "callerId"))
-			a.check(a.batch(suffix)(v.context(), groupID, userIDs, callerID))
+	// The operation table's nk functions, by argument shape.
+	for _, o := range hooks.Ops() {
+		fn := o.Info().NK
+		if fn.JS == "" {
+			continue
+		}
+		set(fn.JS, func(a args) goja.Value {
+			var in runtime.OpArgs
+			switch fn.Args {
+			case hooks.NKGroupAsUser:
+				in.GroupID, in.UserID, in.Username = a.str(0, "groupId"), a.str(1, "userId"), deref(a.optStr(2, "username"))
+			case hooks.NKGroupUsers:
+				in.GroupID, in.UserIDs, in.CallerID = a.str(0, "groupId"), a.strs(1, "userIds"), deref(a.optStr(2, "callerId"))
+			default:
+				in.GroupID = a.str(0, "groupId")
+			}
+			_, err := a.nk().Op(v.context(), o, in)
+			a.check(err)
 			return goja.Undefined()
 		})
 	}
@@ -258,13 +255,6 @@ func (a args) nk() *runtime.NK {
 		a.fail(errNoNK)
 	}
 	return a.v.r.nk
-}
-
-func (a args) batch(suffix string) runtime.BatchFunc {
-	if a.v.r.batch == nil {
-		a.fail(errNoNK)
-	}
-	return a.v.r.batch[suffix]
 }
 
 func (a args) absent(i int) bool {

@@ -42,7 +42,7 @@ func TestHooksChainLua(t *testing.T) {
 			e.mustLoad(t, runtime.Config{Path: modules(t, map[string]string{"chain.lua": b.String()}), PoolSize: 1})
 
 			var got *groups.GroupUsersRequest
-			_, err := hooks.Run(context.Background(), e.reg.KickGroupUsers, &hooks.Caller{UserID: "u1"},
+			_, err := hooks.Run(context.Background(), hooks.KickGroupUsers.Point(e.reg), &hooks.Caller{UserID: "u1"},
 				&groups.GroupUsersRequest{GroupID: "g", UserIDs: tc.UserIDs},
 				func(_ context.Context, r *groups.GroupUsersRequest) (hooks.Empty, error) {
 					got = r

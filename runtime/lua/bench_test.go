@@ -58,7 +58,7 @@ nk.register_req_before(function(context, payload) return payload end, "KickGroup
 			ce.mustLoad(b, runtime.Config{Path: modules(b, map[string]string{"m.lua": c.src})})
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				if _, err := hooks.Run(ctx, ce.reg.KickGroupUsers, caller, req, noop); err != nil {
+				if _, err := hooks.Run(ctx, hooks.KickGroupUsers.Point(ce.reg), caller, req, noop); err != nil {
 					b.Fatal(err)
 				}
 			}

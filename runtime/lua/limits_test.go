@@ -170,7 +170,7 @@ nk.register_req_after(function(context, out, inc) return cyclic() end, "ListGrou
 	list := func(context.Context, *groups.ListGroupsRequest) (*groups.GroupList, error) {
 		return &groups.GroupList{}, nil
 	}
-	if _, err := hooks.Run(context.Background(), e.reg.ListGroups, &hooks.Caller{}, &groups.ListGroupsRequest{}, list); err != nil {
+	if _, err := hooks.Run(context.Background(), hooks.ListGroups.Point(e.reg), &hooks.Caller{}, &groups.ListGroupsRequest{}, list); err != nil {
 		t.Fatal(err)
 	}
 	// Each failed call is one log line with its id, the language and the error.

@@ -101,7 +101,7 @@ func TestLuaLoadNoModules(t *testing.T) {
 		rt.Close()
 		rt.Close() // idempotent
 	}
-	if len(e.reg.RPCIDs()) != 0 || e.reg.KickGroupUsers.Hooked() {
+	if len(e.reg.RPCIDs()) != 0 || hooks.KickGroupUsers.Point(e.reg).Hooked() {
 		t.Fatal("an empty runtime registered something")
 	}
 }
@@ -139,7 +139,7 @@ func TestLuaLoadErrors(t *testing.T) {
 			}
 		})
 	}
-	if len(e.reg.RPCIDs()) != 0 || e.reg.KickGroupUsers.Hooked() {
+	if len(e.reg.RPCIDs()) != 0 || hooks.KickGroupUsers.Point(e.reg).Hooked() {
 		t.Fatal("a failed load registered something")
 	}
 }
@@ -354,26 +354,26 @@ end, "ctx")
 	}
 	ctx := context.Background()
 
-	if _, err := hooks.Run(ctx, e.reg.KickGroupUsers, caller, &groups.GroupUsersRequest{GroupID: "g", UserIDs: []string{"x"}}, op); err != nil {
+	if _, err := hooks.Run(ctx, hooks.KickGroupUsers.Point(e.reg), caller, &groups.GroupUsersRequest{GroupID: "g", UserIDs: []string{"x"}}, op); err != nil {
 		t.Fatal(err)
 	}
 	if seen.GroupID != "g" || strings.Join(seen.UserIDs, ",") != "x,added" {
 		t.Fatalf("changed request: %+v", seen)
 	}
 	seen = nil
-	_, err := hooks.Run(ctx, e.reg.KickGroupUsers, caller, &groups.GroupUsersRequest{GroupID: "g"}, op)
+	_, err := hooks.Run(ctx, hooks.KickGroupUsers.Point(e.reg), caller, &groups.GroupUsersRequest{GroupID: "g"}, op)
 	if err != hooks.ErrRejected || seen != nil {
 		t.Fatalf("nil result: %v, op ran: %v", err, seen != nil)
 	}
-	if _, err := hooks.Run(ctx, e.reg.BanGroupUsers, caller, &groups.GroupUsersRequest{GroupID: "g", UserIDs: []string{"x"}}, op); err != nil {
+	if _, err := hooks.Run(ctx, hooks.BanGroupUsers.Point(e.reg), caller, &groups.GroupUsersRequest{GroupID: "g", UserIDs: []string{"x"}}, op); err != nil {
 		t.Fatal(err)
 	}
 	if seen.UserIDs == nil || len(seen.UserIDs) != 0 {
 		t.Fatalf("empty user_ids table: %#v", seen.UserIDs)
 	}
-	_, err = hooks.Run(ctx, e.reg.PromoteGroupUsers, caller, &groups.GroupUsersRequest{GroupID: "g"}, op)
+	_, err = hooks.Run(ctx, hooks.PromoteGroupUsers.Point(e.reg), caller, &groups.GroupUsersRequest{GroupID: "g"}, op)
 	wantCode(t, err, errs.CodeInternal, "Could not complete runtime Before function.")
-	_, err = hooks.Run(ctx, e.reg.DemoteGroupUsers, caller, &groups.GroupUsersRequest{GroupID: "g"}, op)
+	_, err = hooks.Run(ctx, hooks.DemoteGroupUsers.Point(e.reg), caller, &groups.GroupUsersRequest{GroupID: "g"}, op)
 	wantCode(t, err, errs.CodeInternal, "Could not complete runtime Before function.")
 
 	fn, _ := e.reg.RPC("ctx")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
+	"github.com/guildhall/guildhall/hooks"
 	"github.com/guildhall/guildhall/runtime"
 )
 
@@ -34,20 +35,18 @@ func (v *vm) nkModule() *glua.LTable {
 
 		"group_create":       v.groupCreate,
 		"group_update":       v.groupUpdate,
-		"group_delete":       v.groupDelete,
 		"groups_get_id":      v.groupsGetID,
 		"groups_list":        v.groupsList,
 		"group_users_list":   v.groupUsersList,
 		"user_groups_list":   v.userGroupsList,
-		"group_user_join":    v.groupUserJoin(true),
-		"group_user_leave":   v.groupUserJoin(false),
 		"notification_send":  v.notificationSend,
 		"notifications_send": v.notificationsSend,
 		"event":              v.event,
 	}
-	for suffix, lname := range map[string]string{"Add": "add", "Kick": "kick", "Ban": "ban", "Unban": "unban",
-		"Promote": "promote", "Demote": "demote"} {
-		fns["group_users_"+lname] = v.groupUsersBatch("group_users_"+lname, suffix)
+	for _, o := range hooks.Ops() {
+		if fn := o.Info().NK; fn.JS != "" {
+			fns[fn.Lua()] = v.opFunc(o, fn)
+		}
 	}
 	tb := v.L.CreateTable(0, len(fns))
 	for name, fn := range fns {
@@ -273,14 +272,6 @@ func (v *vm) groupUpdate(L *glua.LState) int {
 	return 0
 }
 
-func (v *vm) groupDelete(L *glua.LState) int {
-	id := args{L, "group_delete"}.need(1, "group_id")
-	if err := v.r.nk.GroupDelete(v.ctx(), id); err != nil {
-		return v.fail(L, err)
-	}
-	return 0
-}
-
 // nk.groups_get_id({ids}) → array of groups (missing ids absent).
 func (v *vm) groupsGetID(L *glua.LState) int {
 	ids := args{L, "groups_get_id"}.strings(1, "group ids")
@@ -328,34 +319,22 @@ func (v *vm) userGroupsList(L *glua.LState) int {
 	return v.pushPage(L, list, next, err)
 }
 
-// nk.group_user_join / group_user_leave(group_id, user_id, username)
-func (v *vm) groupUserJoin(join bool) glua.LGFunction {
-	fname := "group_user_leave"
-	if join {
-		fname = "group_user_join"
-	}
+// opFunc is an operation table row's nk function, by argument shape:
+// (group_id), (group_id, user_id, username?) or (group_id, {user_ids}, caller_id?).
+func (v *vm) opFunc(o hooks.Operation, fn hooks.NK) glua.LGFunction {
+	name := fn.Lua()
 	return func(L *glua.LState) int {
-		a := args{L, fname}
-		groupID, userID, username := a.need(1, "group_id"), a.need(2, "user_id"), a.str(3, "username")
-		var err error
-		if join {
-			err = v.r.nk.GroupUserJoin(v.ctx(), groupID, userID, username)
-		} else {
-			err = v.r.nk.GroupUserLeave(v.ctx(), groupID, userID, username)
+		a := args{L, name}
+		var in runtime.OpArgs
+		switch fn.Args {
+		case hooks.NKGroupAsUser:
+			in.GroupID, in.UserID, in.Username = a.need(1, "group_id"), a.need(2, "user_id"), a.str(3, "username")
+		case hooks.NKGroupUsers:
+			in.GroupID, in.UserIDs, in.CallerID = a.need(1, "group_id"), a.strings(2, "user ids"), a.str(3, "caller_id")
+		default:
+			in.GroupID = a.need(1, "group_id")
 		}
-		if err != nil {
-			return v.fail(L, err)
-		}
-		return 0
-	}
-}
-
-// nk.group_users_add/kick/ban/unban/promote/demote(group_id, {user_ids}, caller_id?)
-func (v *vm) groupUsersBatch(fname, suffix string) glua.LGFunction {
-	return func(L *glua.LState) int {
-		a := args{L, fname}
-		groupID, userIDs, callerID := a.need(1, "group_id"), a.strings(2, "user ids"), a.str(3, "caller_id")
-		if err := v.r.batch[suffix](v.ctx(), groupID, userIDs, callerID); err != nil {
+		if _, err := v.r.nk.Op(v.ctx(), o, in); err != nil {
 			return v.fail(L, err)
 		}
 		return 0

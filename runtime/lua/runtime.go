@@ -51,7 +51,6 @@ type Runtime struct {
 	log     *slog.Logger
 	groups  *groups.Service
 	nk      *runtime.NK
-	batch   map[string]runtime.BatchFunc
 	modules []*module          // in module-name order
 	byName  map[string]*module // for require
 	regs    []registration     // the first VM's registrations, in order
@@ -105,7 +104,6 @@ func Load(ctx context.Context, cfg runtime.Config, deps runtime.Deps) (*Runtime,
 	}
 	r.groups = deps.Groups
 	r.nk = runtime.NewNK(deps.Groups, deps.Hooks)
-	r.batch = r.nk.Batch()
 	for _, m := range mods {
 		cm, err := compile(cfg.Path, m)
 		if err != nil {
