@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/guildhall/guildhall/codec"
 	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 )
@@ -65,15 +66,8 @@ func (b body) field(name string) (json.RawMessage, bool) {
 	return nil, false
 }
 
-func camelCase(s string) string {
-	parts := strings.Split(s, "_")
-	for i := 1; i < len(parts); i++ {
-		if parts[i] != "" {
-			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
-		}
-	}
-	return strings.Join(parts, "")
-}
+// camelCase is a field's lowerCamelCase name, which the gateway also takes.
+func camelCase(s string) string { return codec.Camel(s) }
 
 func typeError(name, want string) error {
 	return errs.Invalid(fmt.Sprintf("Invalid value for field %q: expected %s.", name, want))

@@ -22,14 +22,23 @@ func (s *Server) opRoutes(app *fiber.App, custom map[string]fiber.Handler) {
 			if !ok {
 				panic("api: no handler for operation " + in.Name)
 			}
-			app.Add(in.Method, in.Path, s.serverKeyAuth, h)
+			route(app, in.Method, in.Path, s.serverKeyAuth, h)
 			continue
 		}
-		app.Add(in.Method, in.Path, s.sessionAuth, s.opHandler(o, false))
+		route(app, in.Method, in.Path, s.sessionAuth, s.opHandler(o, false))
 		if in.ServerPath != "" {
-			app.Add(in.Method, in.ServerPath, s.httpKeyAuth, s.opHandler(o, true))
+			route(app, in.Method, in.ServerPath, s.httpKeyAuth, s.opHandler(o, true))
 		}
 	}
+}
+
+// route adds a route as app.Get and friends do (a GET answers HEAD too).
+func route(app *fiber.App, method, path string, handlers ...fiber.Handler) {
+	if method == fiber.MethodGet {
+		app.Get(path, handlers...)
+		return
+	}
+	app.Add(method, path, handlers...)
 }
 
 // opHandler decodes the request by its plan, runs the operation (through
@@ -64,6 +73,8 @@ func respond(c *fiber.Ctx, resp any) error {
 		return empty(c)
 	case *groups.Group:
 		return c.JSON(groupOut{r})
+	case *groups.GroupView:
+		return c.JSON(groupViewJSON{r})
 	case *groups.GroupList:
 		return c.JSON(toGroupListJSON(r))
 	case *groups.GroupUserList:

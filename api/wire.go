@@ -323,6 +323,21 @@ func (v userGroupListJSON) append(b []byte) []byte {
 // MarshalJSON makes encoding/json write the same bytes.
 func (v userGroupListJSON) MarshalJSON() ([]byte, error) { return v.append(nil), nil }
 
+// groupViewJSON is one group with the caller's state: {"group", "state"},
+// state absent when the caller has no relation to the group.
+type groupViewJSON struct{ v *groups.GroupView }
+
+// MarshalJSON writes the view.
+func (v groupViewJSON) MarshalJSON() ([]byte, error) {
+	b := append(make([]byte, 0, 400), `{"group":`...)
+	b = appendGroup(b, &v.v.Group)
+	if v.v.State != nil {
+		b = append(b, `,"state":`...)
+		b = strconv.AppendInt(b, int64(*v.v.State), 10)
+	}
+	return append(b, '}'), nil
+}
+
 // groupListJSON is a page of groups, written like groupListStruct.
 type groupListJSON struct{ l *groups.GroupList }
 

@@ -77,8 +77,9 @@ func TestWireConventions(t *testing.T) {
 			{name: "wrong method: PATCH /v2/group", method: "PATCH", path: "/v2/group", auth: as("alice"), status: 501,
 				exact: `{"code":12,"message":"Method Not Allowed"}`},
 			{name: "wrong method: GET join", method: "GET", path: "/v2/group/{g}/join", auth: as("alice"), status: 501, want: notAllowed},
-			{name: "wrong method: GET /v2/group/{id}", method: "GET", path: "/v2/group/{g}", auth: as("bob"), status: 501, want: notAllowed},
-			{name: "wrong method without a token", method: "GET", path: "/v2/group/{g}", auth: noAuth, status: 401, want: fail(16, "Auth token required")},
+			// GET /v2/group/{id} is Guildhall's one-group read (TestGetGroup).
+			{name: "wrong method: PATCH /v2/group/{id}", method: "PATCH", path: "/v2/group/{g}", auth: as("bob"), status: 501, want: notAllowed},
+			{name: "wrong method without a token", method: "PATCH", path: "/v2/group/{g}", auth: noAuth, status: 401, want: fail(16, "Auth token required")},
 			{name: "wrong method: DELETE /v2/account", method: "DELETE", path: "/v2/account", auth: as("alice"), status: 501, want: notAllowed},
 			{name: "wrong method: GET authenticate", method: "GET", path: "/v2/account/authenticate/device", auth: serverKey, status: 501, want: notAllowed},
 			{name: "wrong method: PUT /v2/group/{id}/user", method: "PUT", path: "/v2/group/{g}/user", auth: as("alice"), status: 501, want: notAllowed},

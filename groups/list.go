@@ -3,6 +3,7 @@ package groups
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -21,6 +22,19 @@ func (s *Service) GetGroups(ctx context.Context, ids []string) ([]Group, error) 
 		return nil, nil
 	}
 	return s.store.GetGroups(ctx, clean)
+}
+
+// GetGroup reads one group and the actor's state in it (none for the system).
+func (s *Service) GetGroup(ctx context.Context, a Actor, req GroupRequest) (GroupView, error) {
+	id, err := checkGroupID(req.GroupID)
+	if err != nil {
+		return GroupView{}, err
+	}
+	g, st, err := s.store.GetGroup(ctx, id, a.UserID)
+	if errors.Is(err, ErrNotFound) {
+		return GroupView{}, errs.Errorf(errs.CodeNotFound, "Group not found.")
+	}
+	return GroupView{Group: g, State: st}, err
 }
 
 // ListGroups searches groups. The filters present choose the order (Nakama's

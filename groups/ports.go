@@ -16,6 +16,9 @@ type Store interface {
 	Tx(ctx context.Context, fn func(tx Tx) error, committed func(events []Event)) error
 
 	GetGroups(ctx context.Context, ids []string) ([]Group, error)
+	// GetGroup reads a group and userID's state in it (nil: no row; userID
+	// "" reads none); ErrNotFound when the group does not exist.
+	GetGroup(ctx context.Context, id, userID string) (Group, *State, error)
 	ListGroups(ctx context.Context, q GroupQuery) ([]Group, error)
 	ListGroupUsers(ctx context.Context, q MemberQuery) ([]GroupUser, []int64, error)
 	ListUserGroups(ctx context.Context, q MemberQuery) ([]UserGroup, []int64, error)

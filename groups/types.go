@@ -44,6 +44,13 @@ type Group struct {
 	UpdateTime  time.Time
 }
 
+// GroupView is one group as a user sees it: with the user's state in it
+// (nil when the user has no relation to the group).
+type GroupView struct {
+	Group Group
+	State *State
+}
+
 // User is the public profile shown in member listings.
 type User struct {
 	ID          string

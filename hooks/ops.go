@@ -27,6 +27,9 @@ var (
 	DeleteGroup = def(&Op[*groups.GroupRequest, Empty]{
 		Name: "DeleteGroup", Method: "DELETE", Path: "/v2/group/:group_id", ServerPath: "/v2/server/group/:group_id",
 		Desc: "delete group", NK: NKSystem("groupDelete"), Run: unit((*groups.Service).DeleteGroup)})
+	GetGroup = def(&Op[*groups.GroupRequest, *groups.GroupView]{ // Guildhall's own
+		Name: "GetGroup", Method: "GET", Path: "/v2/group/:group_id",
+		Desc: "get group", Run: value((*groups.Service).GetGroup)})
 	JoinGroup = def(&Op[*groups.GroupRequest, Empty]{
 		Name: "JoinGroup", Method: "POST", Path: "/v2/group/:group_id/join",
 		Desc: "join group", NK: NKAsUser("groupUserJoin"), Run: unit((*groups.Service).JoinGroup)})

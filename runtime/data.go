@@ -3,10 +3,9 @@ package runtime
 import (
 	"encoding/json"
 	"math"
-	"strings"
 	"time"
-	"unicode"
 
+	"github.com/guildhall/guildhall/codec"
 	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 )
@@ -74,33 +73,11 @@ func ParseObject(text string) map[string]any {
 	return m
 }
 
-// SnakeCase turns lowerCamelCase into snake_case ("groupId" → "group_id");
-// snake_case passes unchanged.
-func SnakeCase(s string) string {
-	var b strings.Builder
-	for i, r := range s {
-		if unicode.IsUpper(r) {
-			if i > 0 {
-				b.WriteByte('_')
-			}
-			b.WriteRune(unicode.ToLower(r))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// SnakeCase turns lowerCamelCase into snake_case ("groupId" → "group_id").
+func SnakeCase(s string) string { return codec.Snake(s) }
 
 // CamelCase turns snake_case into lowerCamelCase ("group_id" → "groupId").
-func CamelCase(s string) string {
-	parts := strings.Split(s, "_")
-	for i := 1; i < len(parts); i++ {
-		if parts[i] != "" {
-			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
-		}
-	}
-	return strings.Join(parts, "")
-}
+func CamelCase(s string) string { return codec.Camel(s) }
 
 // fields reads a script's request object by Nakama's names, in either key
 // style. An unknown key is an error, as in Nakama.

@@ -110,6 +110,12 @@ func result(resp any) any {
 	switch r := resp.(type) {
 	case *groups.Group:
 		return GroupPayload(*r)
+	case *groups.GroupView:
+		var state any
+		if r.State != nil {
+			state = int64(*r.State)
+		}
+		return map[string]any{"group": GroupPayload(r.Group), "state": state}
 	case *groups.GroupUserList:
 		items := make([]any, len(r.GroupUsers))
 		for i, gu := range r.GroupUsers {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/guildhall/guildhall/hooks"
 )
 
 // TestReadmeConfigTable: README.md's Configuration table lists every flag, with
@@ -113,4 +115,30 @@ func sameDefault(t *testing.T, f *flag.Flag, doc string) bool {
 func sizeValueString(n int64) string {
 	v := sizeValue(n)
 	return v.String()
+}
+
+// TestReadmeHookNames: README.md's and modules/README.md's lists of hook
+// names name every row of the operation table, so a new operation is
+// documented where scripters look.
+func TestReadmeHookNames(t *testing.T) {
+	for file, start := range map[string]string{"../../README.md": "**Hook names**", "../../modules/README.md": "`<Op>` is one of"} {
+		text, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, list, ok := strings.Cut(string(text), start)
+		if !ok {
+			t.Fatalf("%s: no %q paragraph", file, start)
+		}
+		list, _, _ = strings.Cut(list, "\n\n")
+		names := map[string]bool{}
+		for _, w := range regexp.MustCompile(`[A-Z][A-Za-z]+`).FindAllString(list, -1) {
+			names[w] = true
+		}
+		for _, name := range hooks.OpNames() {
+			if !names[name] {
+				t.Errorf("%s: hook %s is not in the list after %q", file, name, start)
+			}
+		}
+	}
 }

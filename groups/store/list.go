@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -64,6 +65,35 @@ func (s *Groups) GetGroups(ctx context.Context, ids []string) ([]groups.Group, e
 	err := s.read(ctx, "SELECT "+groupColumns+" FROM groups g WHERE g.id IN ("+placeholders(1, len(ids))+")",
 		idArgs(nil, ids), scanGroups(&out))
 	return out, err
+}
+
+// GetGroup reads a group and, in the same statement, userID's row in it.
+func (s *Groups) GetGroup(ctx context.Context, id, userID string) (groups.Group, *groups.State, error) {
+	var g groups.Group
+	var st *groups.State
+	found := false
+	query, args := "SELECT "+groupColumns+", NULL FROM groups g WHERE g.id = $1", []any{id}
+	if userID != "" {
+		query = "SELECT " + groupColumns + ", m.state FROM groups g " +
+			"LEFT JOIN group_members m ON m.group_id = g.id AND m.user_id = $2 WHERE g.id = $1"
+		args = append(args, userID)
+	}
+	var state sql.NullInt16
+	gs := newGroupScan(&state)
+	err := s.read(ctx, query, args, func(r rowScanner) error {
+		var err error
+		g, err = gs.scan(r)
+		found = true
+		if state.Valid {
+			v := groups.State(state.Int16)
+			st = &v
+		}
+		return err
+	})
+	if err == nil && !found {
+		err = groups.ErrNotFound
+	}
+	return g, st, err
 }
 
 // maxRune sorts after every character in byte order (C collation, SQLite BINARY),

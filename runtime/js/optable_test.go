@@ -1,0 +1,49 @@
+package js_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/guildhall/guildhall/hooks"
+	"github.com/guildhall/guildhall/internal/testapp"
+	"github.com/guildhall/guildhall/internal/testdb"
+)
+
+// TestEveryOperationPayloadJS loops over the operation table: a JS before
+// hook that returns its request unchanged hands the service exactly the
+// request the client sent (every field crosses the codec both ways, under
+// its camelCase name), and one that changes every string field is obeyed.
+func TestEveryOperationPayloadJS(t *testing.T) {
+	for _, o := range hooks.Ops() {
+		if o.Plan() == nil {
+			continue // authentication rows have their own codec (tested in js_test.go)
+		}
+		name := o.Info().Name
+		t.Run(name, func(t *testing.T) {
+			app := testapp.New(t, testdb.DialectSQLite, testdb.SQLite(t))
+			loadApp(t, app, fmt.Sprintf(`
+function same(ctx, logger, nk, data) { return data; }
+function InitModule(ctx, logger, nk, initializer) { initializer.registerBefore%s(same); }`, name))
+			sample := testapp.SampleRequest(o)
+			got, err := testapp.RequestAfterHooks(t, app.Hooks, o, sample)
+			if err != nil {
+				t.Fatal(err)
+			}
+			testapp.SameRequest(t, name, got, sample)
+
+			app = testapp.New(t, testdb.DialectSQLite, testdb.SQLite(t))
+			loadApp(t, app, fmt.Sprintf(`
+function change(ctx, logger, nk, data) {
+  for (var k in data) { if (typeof data[k] === 'string') { data[k] = k + '!'; } }
+  return data;
+}
+function InitModule(ctx, logger, nk, initializer) { initializer.registerBefore%s(change); }`, name))
+			got, err = testapp.RequestAfterHooks(t, app.Hooks, o, testapp.SampleRequest(o))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := testapp.ChangedStrings(o, testapp.SampleRequest(o), func(f string) string { return f + "!" }, true)
+			testapp.SameRequest(t, name, got, want)
+		})
+	}
+}
