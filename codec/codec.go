@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -67,9 +68,14 @@ type Field struct {
 // order every decoder reads them, so the first bad field is always the same.
 type Plan struct {
 	Fields []Field
+	sorted []*Field // the client fields by name
 	typ    reflect.Type
 	body   [2]bool // has body fields: [client, server]
 }
+
+// ClientFields are the fields a client and a hook see, sorted by name (the
+// key order of a payload object built from a map).
+func (p *Plan) ClientFields() []*Field { return p.sorted }
 
 // HasBody reports whether the client (or, with server, the server API) form
 // reads anything from the request body.
@@ -144,6 +150,12 @@ func build(t reflect.Type) (*Plan, error) {
 		}
 		p.Fields = append(p.Fields, f)
 	}
+	for i := range p.Fields {
+		if !p.Fields[i].Server {
+			p.sorted = append(p.sorted, &p.Fields[i])
+		}
+	}
+	slices.SortFunc(p.sorted, func(a, b *Field) int { return strings.Compare(a.Name, b.Name) })
 	return p, nil
 }
 
@@ -310,43 +322,53 @@ var ErrPayload = errors.New("codec: malformed payload")
 // lists are []any or []string of strings.
 func (p *Plan) FromPayload(m map[string]any, req any) error {
 	for k, x := range m {
-		f, ok := p.clientField(k)
+		f, ok := p.ClientField(k)
 		if !ok {
 			return ErrPayload
 		}
-		if x == nil {
-			continue
-		}
-		switch f.Kind {
-		case String, OptString:
-			s, ok := x.(string)
-			if !ok {
-				return ErrPayload
-			}
-			p.SetString(req, f, s)
-		case Bool, OptBool:
-			b, ok := x.(bool)
-			if !ok {
-				return ErrPayload
-			}
-			p.SetBool(req, f, b)
-		case Int, OptInt:
-			n, ok := Integer(x)
-			if !ok || !p.SetInt(req, f, n) {
-				return ErrPayload
-			}
-		case Strings:
-			ss, ok := stringList(x)
-			if !ok {
-				return ErrPayload
-			}
-			p.SetStrings(req, f, ss)
+		if err := p.SetValue(req, f, x); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-func (p *Plan) clientField(key string) (*Field, bool) {
+// SetValue stores one script value into field f of req, as FromPayload does:
+// nil leaves the field as it is; a value of the wrong type is ErrPayload.
+func (p *Plan) SetValue(req any, f *Field, x any) error {
+	if x == nil {
+		return nil
+	}
+	switch f.Kind {
+	case String, OptString:
+		s, ok := x.(string)
+		if !ok {
+			return ErrPayload
+		}
+		p.SetString(req, f, s)
+	case Bool, OptBool:
+		b, ok := x.(bool)
+		if !ok {
+			return ErrPayload
+		}
+		p.SetBool(req, f, b)
+	case Int, OptInt:
+		n, ok := Integer(x)
+		if !ok || !p.SetInt(req, f, n) {
+			return ErrPayload
+		}
+	case Strings:
+		ss, ok := stringList(x)
+		if !ok {
+			return ErrPayload
+		}
+		p.SetStrings(req, f, ss)
+	}
+	return nil
+}
+
+// ClientField finds a client field by a payload key in either style.
+func (p *Plan) ClientField(key string) (*Field, bool) {
 	for i := range p.Fields {
 		if f := &p.Fields[i]; !f.Server && (f.Name == key || f.Camel == key) {
 			return f, true

@@ -2,18 +2,46 @@ package runtime
 
 import (
 	"context"
+	"reflect"
 	"sort"
 	"strings"
 
 	"github.com/guildhall/guildhall/accounts"
+	"github.com/guildhall/guildhall/codec"
 	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/hooks"
 )
 
-// BeforeFunc is a script before hook in script data: it gets the request
-// (Nakama's field names) and returns it, changed or not, or nil to refuse.
-type BeforeFunc func(ctx context.Context, c *hooks.Caller, in map[string]any) (map[string]any, error)
+// BeforeFunc is a script before hook: it gets the request and returns the
+// request to go on with (changed or not; in.Decode makes one of script
+// data), or nil to refuse.
+type BeforeFunc func(ctx context.Context, c *hooks.Caller, in *Payload) (any, error)
+
+// Payload is a request on its way into a before hook. An engine may build
+// its script value from Plan and Req directly (no intermediate map) and
+// read the script's answer back through Plan, or use Map and Decode, which
+// every request supports (the authentication rows have no Plan).
+type Payload struct {
+	Req    any
+	Plan   *codec.Plan
+	encode func(any) map[string]any
+	decode func(map[string]any) (any, error)
+}
+
+// Map is the request as script data (Nakama's snake_case field names).
+func (p *Payload) Map() map[string]any { return p.encode(p.Req) }
+
+// Decode makes a request of the script data a hook returned; a malformed one
+// is Nakama's "Could not complete runtime Before function.".
+func (p *Payload) Decode(m map[string]any) (any, error) { return p.decode(m) }
+
+// New is an empty request of the payload's type (for engines decoding
+// through Plan).
+func (p *Payload) New() any { return reflect.New(reflect.TypeOf(p.Req).Elem()).Interface() }
+
+// ErrPayload is the error for a malformed request returned by a before hook.
+func ErrPayload() error { return errPayload }
 
 // AfterFunc is a script after hook: it gets the response (nil for operations
 // answering {}) and the request. It may return a replacement response; for the
@@ -61,15 +89,12 @@ func init() {
 // comes back through the same codec; the response goes out by its type.
 func scriptOp(o hooks.Operation) Op {
 	encode, decode := payloadCodec(o)
+	plan := o.Plan()
 	return Op{
 		Name: o.Info().Name,
 		RegisterBefore: func(r *hooks.Registry, fn BeforeFunc) {
 			o.BeforeAny(r, func(ctx context.Context, c *hooks.Caller, req any) (any, error) {
-				out, err := fn(ctx, c, encode(req))
-				if err != nil || out == nil {
-					return nil, err // a nil request is refused by hooks.Run
-				}
-				return decode(out)
+				return fn(ctx, c, &Payload{Req: req, Plan: plan, encode: encode, decode: decode})
 			})
 		},
 		RegisterAfter: func(r *hooks.Registry, fn AfterFunc) {

@@ -2,9 +2,11 @@ package js
 
 import (
 	"slices"
+	"strconv"
 
 	"github.com/dop251/goja"
 
+	"github.com/guildhall/guildhall/codec"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/runtime"
 )
@@ -108,4 +110,76 @@ func (v *vm) groupsArray(gs []groups.Group) goja.Value {
 		items[i] = obj
 	}
 	return v.rt.NewArray(items...)
+}
+
+// payloadObject is a before hook's request as a JavaScript object: built
+// from the request's codec plan when it has one (the same object toJS makes
+// of its map — camelCase keys in the order of their snake_case names — with
+// no map in between), else from its map.
+func (v *vm) payloadObject(in *runtime.Payload) goja.Value {
+	if in.Plan == nil {
+		return v.toJS(in.Map(), false)
+	}
+	obj := v.rt.NewObject()
+	for _, f := range in.Plan.ClientFields() {
+		_ = obj.Set(f.Camel, v.toJS(in.Plan.Get(in.Req, f), false))
+	}
+	return obj
+}
+
+// fromPayloadObject reads a before hook's returned request through the
+// plan when the answer is a plain object whose values are primitives (or,
+// for a list field, an array of primitives): the common case, with no
+// export to a map. ok is false otherwise (no plan, another kind of value, an
+// unknown key, a bad value): the caller then exports the value and decodes
+// the map, which gives the same request, or the error the export or the
+// decoding finds first.
+func (v *vm) fromPayloadObject(in *runtime.Payload, ret goja.Value) (req any, ok bool) {
+	obj, isObj := ret.(*goja.Object)
+	if in.Plan == nil || !isObj || obj.ClassName() != "Object" || obj.ExportType() != mapType {
+		return nil, false
+	}
+	plan := in.Plan
+	req = in.New()
+	for _, k := range obj.Keys() {
+		f, known := plan.ClientField(k)
+		if !known {
+			return nil, false
+		}
+		x, simple := v.primitiveOrList(obj.Get(k), f.Kind == codec.Strings)
+		if !simple || plan.SetValue(req, f, x) != nil {
+			return nil, false
+		}
+	}
+	return req, true
+}
+
+// primitiveOrList is val's Go value when it is a primitive, or (list set)
+// an array of primitives; simple is false otherwise.
+func (v *vm) primitiveOrList(val goja.Value, list bool) (x any, simple bool) {
+	if val == nil || goja.IsUndefined(val) || goja.IsNull(val) {
+		return nil, true
+	}
+	arr, isObj := val.(*goja.Object)
+	if !isObj {
+		return val.Export(), true
+	}
+	if !list || arr.ClassName() != "Array" {
+		return nil, false
+	}
+	n := int(arr.Get("length").ToInteger())
+	if n > maxExportNodes {
+		return nil, false
+	}
+	out := make([]any, n)
+	for i := range n {
+		e := arr.Get(strconv.Itoa(i))
+		if _, isObj := e.(*goja.Object); isObj {
+			return nil, false
+		}
+		if e != nil && !goja.IsUndefined(e) && !goja.IsNull(e) {
+			out[i] = e.Export()
+		}
+	}
+	return out, true
 }

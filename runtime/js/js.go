@@ -228,12 +228,15 @@ func (r *Runtime) register(reg *hooks.Registry) {
 var errBeforeResult = errs.Errorf(errs.CodeInternal, "Could not complete runtime Before function.")
 
 func (r *Runtime) beforeFunc(i int) runtime.BeforeFunc {
-	return func(ctx context.Context, c *hooks.Caller, in map[string]any) (map[string]any, error) {
-		out, err := r.call(ctx, i, runtime.ModeBefore, c,
-			func(v *vm) goja.Value { return v.toJS(in, false) }, nil,
+	return func(ctx context.Context, c *hooks.Caller, in *runtime.Payload) (any, error) {
+		return r.call(ctx, i, runtime.ModeBefore, c,
+			func(v *vm) goja.Value { return v.payloadObject(in) }, nil,
 			func(v *vm, ret goja.Value) (any, error) {
 				if ret == nil || goja.IsUndefined(ret) || goja.IsNull(ret) {
 					return nil, nil // refused: hooks.Run answers 404
+				}
+				if req, ok := v.fromPayloadObject(in, ret); ok {
+					return req, nil
 				}
 				x, err := v.export(ret)
 				if err != nil {
@@ -244,10 +247,8 @@ func (r *Runtime) beforeFunc(i int) runtime.BeforeFunc {
 					r.regs[i].log.WarnContext(ctx, "before hook returned a non-object", "type", ret.ExportType())
 					return nil, errBeforeResult
 				}
-				return m, nil
+				return in.Decode(m)
 			})
-		m, _ := out.(map[string]any)
-		return m, err
 	}
 }
 

@@ -2,6 +2,7 @@ package js_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/guildhall/guildhall/hooks"
@@ -45,5 +46,26 @@ function InitModule(ctx, logger, nk, initializer) { initializer.registerBefore%s
 			want := testapp.ChangedStrings(o, testapp.SampleRequest(o), func(f string) string { return f + "!" }, true)
 			testapp.SameRequest(t, name, got, want)
 		})
+	}
+}
+
+// TestPayloadKeyOrderJS: a payload object built from the plan has its keys
+// in the order of their snake_case names, as the map-built object had.
+func TestPayloadKeyOrderJS(t *testing.T) {
+	for name, want := range map[string]string{
+		"ListGroups":     "cursor,langTag,limit,members,name,open",
+		"CreateGroup":    "avatarUrl,description,langTag,maxCount,name,open",
+		"UpdateGroup":    "avatarUrl,description,groupId,langTag,name,open",
+		"KickGroupUsers": "groupId,userIds",
+	} {
+		o, _ := hooks.OpByName(name)
+		app := testapp.New(t, testdb.DialectSQLite, testdb.SQLite(t))
+		loadApp(t, app, fmt.Sprintf(`
+function keys(ctx, logger, nk, data) { throw new Error(Object.keys(data).join(',')); }
+function InitModule(ctx, logger, nk, initializer) { initializer.registerBefore%s(keys); }`, name))
+		_, err := testapp.RequestAfterHooks(t, app.Hooks, o, testapp.SampleRequest(o))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: keys %v, want %s", name, err, want)
+		}
 	}
 }

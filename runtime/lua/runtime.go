@@ -332,12 +332,16 @@ func errBefore() error {
 // before runs registration i as a before hook: fn(context, payload) returns
 // the payload (changed or not) or nil to refuse.
 func (r *Runtime) before(i int) runtime.BeforeFunc {
-	return func(ctx context.Context, c *hooks.Caller, in map[string]any) (map[string]any, error) {
-		out, err := r.runBefore(ctx, i, c, in)
+	return func(ctx context.Context, c *hooks.Caller, in *runtime.Payload) (any, error) {
+		out, err := r.runBefore(ctx, i, c, in.Map())
 		if err != nil {
 			r.logFailure(ctx, i, err)
+			return nil, err
 		}
-		return out, err
+		if out == nil {
+			return nil, nil // refused
+		}
+		return in.Decode(out)
 	}
 }
 
