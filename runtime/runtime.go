@@ -15,7 +15,10 @@ import (
 
 // Config is the script runtime's settings.
 type Config struct {
-	Path        string            // directory of modules (index.js, *.lua)
+	Path string // directory of modules (index.js, *.lua)
+	// Files, when set, are the modules instead of Path's (see ModuleFiles):
+	// `guildhall hooks test` loads single-file examples this way.
+	Files       []string
 	PoolSize    int               // VMs per language; default 16
 	CallTimeout time.Duration     // deadline of one script call; default 1 s
 	Env         map[string]string // ctx.env

@@ -199,10 +199,20 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 // Hooks; a module that fails to load is an error naming its file and line.
 // It returns a function that releases the VMs.
 func (s *Server) LoadScripts(ctx context.Context) (func(), error) {
-	cfg := runtime.Config{
+	return s.LoadScriptsFrom(ctx, s.RuntimeConfig())
+}
+
+// RuntimeConfig is the script runtimes' settings from Config.
+func (s *Server) RuntimeConfig() runtime.Config {
+	return runtime.Config{
 		Path: s.Config.RuntimePath, PoolSize: s.Config.RuntimePoolSize, CallTimeout: s.Config.RuntimeCallTimeout,
 		Env: s.Config.RuntimeEnv, MaxCallMemory: s.Config.RuntimeMaxCallMemory,
 	}
+}
+
+// LoadScriptsFrom is LoadScripts with other runtime settings (`guildhall
+// hooks test` names a test's module files in cfg.Files).
+func (s *Server) LoadScriptsFrom(ctx context.Context, cfg runtime.Config) (func(), error) {
 	deps := runtime.Deps{Groups: s.Groups, Hooks: s.Hooks, Log: s.log}
 	// Lua before JavaScript: hooks chain in registration order, so Go, Lua and
 	// JavaScript hooks run in Nakama's precedence (Go over Lua over JS).

@@ -2,6 +2,8 @@
 //
 //	guildhall [serve] [flags]          run the server (default)
 //	guildhall migrate up|down|status   manage the database schema
+//	guildhall hooks test [PATH]        run module tests (*.test.js, *_test.lua)
+//	guildhall hooks list               print the hooks and RPCs the modules register
 package main
 
 import (
@@ -20,7 +22,7 @@ import (
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
+		if !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errTestsFailed) {
 			fmt.Fprintln(os.Stderr, "guildhall:", err)
 		}
 		os.Exit(1)
@@ -34,6 +36,9 @@ func run(args []string) error {
 	}
 	if cmd == "migrate" {
 		return migrate(args)
+	}
+	if len(args) > 0 && args[0] == "hooks" {
+		return hooks(args[1:])
 	}
 	opts, err := parseConfig("guildhall serve", args)
 	if err != nil {
