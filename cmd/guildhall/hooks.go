@@ -72,5 +72,4 @@ func hooksTest(args []string) error {
 	return nil
 }
 
-
 func hooksList(args []string) error { return errors.New("not yet") }
