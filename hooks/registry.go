@@ -47,6 +47,8 @@ type Registry struct {
 	rpcs   map[string]RPC
 	events []EventHandler
 	log    *slog.Logger
+
+	scriptSet // the live script generation (generation.go)
 }
 
 // New returns a registry with every point empty.
@@ -77,7 +79,9 @@ func New(log *slog.Logger) *Registry {
 }
 
 func newPoint[Req, Resp any](r *Registry, name string) *Point[Req, Resp] {
-	return &Point[Req, Resp]{name: name, log: &r.log}
+	p := &Point[Req, Resp]{name: name, log: &r.log}
+	r.points = append(r.points, p)
+	return p
 }
 
 // RegisterRPC adds an RPC function; ids are case-insensitive, as in Nakama.
@@ -87,6 +91,9 @@ func (r *Registry) RegisterRPC(id string, fn RPC) {
 
 // RPC finds a registered RPC function.
 func (r *Registry) RPC(id string) (RPC, bool) {
+	if fn, ok := r.scriptRPC(id); ok {
+		return fn, true
+	}
 	fn, ok := r.rpcs[strings.ToLower(id)]
 	return fn, ok
 }
@@ -97,6 +104,7 @@ func (r *Registry) RPCIDs() []string {
 	for id := range r.rpcs {
 		ids = append(ids, id)
 	}
+	ids = r.addScriptRPCIDs(ids)
 	sort.Strings(ids)
 	return ids
 }

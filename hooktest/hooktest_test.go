@@ -198,12 +198,12 @@ end)
 // file that does not parse is one failure.
 func TestTimeoutAndLoadErrors(t *testing.T) {
 	dir := write(t, map[string]string{
-		"loop.test.js":  "modules('ok.js');\ntest('spins', function (t) { for (;;) {} });\n",
-		"loop_test.lua": "modules('ok.lua')\ntest('spins', function(t) while true do end end)\n",
-		"ok.js":         "function InitModule(ctx, logger, nk, initializer) {}\n",
-		"ok.lua":        "local x = 1\n",
-		"bad.test.js":   "modules('bad.js');\ntest('never', function (t) {});\n",
-		"bad.js":        "function InitModule(ctx, logger, nk, initializer) {\n  undefinedThing();\n}\n",
+		"loop.test.js":    "modules('ok.js');\ntest('spins', function (t) { for (;;) {} });\n",
+		"loop_test.lua":   "modules('ok.lua')\ntest('spins', function(t) while true do end end)\n",
+		"ok.js":           "function InitModule(ctx, logger, nk, initializer) {}\n",
+		"ok.lua":          "local x = 1\n",
+		"bad.test.js":     "modules('bad.js');\ntest('never', function (t) {});\n",
+		"bad.js":          "function InitModule(ctx, logger, nk, initializer) {\n  undefinedThing();\n}\n",
 		"syntax_test.lua": "test('x', function(t)\n",
 	})
 	start := time.Now()

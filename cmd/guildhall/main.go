@@ -51,6 +51,7 @@ func run(args []string) error {
 	if err != nil {
 		return explainConfig(err)
 	}
+	reloadOnHangup(ctx, srv, log)
 	return srv.Run(ctx)
 }
 
@@ -98,4 +99,23 @@ func migrate(args []string) error {
 		log.Info("migrate " + action + " done")
 	}
 	return err
+}
+
+// reloadOnHangup reloads the modules on every SIGHUP until ctx ends (a
+// module that fails to load is logged; the live modules stay).
+func reloadOnHangup(ctx context.Context, srv *server.Server, log *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				log.Info("SIGHUP: reloading the modules")
+				_ = srv.Reload(ctx)
+			}
+		}
+	}()
 }
