@@ -45,6 +45,9 @@ func (s *Server) routes(app *fiber.App) {
 	for _, op := range s.batchOps() {
 		app.Post("/v2/server/group/:group_id/"+op.path, httpKey, s.serverBatch(op))
 	}
+	if s.cfg.Runtime != nil {
+		app.Get("/v2/server/runtime", httpKey, s.serverRuntime)
+	}
 	// Unknown paths fall through to Fiber's 404, known paths with another
 	// method to its 405; the error handler writes Nakama's 404 and 501 bodies.
 }

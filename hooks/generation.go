@@ -2,6 +2,10 @@ package hooks
 
 import (
 	"context"
+	"fmt"
+	"reflect"
+	goruntime "runtime"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -60,6 +64,7 @@ func (g *Generation) Drained() <-chan struct{} { return g.drained }
 // swappable is a point as the swap sees it, whatever its types.
 type swappable interface {
 	adopt(from swappable, gen *Generation)
+	goHooks() []GoHook
 }
 
 // scriptSet is the registry's part for generations.
@@ -151,4 +156,54 @@ func (r *Registry) addScriptRPCIDs(ids []string) []string {
 		}
 	}
 	return ids
+}
+
+// GoHook is a hook or RPC registered from Go, as listings show it.
+type GoHook struct {
+	Kind     string // "before", "after" or "rpc"
+	Name     string // the operation or the RPC id
+	Function string // the Go function's name
+	File     string // its file:line
+}
+
+// goFunc names a Go function and where it is defined.
+func goFunc(fn any) (name, file string) {
+	f := goruntime.FuncForPC(reflect.ValueOf(fn).Pointer())
+	if f == nil {
+		return "?", "?"
+	}
+	path, line := f.FileLine(f.Entry())
+	return f.Name(), fmt.Sprintf("%s:%d", path, line)
+}
+
+func (p *Point[Req, Resp]) goHooks() []GoHook {
+	var out []GoHook
+	for _, fn := range p.before {
+		name, file := goFunc(fn)
+		out = append(out, GoHook{Kind: "before", Name: p.name, Function: name, File: file})
+	}
+	for _, fn := range p.after {
+		name, file := goFunc(fn)
+		out = append(out, GoHook{Kind: "after", Name: p.name, Function: name, File: file})
+	}
+	return out
+}
+
+// GoHooks lists the hooks and RPCs registered from Go (not the scripts'),
+// by operation in the registry's order, then the RPCs by id.
+func (r *Registry) GoHooks() []GoHook {
+	var out []GoHook
+	for _, p := range r.points {
+		out = append(out, p.goHooks()...)
+	}
+	ids := make([]string, 0, len(r.rpcs))
+	for id := range r.rpcs {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		name, file := goFunc(r.rpcs[id])
+		out = append(out, GoHook{Kind: "rpc", Name: id, Function: name, File: file})
+	}
+	return out
 }

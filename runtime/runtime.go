@@ -66,3 +66,13 @@ const (
 	ModeAfter  = "after"
 	ModeRPC    = "rpc"
 )
+
+// Registration is one hook or RPC as listings show it (`guildhall hooks
+// list`, GET /v2/server/runtime).
+type Registration struct {
+	Kind     string `json:"kind"`               // "before", "after" or "rpc"
+	Name     string `json:"name"`               // the operation (KickGroupUsers) or the RPC id
+	Language string `json:"language"`           // "go", "lua" or "javascript"
+	File     string `json:"file"`               // the file, with the line where it is known
+	Function string `json:"function,omitempty"` // the function's name where it has one
+}

@@ -174,3 +174,33 @@ func (s *Server) watchScripts(ctx context.Context) (stop func(), err error) {
 	s.log.Info("watching the runtime path for changes", "runtime_path", root)
 	return func() { cancel(); w.Close(); <-done }, nil
 }
+
+// RuntimeInfo is what a node runs: the live script generation and every
+// registered hook and RPC in the order they run (Go, then Lua, then
+// JavaScript). GET /v2/server/runtime answers it; `guildhall hooks list`
+// prints it.
+type RuntimeInfo struct {
+	Generation    int64                  `json:"generation"` // 0 before the modules are loaded
+	RuntimePath   string                 `json:"runtime_path"`
+	Registrations []runtime.Registration `json:"registrations"`
+}
+
+// Runtime describes the live hooks and RPCs.
+func (s *Server) Runtime() RuntimeInfo {
+	s.scripts.mu.Lock()
+	defer s.scripts.mu.Unlock()
+	info := RuntimeInfo{RuntimePath: s.Config.RuntimePath, Registrations: []runtime.Registration{}}
+	for _, h := range s.Hooks.GoHooks() {
+		info.Registrations = append(info.Registrations, runtime.Registration{Kind: h.Kind, Name: h.Name,
+			Language: "go", File: h.File, Function: h.Function})
+	}
+	if g := s.scripts.live; g != nil {
+		info.Generation = g.gen.ID
+		if len(s.scripts.cfg.Files) == 0 {
+			info.RuntimePath = s.scripts.cfg.Path
+		}
+		info.Registrations = append(info.Registrations, g.lua.Listing()...)
+		info.Registrations = append(info.Registrations, g.js.Listing()...)
+	}
+	return info
+}

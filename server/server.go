@@ -225,6 +225,7 @@ func (s *Server) App() *fiber.App {
 	return api.New(api.Config{
 		ServerKey: s.Config.ServerKey, HTTPKey: s.Config.HTTPKey, RequestTimeout: s.Config.RequestTimeout, Logger: s.log,
 		Concurrency: s.Config.HTTPConcurrency, MaxConnsPerIP: s.Config.HTTPMaxConnsPerIP,
+		Runtime: func() any { return s.Runtime() },
 	}, s.Groups, s.Accounts, s.Hooks)
 }
 

@@ -127,3 +127,43 @@ func TestHooksTestFailingScript(t *testing.T) {
 		t.Fatalf("-run: exit status %d:\n%s", code, out)
 	}
 }
+
+// TestHooksList prints the hooks and RPCs a runtime path registers, with
+// language and file, as a table and as JSON.
+func TestHooksList(t *testing.T) {
+	root, err := childserver.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for from, to := range map[string]string{"bouncer.js": "index.js", "resize.lua": "resize.lua", "bouncer.lua": "bouncer.lua"} {
+		b, err := os.ReadFile(filepath.Join(root, "examples", from))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, to), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, code := hooksCmd(t, "list", "--runtime.path", dir)
+	if code != 0 {
+		t.Fatalf("exit status %d:\n%s", code, out)
+	}
+	bouncerLine := lineOf(t, filepath.Join(dir, "bouncer.lua"), "local function kick_group_users")
+	want := []string{
+		"generation 1, runtime path " + dir,
+		"before  KickGroupUsers  lua         bouncer.lua:" + strconv.Itoa(bouncerLine),
+		"rpc     resize_group    lua         resize.lua:",
+		"before  KickGroupUsers  javascript  index.js",
+		"beforeKickGroupUsers\n",
+	}
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+	out, code = hooksCmd(t, "list", "-json", "--runtime.path", dir)
+	if code != 0 || !strings.Contains(out, `"language": "javascript"`) || !strings.Contains(out, `"generation": 1`) {
+		t.Fatalf("-json: %d\n%s", code, out)
+	}
+}
