@@ -7,8 +7,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/hooks"
@@ -114,5 +117,67 @@ func TestRuntimeListingAndReload(t *testing.T) {
 	}
 	if info = listing(); info.Generation != 2 || len(info.Registrations) != 2 {
 		t.Fatalf("after a failed reload: %+v", info)
+	}
+}
+
+// TestReloadReleasesOldVMs: the VMs of replaced generations are released
+// once drained — reloading many times does not pile up VM goroutines.
+func TestReloadReleasesOldVMs(t *testing.T) {
+	mods := t.TempDir()
+	if err := os.WriteFile(filepath.Join(mods, "index.js"), []byte("function v(ctx, logger, nk, payload) { return 'js'; }\n"+
+		"function InitModule(ctx, logger, nk, initializer) { initializer.registerRpc('js', v); }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(mods, "m.lua"), []byte("require(\"nakama\").register_rpc(function() return \"lua\" end, \"lua\")\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := server.DefaultConfig()
+	cfg.DataDir, cfg.RuntimePath, cfg.RuntimePoolSize = t.TempDir(), mods, 4
+	ctx := context.Background()
+	srv, err := server.New(ctx, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.DB.Close()
+	unload, err := srv.LoadScripts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unload()
+	use := func() {
+		t.Helper()
+		var wg sync.WaitGroup
+		for range 4 { // several VMs of each pool busy at once
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for _, id := range []string{"js", "lua"} {
+					fn, ok := srv.Hooks.RPC(id)
+					if !ok {
+						t.Errorf("rpc %s missing", id)
+						return
+					}
+					if out, err := fn(ctx, &hooks.Caller{HTTPKey: true}, ""); err != nil || out != id {
+						t.Errorf("rpc %s: %q %v", id, out, err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	use()
+	base := goruntime.NumGoroutine()
+	for range 10 {
+		if err := srv.Reload(ctx); err != nil {
+			t.Fatal(err)
+		}
+		use()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for goruntime.NumGoroutine() > base+2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines after 10 reloads, %d before", goruntime.NumGoroutine(), base)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
