@@ -36,7 +36,7 @@ type userInfo struct {
 }
 
 // startEnv builds the server for file: its modules are the ones the file
-// named (relative to it), else the modules of its directory.
+// named (relative to it), else those of the runtime path (Options.RuntimePath).
 func startEnv(ctx context.Context, o Options, file string, modules []string, logs *logBuffer) (*env, error) {
 	dir, err := os.MkdirTemp("", "guildhall-hooktest-")
 	if err != nil {
@@ -47,7 +47,10 @@ func startEnv(ctx context.Context, o Options, file string, modules []string, log
 	// Sessions outlive any test file; no background purge.
 	cfg.SessionExpiry, cfg.SessionRefreshExpiry, cfg.SessionPurgeInterval = 24*time.Hour, 48*time.Hour, -1
 	base := filepath.Dir(file)
-	cfg.RuntimePath = base
+	cfg.RuntimePath = o.RuntimePath
+	if cfg.RuntimePath == "" {
+		cfg.RuntimePath = base
+	}
 	srv, err := server.New(ctx, cfg, newLog(logs, o.Verbose))
 	if err != nil {
 		os.RemoveAll(dir)

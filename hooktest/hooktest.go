@@ -35,6 +35,10 @@ type Options struct {
 	// Path is a directory searched (recursively, node_modules and hidden
 	// directories skipped) for test files, or one test file.
 	Path string
+	// RuntimePath is the runtime path the tests run against, loaded as serve
+	// loads it, unless a test file names its own modules (modules(…)).
+	// Empty: Path when it is a directory, else the test file's directory.
+	RuntimePath string
 	// Run, when set, selects the tests whose name it matches.
 	Run *regexp.Regexp
 	// Verbose prints every test's log and a line as each test starts.
@@ -137,6 +141,9 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	files, err := Find(o.Path)
 	if err != nil {
 		return sum, err
+	}
+	if st, err := os.Stat(o.Path); o.RuntimePath == "" && err == nil && st.IsDir() {
+		o.RuntimePath = o.Path
 	}
 	if len(files) == 0 {
 		fmt.Fprintf(o.Out, "no test files (*.test.js, *_test.lua) in %s\n", o.Path)

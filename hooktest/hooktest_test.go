@@ -221,3 +221,29 @@ func TestTimeoutAndLoadErrors(t *testing.T) {
 		"--- FAIL: "+filepath.Join(dir, "syntax_test.lua"),
 	)
 }
+
+// TestRuntimePathDefault: a test in a subdirectory runs against the modules
+// of the PATH given (as serve loads that runtime path), or of RuntimePath
+// when set.
+func TestRuntimePathDefault(t *testing.T) {
+	dir := write(t, map[string]string{"index.js": jsModule, "hooks.lua": luaModule})
+	if err := os.Mkdir(filepath.Join(dir, "tests"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	code := "test('both languages loaded', function (t) {\n" +
+		"  t.equal(JSON.parse(t.server.rpc('whoami', 'x')).payload, 'x');\n" +
+		"  t.equal(JSON.parse(t.server.rpc('whoami_lua', 'y')).payload, 'y');\n});\n"
+	if err := os.WriteFile(filepath.Join(dir, "tests", "rpc.test.js"), []byte(code), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if sum, out := run(t, Options{Path: dir}); sum.Passed != 1 || sum.Failed != 0 {
+		t.Fatalf("PATH as the runtime path: %+v\n%s", sum, out)
+	}
+	// The tests directory alone holds no modules: the RPCs are missing.
+	if sum, out := run(t, Options{Path: filepath.Join(dir, "tests")}); sum.Failed != 1 || !strings.Contains(out, "code 5: RPC function not found") {
+		t.Fatalf("tests/ as the runtime path: %+v\n%s", sum, out)
+	}
+	if sum, out := run(t, Options{Path: filepath.Join(dir, "tests"), RuntimePath: dir}); sum.Passed != 1 {
+		t.Fatalf("RuntimePath set: %+v\n%s", sum, out)
+	}
+}

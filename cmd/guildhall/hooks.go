@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -62,6 +63,13 @@ func hooksTest(args []string) error {
 	}
 	if fs.NArg() == 1 {
 		opts.Path = fs.Arg(0)
+	}
+	// The tests run against --runtime.path when it is set, else against the
+	// PATH given (a runtime path with its tests).
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "runtime.path" })
+	if _, ok := os.LookupEnv(envName("runtime.path")); explicit || ok || fs.NArg() == 0 {
+		opts.RuntimePath = o.RuntimePath
 	}
 	if *run != "" {
 		if opts.Run, err = regexp.Compile(*run); err != nil {

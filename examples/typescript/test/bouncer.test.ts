@@ -1,5 +1,7 @@
 // The typed bouncer's module test: compiled to build/bouncer.test.js and run
-// by `guildhall hooks test build` against build/index.js.
+// by `guildhall hooks test build` against build/index.js, which it names
+// (relative to itself) so that it runs the same from any runtime path.
+modules('index.js');
 
 interface Cast {
   alice: hooktest.User;
