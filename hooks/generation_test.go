@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/hooks"
@@ -94,6 +95,19 @@ func TestSwapUnderLoad(t *testing.T) {
 		}()
 	}
 	for i := 2; i <= 40; i++ {
+		// Let calls run on each generation before the next swap.
+		for want, deadline := calls.Load()+16, time.Now().Add(10*time.Second); calls.Load() < want; {
+			if time.Now().After(deadline) {
+				stop.Store(true)
+				wg.Wait()
+				close(errc)
+				for err := range errc {
+					t.Error(err)
+				}
+				t.Fatalf("generation %d: no calls completed", i-1)
+			}
+			goruntime.Gosched()
+		}
 		s, g := stage(i)
 		old, live := r.Swap(s)
 		if live.ID != int64(i) || r.Live() != live {
