@@ -27,6 +27,9 @@ func (s *Server) routes(app *fiber.App) {
 	app.Post("/v2/rpc/:id", s.rpc)
 
 	app.Get("/v2/server/group/:group_id", s.httpKeyAuth, s.serverGetGroup)
+	if s.cfg.Runtime != nil {
+		app.Get("/v2/server/runtime", s.httpKeyAuth, s.serverRuntime)
+	}
 	// Unknown paths fall through to Fiber's 404, known paths with another
 	// method to its 405; the error handler writes Nakama's 404 and 501 bodies.
 }

@@ -35,6 +35,9 @@ type Config struct {
 	// Inbox serves /v2/notification; nil means the inbox over the groups
 	// service's store (inbox.FromGroups).
 	Inbox *inbox.Service
+	// Runtime, when set, is what GET /v2/server/runtime answers (as JSON):
+	// the node's live hooks and RPCs.
+	Runtime func() any
 }
 
 // DefaultConcurrency is fasthttp's own default.

@@ -127,7 +127,7 @@ type Operation interface {
 	// BeforeAny and AfterAny register untyped hooks (the script runtimes').
 	BeforeAny(r *Registry, fn func(ctx context.Context, c *Caller, req any) (any, error))
 	AfterAny(r *Registry, fn func(ctx context.Context, c *Caller, req, resp any) error)
-	newPoint(r *Registry) any
+	newPoint(r *Registry) swappable
 	setIndex(int)
 }
 
@@ -244,7 +244,7 @@ func (o *Op[Req, Resp]) AfterAny(r *Registry, fn func(ctx context.Context, c *Ca
 	})
 }
 
-func (o *Op[Req, Resp]) newPoint(r *Registry) any {
+func (o *Op[Req, Resp]) newPoint(r *Registry) swappable {
 	return &Point[Req, Resp]{name: o.Name, log: &r.log}
 }
 

@@ -22,10 +22,13 @@ type RPC func(ctx context.Context, c *Caller, payload string) (string, error)
 // refuse the request, after hooks see the result. Go code reaches a point
 // through its row: hooks.KickGroupUsers.Before(reg, fn).
 type Registry struct {
-	points []any // by operation index: *Point[Req, Resp]
 	rpcs   map[string]RPC
 	events []EventHandler
 	log    *slog.Logger
+
+	// scriptSet holds the points (one per operation, by its index in the
+	// table) and the live script generation (generation.go).
+	scriptSet
 }
 
 // New returns a registry with every point empty.
@@ -33,7 +36,8 @@ func New(log *slog.Logger) *Registry {
 	if log == nil {
 		log = slog.Default()
 	}
-	r := &Registry{rpcs: map[string]RPC{}, log: log, points: make([]any, len(table))}
+	r := &Registry{rpcs: map[string]RPC{}, log: log}
+	r.points = make([]swappable, len(table))
 	for i, o := range table {
 		r.points[i] = o.newPoint(r)
 	}
@@ -47,8 +51,8 @@ type PointInfo struct {
 	Before, After int // hooks registered
 }
 
-// Points lists every hook point with its route and how many hooks it has,
-// in table order.
+// Points lists every hook point with its route and how many hooks run
+// there now (Go and live script hooks), in table order.
 func (r *Registry) Points() []PointInfo {
 	out := make([]PointInfo, len(table))
 	for i, o := range table {
@@ -66,6 +70,9 @@ func (r *Registry) RegisterRPC(id string, fn RPC) {
 
 // RPC finds a registered RPC function.
 func (r *Registry) RPC(id string) (RPC, bool) {
+	if fn, ok := r.scriptRPC(id); ok {
+		return fn, true
+	}
 	fn, ok := r.rpcs[strings.ToLower(id)]
 	return fn, ok
 }
@@ -76,6 +83,7 @@ func (r *Registry) RPCIDs() []string {
 	for id := range r.rpcs {
 		ids = append(ids, id)
 	}
+	ids = r.addScriptRPCIDs(ids)
 	sort.Strings(ids)
 	return ids
 }

@@ -15,7 +15,10 @@ import (
 
 // Config is the script runtime's settings.
 type Config struct {
-	Path        string            // directory of modules (index.js, *.lua)
+	Path string // directory of modules (index.js, *.lua)
+	// Files, when set, are the modules instead of Path's (see ModuleFiles):
+	// `guildhall hooks test` loads single-file examples this way.
+	Files       []string
 	PoolSize    int               // VMs per language; default 16
 	CallTimeout time.Duration     // deadline of one script call; default 1 s
 	Env         map[string]string // ctx.env
@@ -63,3 +66,13 @@ const (
 	ModeAfter  = "after"
 	ModeRPC    = "rpc"
 )
+
+// Registration is one hook or RPC as listings show it (`guildhall hooks
+// list`, GET /v2/server/runtime).
+type Registration struct {
+	Kind     string `json:"kind"`               // "before", "after" or "rpc"
+	Name     string `json:"name"`               // the operation (KickGroupUsers) or the RPC id
+	Language string `json:"language"`           // "go", "lua" or "javascript"
+	File     string `json:"file"`               // the file, with the line where it is known
+	Function string `json:"function,omitempty"` // the function's name where it has one
+}

@@ -35,6 +35,11 @@ fi
 echo "==> staticcheck ./..."
 "$staticcheck" ./...
 
+# The examples' module tests, run the way studios run theirs: through the
+# command (one line per test, exit status 1 on any failure).
+echo "==> guildhall hooks test examples/"
+go run ./cmd/guildhall hooks test examples/
+
 # The concurrent parts (hook pipeline, script VM pools under 64 parallel
 # requests, the service's race tests) also run under the race detector.
 echo "==> go test -race (hooks, runtimes, examples, service)"

@@ -26,8 +26,6 @@ import (
 	"github.com/guildhall/guildhall/groups/store"
 	"github.com/guildhall/guildhall/hooks"
 	"github.com/guildhall/guildhall/runtime"
-	"github.com/guildhall/guildhall/runtime/js"
-	"github.com/guildhall/guildhall/runtime/lua"
 )
 
 // Config is every setting of a server. DefaultConfig's values run locally.
@@ -42,6 +40,7 @@ type Config struct {
 	RuntimeCallTimeout   time.Duration
 	RuntimeEnv           map[string]string
 	RuntimeMaxCallMemory int64 // bytes of heap growth one script call may cause; < 0 is off
+	RuntimeWatch         bool  // reload the modules when a file of RuntimePath changes
 	ServerKey            string
 	HTTPKey              string
 	SessionKey           string
@@ -160,6 +159,7 @@ type Server struct {
 	Accounts *accounts.Service
 	Hooks    *hooks.Registry
 	log      *slog.Logger
+	scripts  scriptState // the live script generation (reload.go)
 }
 
 // New validates cfg (see Config.Validate), opens (and migrates) the database
@@ -199,23 +199,25 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 // Hooks; a module that fails to load is an error naming its file and line.
 // It returns a function that releases the VMs.
 func (s *Server) LoadScripts(ctx context.Context) (func(), error) {
-	cfg := runtime.Config{
+	return s.LoadScriptsFrom(ctx, s.RuntimeConfig())
+}
+
+// RuntimeConfig is the script runtimes' settings from Config.
+func (s *Server) RuntimeConfig() runtime.Config {
+	return runtime.Config{
 		Path: s.Config.RuntimePath, PoolSize: s.Config.RuntimePoolSize, CallTimeout: s.Config.RuntimeCallTimeout,
 		Env: s.Config.RuntimeEnv, MaxCallMemory: s.Config.RuntimeMaxCallMemory,
 	}
-	deps := runtime.Deps{Groups: s.Groups, Hooks: s.Hooks, Log: s.log}
-	// Lua before JavaScript: hooks chain in registration order, so Go, Lua and
-	// JavaScript hooks run in Nakama's precedence (Go over Lua over JS).
-	luaRT, err := lua.Load(ctx, cfg, deps)
-	if err != nil {
+}
+
+// LoadScriptsFrom is LoadScripts with other runtime settings (`guildhall
+// hooks test` names a test's module files in cfg.Files). It loads the
+// modules as a new script generation and makes it live (see Reload).
+func (s *Server) LoadScriptsFrom(ctx context.Context, cfg runtime.Config) (func(), error) {
+	if err := s.loadGeneration(ctx, cfg); err != nil {
 		return nil, err
 	}
-	jsRT, err := js.Load(ctx, cfg, deps)
-	if err != nil {
-		luaRT.Close()
-		return nil, err
-	}
-	return func() { jsRT.Close(); luaRT.Close() }, nil
+	return s.closeScripts, nil
 }
 
 // App builds the HTTP API over the server's services.
@@ -223,6 +225,7 @@ func (s *Server) App() *fiber.App {
 	return api.New(api.Config{
 		ServerKey: s.Config.ServerKey, HTTPKey: s.Config.HTTPKey, RequestTimeout: s.Config.RequestTimeout, Logger: s.log,
 		Concurrency: s.Config.HTTPConcurrency, MaxConnsPerIP: s.Config.HTTPMaxConnsPerIP,
+		Runtime: func() any { return s.Runtime() },
 	}, s.Groups, s.Accounts, s.Hooks)
 }
 
@@ -238,6 +241,13 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	defer closeScripts()
+	if s.Config.RuntimeWatch {
+		stopWatch, err := s.watchScripts(ctx)
+		if err != nil {
+			return err
+		}
+		defer stopWatch()
+	}
 	stopPurge := s.startSessionPurge(ctx)
 	defer stopPurge() // before the database closes (defers run last-in first-out)
 	if s.Config.PProf != "" {

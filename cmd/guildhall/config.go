@@ -115,6 +115,7 @@ func newFlagSet(name string) (*options, *flag.FlagSet, error) {
 	num(&c.RuntimePoolSize, "runtime.pool_size", "script VMs per language")
 	dur(&c.RuntimeCallTimeout, "runtime.call_timeout", "deadline of one script call")
 	size(&c.RuntimeMaxCallMemory, "runtime.max_call_memory", "heap growth one script call may cause before it is stopped (bytes, or KiB/MiB/GiB; -1 is off)")
+	boolean(&c.RuntimeWatch, "runtime.watch", "reload the modules when a file of the runtime path changes (SIGHUP always reloads)")
 	str(&o.Env, "runtime.env", "KEY=VALUE,… pairs scripts see as ctx.env")
 	str(&c.ServerKey, "server.key", "server key clients authenticate with (Basic user)")
 	str(&c.HTTPKey, "http.key", "http key of server-to-server calls")

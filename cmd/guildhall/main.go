@@ -2,6 +2,8 @@
 //
 //	guildhall [serve] [flags]          run the server (default)
 //	guildhall migrate up|down|status   manage the database schema
+//	guildhall hooks test [PATH]        run module tests (*.test.js, *_test.lua)
+//	guildhall hooks list               print the hooks and RPCs the modules register
 package main
 
 import (
@@ -20,7 +22,7 @@ import (
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
+		if !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errTestsFailed) {
 			fmt.Fprintln(os.Stderr, "guildhall:", err)
 		}
 		os.Exit(1)
@@ -35,6 +37,9 @@ func run(args []string) error {
 	if cmd == "migrate" {
 		return migrate(args)
 	}
+	if len(args) > 0 && args[0] == "hooks" {
+		return hooksCommand(args[1:])
+	}
 	opts, err := parseConfig("guildhall serve", args)
 	if err != nil {
 		return err
@@ -46,6 +51,7 @@ func run(args []string) error {
 	if err != nil {
 		return explainConfig(err)
 	}
+	reloadOnHangup(ctx, srv, log)
 	return srv.Run(ctx)
 }
 
@@ -93,4 +99,23 @@ func migrate(args []string) error {
 		log.Info("migrate " + action + " done")
 	}
 	return err
+}
+
+// reloadOnHangup reloads the modules on every SIGHUP until ctx ends (a
+// module that fails to load is logged; the live modules stay).
+func reloadOnHangup(ctx context.Context, srv *server.Server, log *slog.Logger) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				log.Info("SIGHUP: reloading the modules")
+				_ = srv.Reload(ctx)
+			}
+		}
+	}()
 }

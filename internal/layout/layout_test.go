@@ -63,6 +63,9 @@ var forbidden = map[string][]string{
 	"migrations":          {module + "/"},
 	// server assembles everything, but never the binaries built on it.
 	"server": {module + "/cmd/"},
+	// The module test runner sits on server like a binary, but is a library
+	// of cmd/guildhall: never the other way round, never the test helpers.
+	"hooktest": {module + "/cmd/", module + "/internal/"},
 }
 
 // stdlibOnly lists packages that may import nothing outside the standard library.

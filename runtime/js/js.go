@@ -64,7 +64,7 @@ func Load(ctx context.Context, cfg runtime.Config, deps runtime.Deps) (*Runtime,
 		log = slog.Default()
 	}
 	r := &Runtime{cfg: cfg, mem: runtime.NewMemWatch(cfg.MaxCallMemory), envKeys: sortedKeys(cfg.Env)}
-	m, _, err := runtime.FindModules(cfg.Path)
+	m, _, err := cfg.Modules()
 	if err != nil {
 		return nil, fmt.Errorf("javascript: reading %s: %w", cfg.Path, err)
 	}

@@ -92,7 +92,7 @@ func Load(ctx context.Context, cfg runtime.Config, deps runtime.Deps) (*Runtime,
 	if cfg.MaxCallMemory > 0 && cfg.MaxCallMemory < maxBuildOff {
 		r.maxBuild = int(cfg.MaxCallMemory)
 	}
-	_, mods, err := runtime.FindModules(cfg.Path)
+	_, mods, err := cfg.Modules()
 	if err != nil {
 		return nil, fmt.Errorf("lua: reading %s: %w", cfg.Path, err)
 	}
