@@ -5,8 +5,6 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"time"
 
@@ -19,6 +17,7 @@ import (
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/hooks"
 	"github.com/guildhall/guildhall/inbox"
+	"github.com/guildhall/guildhall/metrics"
 )
 
 // Config is the API's settings.
@@ -35,6 +34,11 @@ type Config struct {
 	// Inbox serves /v2/notification; nil means the inbox over the groups
 	// service's store (inbox.FromGroups).
 	Inbox *inbox.Service
+	// Metrics receives the request series; nil measures nothing.
+	Metrics *metrics.Metrics
+	// AccessLog writes one info line per request (method, route, status,
+	// duration, user id).
+	AccessLog bool
 }
 
 // DefaultConcurrency is fasthttp's own default.
@@ -97,15 +101,22 @@ func New(cfg Config, g *groups.Service, a *accounts.Service, h *hooks.Registry) 
 		}
 		fiberErrors(ctx, err)
 	}
+	// Outermost, so it sees the status of panics and errors as answered.
+	obs := &observer{log: cfg.Logger, accessLog: cfg.AccessLog, metrics: cfg.Metrics}
+	if obs.accessLog || obs.metrics != nil {
+		app.Use(obs.observe)
+	}
 	app.Use(recover.New())
 	app.Use(cors.New(cors.Config{
-		AllowOrigins: "*",
-		AllowHeaders: "Authorization, Content-Type, User-Agent",
-		AllowMethods: "GET, HEAD, POST, PUT, DELETE",
+		AllowOrigins:  "*",
+		AllowHeaders:  "Authorization, Content-Type, User-Agent, " + HeaderRequestID,
+		AllowMethods:  "GET, HEAD, POST, PUT, DELETE",
+		ExposeHeaders: HeaderRequestID,
 	}))
 	app.Use(s.requestContext)
 	s.routes(app)
 	s.collectIDRoutes(app)
+	obs.resolveRoutes(app)
 	return app
 }
 
@@ -113,15 +124,16 @@ type ctxKey int
 
 const requestIDKey ctxKey = 0
 
-// requestContext gives each request a deadline and an id, and the no-store
-// headers Nakama sends.
+// requestContext gives each request a deadline and an id (the client's
+// X-Request-Id when valid, echoed in the answer), and the no-store headers
+// Nakama sends.
 func (s *Server) requestContext(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.RequestTimeout)
 	defer cancel()
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	ctx = context.WithValue(ctx, requestIDKey, hex.EncodeToString(b[:]))
+	id := requestID(c)
+	ctx = context.WithValue(ctx, requestIDKey, id)
 	c.SetUserContext(ctx)
+	c.Set(HeaderRequestID, id)
 	c.Set("Cache-Control", "no-store, no-cache, must-revalidate")
 	return c.Next()
 }

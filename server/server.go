@@ -25,6 +25,7 @@ import (
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/groups/store"
 	"github.com/guildhall/guildhall/hooks"
+	"github.com/guildhall/guildhall/metrics"
 	"github.com/guildhall/guildhall/runtime"
 	"github.com/guildhall/guildhall/runtime/js"
 	"github.com/guildhall/guildhall/runtime/lua"
@@ -56,6 +57,11 @@ type Config struct {
 	GroupJoinRequestNotifyWindow time.Duration
 	HTTPConcurrency              int // connections served at once; 0 is api.DefaultConcurrency
 	HTTPMaxConnsPerIP            int // open connections per client IP; 0 is unlimited
+	// MetricsListen is the address of the Prometheus listener (/metrics);
+	// empty turns metrics off.
+	MetricsListen string
+	// AccessLog writes one info line per request.
+	AccessLog bool
 }
 
 // Published defaults of the secrets (Nakama's); Run warns while any is in use.
@@ -95,8 +101,14 @@ func DefaultConfig() Config {
 		RequestTimeout:               api.DefaultRequestTimeout,
 		GroupJoinRequestNotifyWindow: groups.DefaultJoinRequestNotifyWindow,
 		HTTPConcurrency:              api.DefaultConcurrency,
+		MetricsListen:                DefaultMetricsListen,
+		AccessLog:                    true,
 	}
 }
+
+// DefaultMetricsListen is where Prometheus scrapes /metrics: loopback only,
+// as the series name the server's routes and scripts.
+const DefaultMetricsListen = "127.0.0.1:9100"
 
 // DefaultSecrets names the secrets still at their published defaults.
 func (c Config) DefaultSecrets() []string {
@@ -159,7 +171,10 @@ type Server struct {
 	Groups   *groups.Service
 	Accounts *accounts.Service
 	Hooks    *hooks.Registry
-	log      *slog.Logger
+	// Metrics holds the Prometheus series (nil when Config.MetricsListen is
+	// empty); Run serves them on MetricsListen.
+	Metrics *metrics.Metrics
+	log     *slog.Logger
 }
 
 // New validates cfg (see Config.Validate), opens (and migrates) the database
@@ -184,6 +199,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 			return nil, err
 		}
 	}
+	var m *metrics.Metrics
+	if cfg.MetricsListen != "" {
+		m = metrics.New()
+		if err := watchDB(m, db); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	acc := accounts.New(db.Write, accounts.Config{
 		EncryptionKey: cfg.SessionKey, RefreshEncryptionKey: cfg.SessionRefreshKey,
 		TokenExpiry: cfg.SessionExpiry, RefreshTokenExpiry: cfg.SessionRefreshExpiry,
@@ -191,7 +214,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	return &Server{
 		Config: cfg, DB: db, Groups: groups.NewService(store.NewGroups(db),
 			groups.WithJoinRequestNotifyWindow(cfg.GroupJoinRequestNotifyWindow)), Accounts: acc,
-		Hooks: hooks.New(log), log: log,
+		Hooks: hooks.New(log), Metrics: m, log: log,
 	}, nil
 }
 
@@ -204,6 +227,9 @@ func (s *Server) LoadScripts(ctx context.Context) (func(), error) {
 		Env: s.Config.RuntimeEnv, MaxCallMemory: s.Config.RuntimeMaxCallMemory,
 	}
 	deps := runtime.Deps{Groups: s.Groups, Hooks: s.Hooks, Log: s.log}
+	if s.Metrics != nil { // a nil *metrics.Metrics in the interface would not be nil
+		deps.Metrics = s.Metrics
+	}
 	// Lua before JavaScript: hooks chain in registration order, so Go, Lua and
 	// JavaScript hooks run in Nakama's precedence (Go over Lua over JS).
 	luaRT, err := lua.Load(ctx, cfg, deps)
@@ -223,6 +249,7 @@ func (s *Server) App() *fiber.App {
 	return api.New(api.Config{
 		ServerKey: s.Config.ServerKey, HTTPKey: s.Config.HTTPKey, RequestTimeout: s.Config.RequestTimeout, Logger: s.log,
 		Concurrency: s.Config.HTTPConcurrency, MaxConnsPerIP: s.Config.HTTPMaxConnsPerIP,
+		Metrics: s.Metrics, AccessLog: s.Config.AccessLog,
 	}, s.Groups, s.Accounts, s.Hooks)
 }
 
@@ -242,6 +269,13 @@ func (s *Server) Run(ctx context.Context) error {
 	defer stopPurge() // before the database closes (defers run last-in first-out)
 	if s.Config.PProf != "" {
 		startPProf(s.Config.PProf, s.log)
+	}
+	if s.Metrics != nil {
+		stopMetrics, err := serveMetrics(s.Config.MetricsListen, s.Metrics, s.log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
 	}
 	raiseFileLimit(s.log)
 	tcp, err := net.Listen("tcp", s.Config.Listen)
