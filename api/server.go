@@ -39,6 +39,8 @@ type Config struct {
 	// AccessLog writes one info line per request (method, route, status,
 	// duration, user id).
 	AccessLog bool
+	// Ready is GET /readyz's check (the database); nil answers ready.
+	Ready func(context.Context) error
 }
 
 // DefaultConcurrency is fasthttp's own default.
@@ -115,6 +117,7 @@ func New(cfg Config, g *groups.Service, a *accounts.Service, h *hooks.Registry) 
 	}))
 	app.Use(s.requestContext)
 	s.routes(app)
+	app.Get("/readyz", s.readyz)
 	s.collectIDRoutes(app)
 	obs.resolveRoutes(app)
 	return app

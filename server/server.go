@@ -249,7 +249,7 @@ func (s *Server) App() *fiber.App {
 	return api.New(api.Config{
 		ServerKey: s.Config.ServerKey, HTTPKey: s.Config.HTTPKey, RequestTimeout: s.Config.RequestTimeout, Logger: s.log,
 		Concurrency: s.Config.HTTPConcurrency, MaxConnsPerIP: s.Config.HTTPMaxConnsPerIP,
-		Metrics: s.Metrics, AccessLog: s.Config.AccessLog,
+		Metrics: s.Metrics, AccessLog: s.Config.AccessLog, Ready: s.ping,
 	}, s.Groups, s.Accounts, s.Hooks)
 }
 
