@@ -6,6 +6,10 @@ import "github.com/gofiber/fiber/v2"
 // /v2/group/{id}/unban and the server-to-server /v2/server/… prefix.
 func (s *Server) routes(app *fiber.App) {
 	app.Use(s.authBeforeRouting)
+	// Rate limits (api/ratelimit.go): per client IP on authenticate, per user
+	// on group mutations (after authBeforeRouting, which names the user).
+	app.Use("/v2/account/authenticate/", s.limitAuth)
+	app.Use("/v2", s.limitGroupMutation)
 	app.Get("/healthcheck", func(c *fiber.Ctx) error { return empty(c) })
 
 	serverKey := s.serverKeyAuth

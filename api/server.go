@@ -6,6 +6,7 @@ package api
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -41,6 +42,13 @@ type Config struct {
 	AccessLog bool
 	// Ready is GET /readyz's check (the database); nil answers ready.
 	Ready func(context.Context) error
+	// AuthRateLimit limits the authenticate routes per client IP,
+	// GroupRateLimit the group mutations per user; a zero Rate is off.
+	AuthRateLimit  RateLimit
+	GroupRateLimit RateLimit
+	// TrustedProxies are the peers whose X-Forwarded-For is believed when
+	// finding a client's IP (ParseTrustedProxies); none by default.
+	TrustedProxies []netip.Prefix
 }
 
 // DefaultConcurrency is fasthttp's own default.
@@ -58,6 +66,9 @@ type Server struct {
 	accounts *accounts.Service
 	hooks    *hooks.Registry
 	idRoutes []idRoute // routes with path parameters, for empty ids
+
+	authLimit  *limiter // nil: off
+	groupLimit *limiter // nil: off
 }
 
 // New builds the Fiber app with every route.
@@ -75,7 +86,8 @@ func New(cfg Config, g *groups.Service, a *accounts.Service, h *hooks.Registry) 
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultConcurrency
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, groups: g, inbox: cfg.Inbox, accounts: a, hooks: h}
+	s := &Server{cfg: cfg, log: cfg.Logger, groups: g, inbox: cfg.Inbox, accounts: a, hooks: h,
+		authLimit: newLimiter(cfg.AuthRateLimit), groupLimit: newLimiter(cfg.GroupRateLimit)}
 	if s.inbox == nil {
 		s.inbox = inbox.FromGroups(g)
 	}
@@ -113,7 +125,7 @@ func New(cfg Config, g *groups.Service, a *accounts.Service, h *hooks.Registry) 
 		AllowOrigins:  "*",
 		AllowHeaders:  "Authorization, Content-Type, User-Agent, " + HeaderRequestID,
 		AllowMethods:  "GET, HEAD, POST, PUT, DELETE",
-		ExposeHeaders: HeaderRequestID,
+		ExposeHeaders: HeaderRequestID + ", " + fiber.HeaderRetryAfter,
 	}))
 	app.Use(s.requestContext)
 	s.routes(app)

@@ -16,6 +16,11 @@
 #   BENCH_SERVER_FLAGS extra guildhall flags, e.g. "--pprof 127.0.0.1:6060"
 #   BENCH_OUT          directory for the tables and logs (default a temporary one, kept)
 #
+# Every node runs with the rate limits off (--ratelimit.auth_rate 0
+# --ratelimit.group_rate 0): the bench authenticates all its users from
+# 127.0.0.1 and sends many mutations per user, which the defaults would
+# throttle. Each node's metrics listener gets a free port (logged).
+#
 # Sessions keep Guildhall's default 60 s life: the bench renews them between
 # windows (10 s windows never need a renewal inside one), so no longer
 # --session.expiry is needed.
@@ -106,6 +111,9 @@ wait_listening() {
 		sleep 0.1
 	done
 }
+
+# ops_flags: every node's rate limits off (see the header).
+ops_flags=(--ratelimit.auth_rate 0 --ratelimit.group_rate 0)
 
 # stop_server PID: SIGTERM, up to 10 s for a clean exit, then SIGKILL.
 stop_server() {
@@ -203,7 +211,7 @@ if [[ "${1:-}" == "__run" ]]; then
 	modules=$(mktemp -d "${TMPDIR:-/tmp}/guildhall-bench-modules.XXXXXX")
 
 	"$bindir/guildhall" serve --listen "127.0.0.1:$port" "${db_flags[@]}" --runtime.path "$modules" \
-		--metrics.listen "127.0.0.1:$mport" --log.level warn "${server_flags[@]}" >"$out/server-$dialect.log" 2>&1 &
+		--metrics.listen "127.0.0.1:$mport" "${ops_flags[@]}" --log.level warn "${server_flags[@]}" >"$out/server-$dialect.log" 2>&1 &
 	server_pid=$!
 	wait_listening "$server_pid" "$port" "$out/server-$dialect.log"
 	log "$dialect: guildhall pid $server_pid on 127.0.0.1:$port (metrics http://127.0.0.1:$mport/metrics); load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -270,14 +278,14 @@ if [[ "${1:-}" == "__hooks" ]]; then
 	port_a=$(free_port 17350)
 	mport_a=$(free_port 19100)
 	"$bindir/guildhall" serve --listen "127.0.0.1:$port_a" --database.url "$url" --runtime.path "$mods_a" \
-		--metrics.listen "127.0.0.1:$mport_a" --http.key "$http_key" --log.level warn "${server_flags[@]}" >"$out/server-a.log" 2>&1 &
+		--metrics.listen "127.0.0.1:$mport_a" "${ops_flags[@]}" --http.key "$http_key" --log.level warn "${server_flags[@]}" >"$out/server-a.log" 2>&1 &
 	pid_a=$!
 	wait_listening "$pid_a" "$port_a" "$out/server-a.log"
 	wait_listening "$pid_a" "$mport_a" "$out/server-a.log"
 	port_b=$(free_port $((port_a + 1)))
 	mport_b=$(free_port $((mport_a + 1)))
 	"$bindir/guildhall" serve --listen "127.0.0.1:$port_b" --database.url "$url" --runtime.path "$mods_b" \
-		--metrics.listen "127.0.0.1:$mport_b" --http.key "$http_key" --log.level warn "${server_flags[@]}" >"$out/server-b.log" 2>&1 &
+		--metrics.listen "127.0.0.1:$mport_b" "${ops_flags[@]}" --http.key "$http_key" --log.level warn "${server_flags[@]}" >"$out/server-b.log" 2>&1 &
 	pid_b=$!
 	wait_listening "$pid_b" "$port_b" "$out/server-b.log"
 	log "node A (no modules) pid $pid_a on 127.0.0.1:$port_a; node B ($(basename "$module") as index.js) pid $pid_b on 127.0.0.1:$port_b; database $dbname"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -23,13 +24,14 @@ import (
 )
 
 // opsServer is a server built by New on a fresh SQLite database, with
-// scripts from modules (a map of file name → source; nil loads none), edit
-// applied to its configuration.
+// scripts from modules (a map of file name → source; nil loads none), the
+// rate limits off, and edit applied to its configuration.
 func opsServer(t *testing.T, modules map[string]string, log *slog.Logger, edit func(*Config)) *Server {
 	t.Helper()
 	c := DefaultConfig()
 	c.DataDir = t.TempDir()
 	c.RuntimePath = t.TempDir()
+	c.RateLimitAuthRate, c.RateLimitGroupRate = 0, 0
 	for name, src := range modules {
 		if err := os.WriteFile(filepath.Join(c.RuntimePath, name), []byte(src), 0o644); err != nil {
 			t.Fatal(err)
@@ -417,5 +419,33 @@ func TestMetricsListener(t *testing.T) {
 	}
 	if out := refused.Output(); !strings.Contains(out, "metrics: listen on "+busy.Addr().String()) {
 		t.Fatalf("the exit does not name the metrics address:\n%s", out)
+	}
+}
+
+// TestOpsConfigValidate: New refuses a trusted proxy that is neither an IP
+// nor a CIDR network, and negative rate-limit settings, naming the setting.
+func TestOpsConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		setting string
+		edit    func(*Config)
+	}{
+		{"http.trusted_proxies", func(c *Config) { c.HTTPTrustedProxies = []string{"10.0.0.0/8", "proxy.local"} }},
+		{"http.trusted_proxies", func(c *Config) { c.HTTPTrustedProxies = []string{"10.0.0.0/33"} }},
+		{"ratelimit.auth_rate", func(c *Config) { c.RateLimitAuthRate = -1 }},
+		{"ratelimit.group_burst", func(c *Config) { c.RateLimitGroupBurst = -5 }},
+	} {
+		c := DefaultConfig()
+		tc.edit(&c)
+		err := c.Validate()
+		var ce *ConfigError
+		if !errors.As(err, &ce) || ce.Setting != tc.setting {
+			t.Errorf("%s: got %v, want a ConfigError on it", tc.setting, err)
+		}
+	}
+	c := DefaultConfig()
+	c.HTTPTrustedProxies = []string{"10.0.0.0/8", " 192.0.2.7 ", "2001:db8::/32", "::ffff:198.51.100.1"}
+	c.RateLimitAuthRate, c.RateLimitGroupRate = 0, 0.5
+	if err := c.Validate(); err != nil {
+		t.Fatalf("valid settings refused: %v", err)
 	}
 }

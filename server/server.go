@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -57,11 +58,20 @@ type Config struct {
 	GroupJoinRequestNotifyWindow time.Duration
 	HTTPConcurrency              int // connections served at once; 0 is api.DefaultConcurrency
 	HTTPMaxConnsPerIP            int // open connections per client IP; 0 is unlimited
+	// HTTPTrustedProxies are the proxies (IPs or CIDR networks) whose
+	// X-Forwarded-For names the client; empty believes no one.
+	HTTPTrustedProxies []string
 	// MetricsListen is the address of the Prometheus listener (/metrics);
 	// empty turns metrics off.
 	MetricsListen string
 	// AccessLog writes one info line per request.
 	AccessLog bool
+	// Rate limits: authenticate per client IP, group mutations per user, in
+	// requests per second with a burst; a rate of 0 is off.
+	RateLimitAuthRate   float64
+	RateLimitAuthBurst  int
+	RateLimitGroupRate  float64
+	RateLimitGroupBurst int
 }
 
 // Published defaults of the secrets (Nakama's); Run warns while any is in use.
@@ -103,6 +113,10 @@ func DefaultConfig() Config {
 		HTTPConcurrency:              api.DefaultConcurrency,
 		MetricsListen:                DefaultMetricsListen,
 		AccessLog:                    true,
+		RateLimitAuthRate:            api.DefaultAuthRateLimit.Rate,
+		RateLimitAuthBurst:           api.DefaultAuthRateLimit.Burst,
+		RateLimitGroupRate:           api.DefaultGroupRateLimit.Rate,
+		RateLimitGroupBurst:          api.DefaultGroupRateLimit.Burst,
 	}
 }
 
@@ -158,6 +172,20 @@ func (c Config) Validate() error {
 			if a.v == b.v {
 				return &ConfigError{Setting: b.name, Problem: "must differ from " + a.name + "; give each key its own value"}
 			}
+		}
+	}
+	if _, err := api.ParseTrustedProxies(c.HTTPTrustedProxies); err != nil {
+		return &ConfigError{Setting: "http.trusted_proxies", Problem: "is invalid: " + err.Error()}
+	}
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{
+		{"ratelimit.auth_rate", c.RateLimitAuthRate}, {"ratelimit.auth_burst", float64(c.RateLimitAuthBurst)},
+		{"ratelimit.group_rate", c.RateLimitGroupRate}, {"ratelimit.group_burst", float64(c.RateLimitGroupBurst)},
+	} {
+		if r.v < 0 || math.IsNaN(r.v) {
+			return &ConfigError{Setting: r.name, Problem: "must not be negative; 0 turns the limit off"}
 		}
 	}
 	return nil
@@ -246,10 +274,13 @@ func (s *Server) LoadScripts(ctx context.Context) (func(), error) {
 
 // App builds the HTTP API over the server's services.
 func (s *Server) App() *fiber.App {
+	proxies, _ := api.ParseTrustedProxies(s.Config.HTTPTrustedProxies) // checked by New (Validate)
 	return api.New(api.Config{
 		ServerKey: s.Config.ServerKey, HTTPKey: s.Config.HTTPKey, RequestTimeout: s.Config.RequestTimeout, Logger: s.log,
 		Concurrency: s.Config.HTTPConcurrency, MaxConnsPerIP: s.Config.HTTPMaxConnsPerIP,
-		Metrics: s.Metrics, AccessLog: s.Config.AccessLog, Ready: s.ping,
+		Metrics: s.Metrics, AccessLog: s.Config.AccessLog, Ready: s.ping, TrustedProxies: proxies,
+		AuthRateLimit:  api.RateLimit{Rate: s.Config.RateLimitAuthRate, Burst: s.Config.RateLimitAuthBurst},
+		GroupRateLimit: api.RateLimit{Rate: s.Config.RateLimitGroupRate, Burst: s.Config.RateLimitGroupBurst},
 	}, s.Groups, s.Accounts, s.Hooks)
 }
 

@@ -88,7 +88,9 @@ type Options struct {
 	// Env holds GUILDHALL_* settings. GUILDHALL_LISTEN and
 	// GUILDHALL_METRICS_LISTEN are chosen when unset (free loopback ports);
 	// GUILDHALL_DATA_DIR and GUILDHALL_RUNTIME_PATH default to fresh temporary
-	// directories; without GUILDHALL_DATABASE_URL the server uses SQLite.
+	// directories; without GUILDHALL_DATABASE_URL the server uses SQLite. The
+	// rate limits are off unless GUILDHALL_RATELIMIT_AUTH_RATE or
+	// GUILDHALL_RATELIMIT_GROUP_RATE is set.
 	Env map[string]string
 	// Args are extra command-line arguments.
 	Args []string
@@ -127,6 +129,11 @@ func Start(t testing.TB, o Options) *Server {
 	}
 	if _, ok := env["GUILDHALL_METRICS_LISTEN"]; !ok {
 		env["GUILDHALL_METRICS_LISTEN"] = "127.0.0.1:" + strconv.Itoa(FreePort(t))
+	}
+	for _, k := range []string{"GUILDHALL_RATELIMIT_AUTH_RATE", "GUILDHALL_RATELIMIT_GROUP_RATE"} {
+		if _, ok := env[k]; !ok {
+			env[k] = "0"
+		}
 	}
 	if _, ok := env["GUILDHALL_DATA_DIR"]; !ok {
 		env["GUILDHALL_DATA_DIR"] = t.TempDir()
