@@ -130,6 +130,7 @@ func New(cfg Config, g *groups.Service, a *accounts.Service, h *hooks.Registry) 
 	app.Use(s.requestContext)
 	s.routes(app)
 	app.Get("/readyz", s.readyz)
+	app.Get("/openapi.json", s.openAPIDoc)
 	s.collectIDRoutes(app)
 	obs.resolveRoutes(app)
 	return app
