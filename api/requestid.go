@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 
@@ -38,4 +39,12 @@ func validRequestID(id []byte) bool {
 		}
 	}
 	return true
+}
+
+// RequestID is the id of the request ctx was handed out for (by the API to
+// handlers, hooks, runtimes and services), or "" outside a request. For
+// records that outlive the log line, e.g. an audit entry.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
 }

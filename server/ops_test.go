@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/guildhall/guildhall/accounts"
+	"github.com/guildhall/guildhall/api"
+	"github.com/guildhall/guildhall/hooks"
 	"github.com/guildhall/guildhall/internal/childserver"
 	"github.com/guildhall/guildhall/internal/syncbuf"
 )
@@ -255,6 +257,11 @@ func TestRequestIDs(t *testing.T) {
 	var sink syncbuf.Buffer
 	log := slog.New(slog.NewJSONHandler(&sink, nil))
 	srv := opsServer(t, map[string]string{"index.js": opsJS, "fail.lua": opsLua}, log, nil)
+	var seen string // written by the RPC, read after its answer
+	srv.Hooks.RegisterRPC("go_id", func(ctx context.Context, _ *hooks.Caller, _ string) (string, error) {
+		seen = api.RequestID(ctx)
+		return "", nil
+	})
 	base := serve(t, srv)
 	httpKey := map[string]string{"Authorization": "Basic " + b64(srv.Config.HTTPKey+":")}
 	with := func(id string) map[string]string {
@@ -284,6 +291,12 @@ func TestRequestIDs(t *testing.T) {
 		if tc.want == "" && !regexp.MustCompile(`^[0-9a-f]{16}$`).MatchString(got) {
 			t.Errorf("sent %q: echoed %q, want a fresh 16-hex-digit id", tc.sent, got)
 		}
+	}
+	if r := call(t, "POST", base+"/v2/rpc/go_id", `""`, with("trace-go-1")); r.status != 200 || seen != "trace-go-1" {
+		t.Fatalf("api.RequestID in a Go RPC: %q (%d %s)", seen, r.status, r.body)
+	}
+	if api.RequestID(context.Background()) != "" {
+		t.Fatal("a context outside a request has a request id")
 	}
 	if r := call(t, "POST", base+"/v2/rpc/lua_fail?unwrap=true", "x", with("trace-lua-1")); r.status != 400 {
 		t.Fatalf("lua_fail: %d %s", r.status, r.body)
