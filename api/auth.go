@@ -71,7 +71,7 @@ func (s *Server) serverKeyAuth(c *fiber.Ctx) error {
 	if !ok || !keyEqual(user, s.cfg.ServerKey) {
 		return unauthenticated("Server key invalid")
 	}
-	c.Locals(callerKey, &hooks.Caller{ClientIP: c.IP()})
+	c.Locals(callerKey, &hooks.Caller{ClientIP: s.clientIP(c)})
 	return c.Next()
 }
 
@@ -146,7 +146,7 @@ func (s *Server) verifyBearer(c *fiber.Ctx) error {
 	}
 	c.Locals(callerKey, &hooks.Caller{
 		UserID: claims.UserID, Username: claims.Username, Vars: claims.Vars,
-		SessionExp: claims.ExpiresAt, ClientIP: c.IP(),
+		SessionExp: claims.ExpiresAt, ClientIP: s.clientIP(c),
 	})
 	c.Locals(claimsKey, claims)
 	return nil
@@ -160,7 +160,7 @@ func (s *Server) httpKeyAuth(c *fiber.Ctx) error {
 	if err := s.checkHTTPKey(c); err != nil {
 		return err
 	}
-	c.Locals(callerKey, &hooks.Caller{HTTPKey: true, ClientIP: c.IP()})
+	c.Locals(callerKey, &hooks.Caller{HTTPKey: true, ClientIP: s.clientIP(c)})
 	return c.Next()
 }
 

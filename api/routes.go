@@ -6,6 +6,10 @@ import "github.com/gofiber/fiber/v2"
 // the rest — accounts, notifications, RPCs.
 func (s *Server) routes(app *fiber.App) {
 	app.Use(s.authBeforeRouting)
+	// Rate limits (api/ratelimit.go): per client IP on authenticate, per user
+	// on group mutations (after authBeforeRouting, which names the user).
+	app.Use("/v2/account/authenticate/", s.limitAuth)
+	app.Use("/v2", s.limitGroupMutation)
 	app.Get("/healthcheck", func(c *fiber.Ctx) error { return empty(c) })
 
 	// The operation table's rows: groups (client and server twins) and the

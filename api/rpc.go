@@ -44,7 +44,7 @@ func (s *Server) rpcCaller(c *fiber.Ctx) (*hooks.Caller, *errs.Error) {
 		if !keyEqual(key, s.cfg.HTTPKey) {
 			return nil, &errs.Error{Code: errs.CodeUnauthenticated, Message: "HTTP key invalid"}
 		}
-		return &hooks.Caller{HTTPKey: true, ClientIP: c.IP()}, nil
+		return &hooks.Caller{HTTPKey: true, ClientIP: s.clientIP(c)}, nil
 	}
 	h, ok := authorization(c)
 	if !ok {
@@ -54,7 +54,7 @@ func (s *Server) rpcCaller(c *fiber.Ctx) (*hooks.Caller, *errs.Error) {
 		if !keyEqual(user, s.cfg.HTTPKey) {
 			return nil, &errs.Error{Code: errs.CodeUnauthenticated, Message: "HTTP key invalid"}
 		}
-		return &hooks.Caller{HTTPKey: true, ClientIP: c.IP()}, nil
+		return &hooks.Caller{HTTPKey: true, ClientIP: s.clientIP(c)}, nil
 	}
 	const prefix = "Bearer "
 	if len(h) < len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
@@ -65,7 +65,7 @@ func (s *Server) rpcCaller(c *fiber.Ctx) (*hooks.Caller, *errs.Error) {
 		return nil, &errs.Error{Code: errs.CodeUnauthenticated, Message: "Auth token invalid"}
 	}
 	return &hooks.Caller{UserID: claims.UserID, Username: claims.Username, Vars: claims.Vars,
-		SessionExp: claims.ExpiresAt, ClientIP: c.IP()}, nil
+		SessionExp: claims.ExpiresAt, ClientIP: s.clientIP(c)}, nil
 }
 
 // rpc serves GET and POST /v2/rpc/{id}.

@@ -5,9 +5,8 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -19,6 +18,7 @@ import (
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/hooks"
 	"github.com/guildhall/guildhall/inbox"
+	"github.com/guildhall/guildhall/metrics"
 )
 
 // Config is the API's settings.
@@ -38,6 +38,20 @@ type Config struct {
 	// Runtime, when set, is what GET /v2/server/runtime answers (as JSON):
 	// the node's live hooks and RPCs.
 	Runtime func() any
+	// Metrics receives the request series; nil measures nothing.
+	Metrics *metrics.Metrics
+	// AccessLog writes one info line per request (method, route, status,
+	// duration, user id).
+	AccessLog bool
+	// Ready is GET /readyz's check (the database); nil answers ready.
+	Ready func(context.Context) error
+	// AuthRateLimit limits the authenticate routes per client IP,
+	// GroupRateLimit the group mutations per user; a zero Rate is off.
+	AuthRateLimit  RateLimit
+	GroupRateLimit RateLimit
+	// TrustedProxies are the peers whose X-Forwarded-For is believed when
+	// finding a client's IP (ParseTrustedProxies); none by default.
+	TrustedProxies []netip.Prefix
 }
 
 // DefaultConcurrency is fasthttp's own default.
@@ -55,6 +69,9 @@ type Server struct {
 	accounts *accounts.Service
 	hooks    *hooks.Registry
 	idRoutes []idRoute // routes with path parameters, for empty ids
+
+	authLimit  *limiter // nil: off
+	groupLimit *limiter // nil: off
 }
 
 // New builds the Fiber app with every route.
@@ -72,7 +89,8 @@ func New(cfg Config, g *groups.Service, a *accounts.Service, h *hooks.Registry) 
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultConcurrency
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, groups: g, inbox: cfg.Inbox, accounts: a, hooks: h}
+	s := &Server{cfg: cfg, log: cfg.Logger, groups: g, inbox: cfg.Inbox, accounts: a, hooks: h,
+		authLimit: newLimiter(cfg.AuthRateLimit), groupLimit: newLimiter(cfg.GroupRateLimit)}
 	if s.inbox == nil {
 		s.inbox = inbox.FromGroups(g)
 	}
@@ -100,15 +118,24 @@ func New(cfg Config, g *groups.Service, a *accounts.Service, h *hooks.Registry) 
 		}
 		fiberErrors(ctx, err)
 	}
+	// Outermost, so it sees the status of panics and errors as answered.
+	obs := &observer{log: cfg.Logger, accessLog: cfg.AccessLog, metrics: cfg.Metrics}
+	if obs.accessLog || obs.metrics != nil {
+		app.Use(obs.observe)
+	}
 	app.Use(recover.New())
 	app.Use(cors.New(cors.Config{
-		AllowOrigins: "*",
-		AllowHeaders: "Authorization, Content-Type, User-Agent",
-		AllowMethods: "GET, HEAD, POST, PUT, DELETE",
+		AllowOrigins:  "*",
+		AllowHeaders:  "Authorization, Content-Type, User-Agent, " + HeaderRequestID,
+		AllowMethods:  "GET, HEAD, POST, PUT, DELETE",
+		ExposeHeaders: HeaderRequestID + ", " + fiber.HeaderRetryAfter,
 	}))
 	app.Use(s.requestContext)
 	s.routes(app)
+	app.Get("/readyz", s.readyz)
+	app.Get("/openapi.json", s.openAPIDoc)
 	s.collectIDRoutes(app)
+	obs.resolveRoutes(app)
 	return app
 }
 
@@ -116,15 +143,16 @@ type ctxKey int
 
 const requestIDKey ctxKey = 0
 
-// requestContext gives each request a deadline and an id, and the no-store
-// headers Nakama sends.
+// requestContext gives each request a deadline and an id (the client's
+// X-Request-Id when valid, echoed in the answer), and the no-store headers
+// Nakama sends.
 func (s *Server) requestContext(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.RequestTimeout)
 	defer cancel()
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	ctx = context.WithValue(ctx, requestIDKey, hex.EncodeToString(b[:]))
+	id := requestID(c)
+	ctx = context.WithValue(ctx, requestIDKey, id)
 	c.SetUserContext(ctx)
+	c.Set(HeaderRequestID, id)
 	c.Set("Cache-Control", "no-store, no-cache, must-revalidate")
 	return c.Next()
 }

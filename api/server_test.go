@@ -85,6 +85,9 @@ func TestServerRoutes(t *testing.T) {
 				want: fields{"id": "{client}", "name": "Client", "edge_count": 2, "open": true, "metadata": "{}", "max_count": 100}},
 			{name: "get/wrong key", method: "GET", path: "/v2/server/group/{client}", auth: keyQuery("x"), status: 401, want: fail(16, "HTTP key invalid")},
 			{name: "get/unknown", method: "GET", path: "/v2/server/group/{unknown}", auth: httpKey, status: 404, want: fail(5, "Group not found.")},
+			{name: "runtime", method: "GET", path: "/v2/server/runtime", auth: httpKey, status: 200,
+				want: fields{"generation": 0}},
+			{name: "runtime/wrong key", method: "GET", path: "/v2/server/runtime", auth: keyQuery("x"), status: 401, want: fail(16, "HTTP key invalid")},
 			{name: "get/malformed", method: "GET", path: "/v2/server/group/nope", auth: httpKey, status: 404, want: fail(5, "Group not found.")},
 
 			// Update.

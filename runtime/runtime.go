@@ -57,6 +57,9 @@ type Deps struct {
 	Groups *groups.Service
 	Hooks  *hooks.Registry
 	Log    *slog.Logger
+	// Metrics receives call durations and outcomes and the VM pools' state;
+	// nil measures nothing.
+	Metrics Metrics
 }
 
 // Execution modes (ctx.executionMode).

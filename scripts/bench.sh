@@ -16,6 +16,11 @@
 #   BENCH_SERVER_FLAGS extra guildhall flags, e.g. "--pprof 127.0.0.1:6060"
 #   BENCH_OUT          directory for the tables and logs (default a temporary one, kept)
 #
+# Every node runs with the rate limits off (--ratelimit.auth_rate 0
+# --ratelimit.group_rate 0): the bench authenticates all its users from
+# 127.0.0.1 and sends many mutations per user, which the defaults would
+# throttle. Each node's metrics listener gets a free port (logged).
+#
 # Sessions keep Guildhall's default 60 s life: the bench renews them between
 # windows (10 s windows never need a renewal inside one), so no longer
 # --session.expiry is needed.
@@ -107,6 +112,9 @@ wait_listening() {
 	done
 }
 
+# ops_flags: every node's rate limits off (see the header).
+ops_flags=(--ratelimit.auth_rate 0 --ratelimit.group_rate 0)
+
 # stop_server PID: SIGTERM, up to 10 s for a clean exit, then SIGKILL.
 stop_server() {
 	if [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null; then
@@ -195,16 +203,18 @@ if [[ "${1:-}" == "__run" ]]; then
 	*) die "unknown database $dialect" ;;
 	esac
 
-	# A free loopback port.
+	# A free loopback port, and one for the metrics listener (curl
+	# http://127.0.0.1:$mport/metrics during or after the run).
 	port=$(free_port 17350)
+	mport=$(free_port 19100)
 	# An empty runtime path: no script hooks (the hook rows are measured separately).
 	modules=$(mktemp -d "${TMPDIR:-/tmp}/guildhall-bench-modules.XXXXXX")
 
 	"$bindir/guildhall" serve --listen "127.0.0.1:$port" "${db_flags[@]}" --runtime.path "$modules" \
-		--log.level warn "${server_flags[@]}" >"$out/server-$dialect.log" 2>&1 &
+		--metrics.listen "127.0.0.1:$mport" "${ops_flags[@]}" --log.level warn "${server_flags[@]}" >"$out/server-$dialect.log" 2>&1 &
 	server_pid=$!
 	wait_listening "$server_pid" "$port" "$out/server-$dialect.log"
-	log "$dialect: guildhall pid $server_pid on 127.0.0.1:$port; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	log "$dialect: guildhall pid $server_pid on 127.0.0.1:$port (metrics http://127.0.0.1:$mport/metrics); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 	status=0
 	pids=$server_pid
@@ -266,13 +276,16 @@ if [[ "${1:-}" == "__hooks" ]]; then
 	cp -- "$module" "$mods_b/index.js"
 
 	port_a=$(free_port 17350)
+	mport_a=$(free_port 19100)
 	"$bindir/guildhall" serve --listen "127.0.0.1:$port_a" --database.url "$url" --runtime.path "$mods_a" \
-		--http.key "$http_key" --log.level warn "${server_flags[@]}" >"$out/server-a.log" 2>&1 &
+		--metrics.listen "127.0.0.1:$mport_a" "${ops_flags[@]}" --http.key "$http_key" --log.level warn "${server_flags[@]}" >"$out/server-a.log" 2>&1 &
 	pid_a=$!
 	wait_listening "$pid_a" "$port_a" "$out/server-a.log"
+	wait_listening "$pid_a" "$mport_a" "$out/server-a.log"
 	port_b=$(free_port $((port_a + 1)))
+	mport_b=$(free_port $((mport_a + 1)))
 	"$bindir/guildhall" serve --listen "127.0.0.1:$port_b" --database.url "$url" --runtime.path "$mods_b" \
-		--http.key "$http_key" --log.level warn "${server_flags[@]}" >"$out/server-b.log" 2>&1 &
+		--metrics.listen "127.0.0.1:$mport_b" "${ops_flags[@]}" --http.key "$http_key" --log.level warn "${server_flags[@]}" >"$out/server-b.log" 2>&1 &
 	pid_b=$!
 	wait_listening "$pid_b" "$port_b" "$out/server-b.log"
 	log "node A (no modules) pid $pid_a on 127.0.0.1:$port_a; node B ($(basename "$module") as index.js) pid $pid_b on 127.0.0.1:$port_b; database $dbname"

@@ -50,6 +50,9 @@ func (s *Server) loadGeneration(ctx context.Context, cfg runtime.Config) error {
 	defer s.scripts.mu.Unlock()
 	staged := s.Hooks.Stage()
 	deps := runtime.Deps{Groups: s.Groups, Hooks: staged, Log: s.log}
+	if s.Metrics != nil { // a nil *metrics.Metrics in the interface would not be nil
+		deps.Metrics = s.Metrics
+	}
 	// Lua before JavaScript: hooks chain in registration order, so Go, Lua and
 	// JavaScript hooks run in Nakama's precedence (Go over Lua over JS).
 	luaRT, err := lua.Load(ctx, cfg, deps)

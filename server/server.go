@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -25,6 +26,7 @@ import (
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/groups/store"
 	"github.com/guildhall/guildhall/hooks"
+	"github.com/guildhall/guildhall/metrics"
 	"github.com/guildhall/guildhall/runtime"
 )
 
@@ -55,6 +57,20 @@ type Config struct {
 	GroupJoinRequestNotifyWindow time.Duration
 	HTTPConcurrency              int // connections served at once; 0 is api.DefaultConcurrency
 	HTTPMaxConnsPerIP            int // open connections per client IP; 0 is unlimited
+	// HTTPTrustedProxies are the proxies (IPs or CIDR networks) whose
+	// X-Forwarded-For names the client; empty believes no one.
+	HTTPTrustedProxies []string
+	// MetricsListen is the address of the Prometheus listener (/metrics);
+	// empty turns metrics off.
+	MetricsListen string
+	// AccessLog writes one info line per request.
+	AccessLog bool
+	// Rate limits: authenticate per client IP, group mutations per user, in
+	// requests per second with a burst; a rate of 0 is off.
+	RateLimitAuthRate   float64
+	RateLimitAuthBurst  int
+	RateLimitGroupRate  float64
+	RateLimitGroupBurst int
 }
 
 // Published defaults of the secrets (Nakama's); Run warns while any is in use.
@@ -94,8 +110,18 @@ func DefaultConfig() Config {
 		RequestTimeout:               api.DefaultRequestTimeout,
 		GroupJoinRequestNotifyWindow: groups.DefaultJoinRequestNotifyWindow,
 		HTTPConcurrency:              api.DefaultConcurrency,
+		MetricsListen:                DefaultMetricsListen,
+		AccessLog:                    true,
+		RateLimitAuthRate:            api.DefaultAuthRateLimit.Rate,
+		RateLimitAuthBurst:           api.DefaultAuthRateLimit.Burst,
+		RateLimitGroupRate:           api.DefaultGroupRateLimit.Rate,
+		RateLimitGroupBurst:          api.DefaultGroupRateLimit.Burst,
 	}
 }
+
+// DefaultMetricsListen is where Prometheus scrapes /metrics: loopback only,
+// as the series name the server's routes and scripts.
+const DefaultMetricsListen = "127.0.0.1:9100"
 
 // DefaultSecrets names the secrets still at their published defaults.
 func (c Config) DefaultSecrets() []string {
@@ -147,6 +173,20 @@ func (c Config) Validate() error {
 			}
 		}
 	}
+	if _, err := api.ParseTrustedProxies(c.HTTPTrustedProxies); err != nil {
+		return &ConfigError{Setting: "http.trusted_proxies", Problem: "is invalid: " + err.Error()}
+	}
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{
+		{"ratelimit.auth_rate", c.RateLimitAuthRate}, {"ratelimit.auth_burst", float64(c.RateLimitAuthBurst)},
+		{"ratelimit.group_rate", c.RateLimitGroupRate}, {"ratelimit.group_burst", float64(c.RateLimitGroupBurst)},
+	} {
+		if r.v < 0 || math.IsNaN(r.v) {
+			return &ConfigError{Setting: r.name, Problem: "must not be negative; 0 turns the limit off"}
+		}
+	}
 	return nil
 }
 
@@ -160,6 +200,9 @@ type Server struct {
 	Hooks    *hooks.Registry
 	log      *slog.Logger
 	scripts  scriptState // the live script generation (reload.go)
+	// Metrics holds the Prometheus series (nil when Config.MetricsListen is
+	// empty); Run serves them on MetricsListen.
+	Metrics *metrics.Metrics
 }
 
 // New validates cfg (see Config.Validate), opens (and migrates) the database
@@ -184,6 +227,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 			return nil, err
 		}
 	}
+	var m *metrics.Metrics
+	if cfg.MetricsListen != "" {
+		m = metrics.New()
+		if err := watchDB(m, db); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	acc := accounts.New(db.Write, accounts.Config{
 		EncryptionKey: cfg.SessionKey, RefreshEncryptionKey: cfg.SessionRefreshKey,
 		TokenExpiry: cfg.SessionExpiry, RefreshTokenExpiry: cfg.SessionRefreshExpiry,
@@ -191,7 +242,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	return &Server{
 		Config: cfg, DB: db, Groups: groups.NewService(store.NewGroups(db),
 			groups.WithJoinRequestNotifyWindow(cfg.GroupJoinRequestNotifyWindow)), Accounts: acc,
-		Hooks: hooks.New(log), log: log,
+		Hooks: hooks.New(log), Metrics: m, log: log,
 	}, nil
 }
 
@@ -222,10 +273,14 @@ func (s *Server) LoadScriptsFrom(ctx context.Context, cfg runtime.Config) (func(
 
 // App builds the HTTP API over the server's services.
 func (s *Server) App() *fiber.App {
+	proxies, _ := api.ParseTrustedProxies(s.Config.HTTPTrustedProxies) // checked by New (Validate)
 	return api.New(api.Config{
 		ServerKey: s.Config.ServerKey, HTTPKey: s.Config.HTTPKey, RequestTimeout: s.Config.RequestTimeout, Logger: s.log,
 		Concurrency: s.Config.HTTPConcurrency, MaxConnsPerIP: s.Config.HTTPMaxConnsPerIP,
 		Runtime: func() any { return s.Runtime() },
+		Metrics: s.Metrics, AccessLog: s.Config.AccessLog, Ready: s.ping, TrustedProxies: proxies,
+		AuthRateLimit:  api.RateLimit{Rate: s.Config.RateLimitAuthRate, Burst: s.Config.RateLimitAuthBurst},
+		GroupRateLimit: api.RateLimit{Rate: s.Config.RateLimitGroupRate, Burst: s.Config.RateLimitGroupBurst},
 	}, s.Groups, s.Accounts, s.Hooks)
 }
 
@@ -252,6 +307,13 @@ func (s *Server) Run(ctx context.Context) error {
 	defer stopPurge() // before the database closes (defers run last-in first-out)
 	if s.Config.PProf != "" {
 		startPProf(s.Config.PProf, s.log)
+	}
+	if s.Metrics != nil {
+		stopMetrics, err := serveMetrics(s.Config.MetricsListen, s.Metrics, s.log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
 	}
 	raiseFileLimit(s.log)
 	tcp, err := net.Listen("tcp", s.Config.Listen)

@@ -106,6 +106,22 @@ func newFlagSet(name string) (*options, *flag.FlagSet, error) {
 		}
 		fs.BoolVar(p, name, *p, usage(name, text))
 	}
+	float := func(p *float64, name, text string) {
+		if v, ok := lookup(name); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil && envErr == nil {
+				envErr = fmt.Errorf("%s: %v", envName(name), err)
+			}
+			*p = f
+		}
+		fs.Float64Var(p, name, *p, usage(name, text))
+	}
+	list := func(p *[]string, name, text string) {
+		if v, ok := lookup(name); ok {
+			*p = splitList(v)
+		}
+		fs.Var((*listValue)(p), name, usage(name, text))
+	}
 	str(&c.Listen, "listen", "HTTP listen address")
 	str(&c.DatabaseURL, "database.url", "postgres://… URL; empty uses embedded SQLite in --data.dir")
 	str(&c.DataDir, "data.dir", "directory of the embedded SQLite database")
@@ -129,9 +145,17 @@ func newFlagSet(name string) (*options, *flag.FlagSet, error) {
 		"at most one join request notification per requester and group within this window; 0 is off")
 	num(&c.HTTPConcurrency, "http.concurrency", "connections served at once; over it new ones get 503")
 	num(&c.HTTPMaxConnsPerIP, "http.max_conns_per_ip", "open connections per client IP; 0 is unlimited")
+	list(&c.HTTPTrustedProxies, "http.trusted_proxies",
+		"comma-separated IPs or CIDR networks of proxies whose X-Forwarded-For is believed; empty believes none")
+	float(&c.RateLimitAuthRate, "ratelimit.auth_rate", "authenticate requests per second per client IP; 0 is off")
+	num(&c.RateLimitAuthBurst, "ratelimit.auth_burst", "authenticate requests one client IP may send at once")
+	float(&c.RateLimitGroupRate, "ratelimit.group_rate", "group mutations per second per user; 0 is off")
+	num(&c.RateLimitGroupBurst, "ratelimit.group_burst", "group mutations one user may send at once")
+	str(&c.MetricsListen, "metrics.listen", "listen address of the Prometheus /metrics endpoint; empty is off")
 	str(&c.PProf, "pprof", "listen address of net/http/pprof (e.g. 127.0.0.1:6060); empty is off")
 	str(&o.LogLevel, "log.level", "debug, info, warn or error")
 	str(&o.LogFormat, "log.format", "text or json")
+	boolean(&c.AccessLog, "log.access", "one info line per request (method, route, status, duration, user id)")
 	return o, fs, envErr
 }
 
@@ -150,6 +174,32 @@ func (d *durationValue) String() string {
 		return "0s"
 	}
 	return time.Duration(*d).String()
+}
+
+// listValue is a comma-separated list flag.
+type listValue []string
+
+func (l *listValue) Set(s string) error {
+	*l = splitList(s)
+	return nil
+}
+
+func (l *listValue) String() string {
+	if l == nil {
+		return ""
+	}
+	return strings.Join(*l, ",")
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 // sizeValue is a byte count flag taking parseSize's syntax.

@@ -40,3 +40,23 @@ func TestRefusesUnsafeKeys(t *testing.T) {
 		})
 	}
 }
+
+// TestOpsFlags: the list and rate flags read from the environment and from
+// the command line (flags win).
+func TestOpsFlags(t *testing.T) {
+	t.Setenv("GUILDHALL_HTTP_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1,")
+	t.Setenv("GUILDHALL_RATELIMIT_AUTH_RATE", "2.5")
+	o, err := parseConfig("guildhall", []string{"--ratelimit.group_rate", "0", "--metrics.listen", "", "--log.access=false"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := o.Config
+	if strings.Join(c.HTTPTrustedProxies, "|") != "10.0.0.0/8|127.0.0.1" || c.RateLimitAuthRate != 2.5 ||
+		c.RateLimitGroupRate != 0 || c.MetricsListen != "" || c.AccessLog {
+		t.Fatalf("parsed %+v", c)
+	}
+	o, err = parseConfig("guildhall", []string{"--http.trusted_proxies", "192.0.2.1"})
+	if err != nil || strings.Join(o.HTTPTrustedProxies, "|") != "192.0.2.1" {
+		t.Fatalf("flag over env: %v %v", o.HTTPTrustedProxies, err)
+	}
+}

@@ -85,9 +85,12 @@ func ModuleRoot() (string, error) {
 
 // Options describe one child server.
 type Options struct {
-	// Env holds GUILDHALL_* settings. GUILDHALL_LISTEN is chosen when unset;
+	// Env holds GUILDHALL_* settings. GUILDHALL_LISTEN and
+	// GUILDHALL_METRICS_LISTEN are chosen when unset (free loopback ports);
 	// GUILDHALL_DATA_DIR and GUILDHALL_RUNTIME_PATH default to fresh temporary
-	// directories; without GUILDHALL_DATABASE_URL the server uses SQLite.
+	// directories; without GUILDHALL_DATABASE_URL the server uses SQLite. The
+	// rate limits are off unless GUILDHALL_RATELIMIT_AUTH_RATE or
+	// GUILDHALL_RATELIMIT_GROUP_RATE is set.
 	Env map[string]string
 	// Args are extra command-line arguments.
 	Args []string
@@ -101,12 +104,15 @@ type Options struct {
 
 // Server is a running guildhall process.
 type Server struct {
-	Addr   string // host:port it listens on
-	URL    string // "http://" + Addr
-	cmd    *exec.Cmd
-	out    *syncbuf.Buffer
-	exited chan struct{}
-	err    error
+	Addr string // host:port it listens on
+	URL  string // "http://" + Addr
+	// MetricsURL is the Prometheus endpoint ("http://…/metrics"); empty when
+	// GUILDHALL_METRICS_LISTEN was set empty.
+	MetricsURL string
+	cmd        *exec.Cmd
+	out        *syncbuf.Buffer
+	exited     chan struct{}
+	err        error
 }
 
 // Start builds (once) and starts the server, waits until /healthcheck answers
@@ -120,6 +126,14 @@ func Start(t testing.TB, o Options) *Server {
 	}
 	if _, ok := env["GUILDHALL_LISTEN"]; !ok {
 		env["GUILDHALL_LISTEN"] = "127.0.0.1:" + strconv.Itoa(FreePort(t))
+	}
+	if _, ok := env["GUILDHALL_METRICS_LISTEN"]; !ok {
+		env["GUILDHALL_METRICS_LISTEN"] = "127.0.0.1:" + strconv.Itoa(FreePort(t))
+	}
+	for _, k := range []string{"GUILDHALL_RATELIMIT_AUTH_RATE", "GUILDHALL_RATELIMIT_GROUP_RATE"} {
+		if _, ok := env[k]; !ok {
+			env[k] = "0"
+		}
 	}
 	if _, ok := env["GUILDHALL_DATA_DIR"]; !ok {
 		env["GUILDHALL_DATA_DIR"] = t.TempDir()
@@ -141,6 +155,9 @@ func Start(t testing.TB, o Options) *Server {
 	}
 	s := &Server{Addr: env["GUILDHALL_LISTEN"], cmd: cmd, out: &syncbuf.Buffer{}, exited: make(chan struct{})}
 	s.URL = "http://" + s.Addr
+	if a := env["GUILDHALL_METRICS_LISTEN"]; a != "" {
+		s.MetricsURL = "http://" + a + "/metrics"
+	}
 	cmd.Stdout = s.out
 	cmd.Stderr = s.out
 	if err := cmd.Start(); err != nil {

@@ -53,7 +53,7 @@ var forbidden = map[string][]string{
 		module + "/api", module + "/runtime", module + "/groups/store",
 	},
 	// The shared script plumbing knows neither engine.
-	"runtime": {fiber, goja, lua, module + "/api", module + "/groups/store", module + "/runtime/"},
+	"runtime": {fiber, goja, lua, module + "/api", module + "/groups/store", module + "/runtime/", module + "/metrics"},
 	// Each engine stands alone: JS never reaches Lua, nor Lua JS.
 	"runtime/js":  {fiber, lua, module + "/api", module + "/groups/store", module + "/runtime/lua"},
 	"runtime/lua": {fiber, goja, module + "/api", module + "/groups/store", module + "/runtime/js"},
@@ -61,6 +61,14 @@ var forbidden = map[string][]string{
 	"runtime/runtimetest": {module + "/"},
 	"api":                 {goja, lua, module + "/runtime", module + "/groups/store"},
 	"migrations":          {module + "/"},
+	// The Prometheus series: the coded error (to tell timeouts) and nothing
+	// else of Guildhall; the API and the runtimes report into it, the script
+	// runtimes through an interface of their own (runtime.Metrics).
+	"metrics": {
+		fiber, fasthttp, goja, lua,
+		module + "/api", module + "/groups", module + "/hooks", module + "/runtime", module + "/accounts",
+		module + "/inbox", module + "/server",
+	},
 	// server assembles everything, but never the binaries built on it.
 	"server": {module + "/cmd/"},
 	// The module test runner sits on server like a binary, but is a library

@@ -75,8 +75,9 @@ const (
 )
 
 // Config is the server configuration New uses: server.DefaultConfig on the
-// test database, with the test keys and a pool large enough for the race
-// tests.
+// test database, with the test keys, a pool large enough for the race tests,
+// and the rate limits off (tests drive many users from one address and many
+// mutations per user; the rate-limit tests turn them on).
 func Config(dialect, url string) server.Config {
 	cfg := server.DefaultConfig()
 	if dialect == testdb.DialectSQLite {
@@ -85,6 +86,7 @@ func Config(dialect, url string) server.Config {
 	cfg.DatabaseURL = url
 	cfg.DatabaseMaxConns = 64
 	cfg.ServerKey, cfg.HTTPKey = ServerKey, HTTPKey
+	cfg.RateLimitAuthRate, cfg.RateLimitGroupRate = 0, 0
 	return cfg
 }
 

@@ -40,6 +40,7 @@ type Runtime struct {
 	pool    *pool
 	mem     *runtime.MemWatch
 	envKeys []string // cfg.Env's keys, sorted once for every ctx
+	metrics runtime.Metrics
 }
 
 // registration is one function InitModule registered.
@@ -63,7 +64,7 @@ func Load(ctx context.Context, cfg runtime.Config, deps runtime.Deps) (*Runtime,
 	if log == nil {
 		log = slog.Default()
 	}
-	r := &Runtime{cfg: cfg, mem: runtime.NewMemWatch(cfg.MaxCallMemory), envKeys: sortedKeys(cfg.Env)}
+	r := &Runtime{cfg: cfg, mem: runtime.NewMemWatch(cfg.MaxCallMemory), envKeys: sortedKeys(cfg.Env), metrics: deps.Metrics}
 	m, _, err := cfg.Modules()
 	if err != nil {
 		return nil, fmt.Errorf("javascript: reading %s: %w", cfg.Path, err)
@@ -88,6 +89,7 @@ func Load(ctx context.Context, cfg runtime.Config, deps runtime.Deps) (*Runtime,
 		return nil, err
 	}
 	r.pool = newPool(cfg.PoolSize, r.newVM)
+	r.pool.waited = runtime.ObservePool(deps.Metrics, runtime.LangJavaScript, cfg.PoolSize, r.pool.inUse)
 	// One pooled VM now: it proves every registered function is found the
 	// way each VM will look it up.
 	v, err := r.pool.get(ctx)
@@ -212,13 +214,13 @@ func (r *Runtime) register(reg *hooks.Registry) {
 	for i, g := range r.regs {
 		switch g.kind {
 		case "rpc":
-			reg.RegisterRPC(g.name, r.rpcFunc(i))
+			reg.RegisterRPC(g.name, runtime.ObserveRPC(r.metrics, runtime.LangJavaScript, g.name, r.rpcFunc(i)))
 		case "before":
 			op, _ := runtime.OpByName(g.name)
-			op.RegisterBefore(reg, r.beforeFunc(i))
+			op.RegisterBefore(reg, runtime.ObserveBefore(r.metrics, runtime.LangJavaScript, op.Name, r.beforeFunc(i)))
 		case "after":
 			op, _ := runtime.OpByName(g.name)
-			op.RegisterAfter(reg, r.afterFunc(i))
+			op.RegisterAfter(reg, runtime.ObserveAfter(r.metrics, runtime.LangJavaScript, op.Name, r.afterFunc(i)))
 		}
 	}
 }

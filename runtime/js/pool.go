@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/dop251/goja"
 
@@ -141,10 +142,18 @@ type pool struct {
 	mu        sync.Mutex
 	abandoned int
 	size      int
+
+	waited func(time.Duration) // records a get's wait (metrics)
 }
 
 func newPool(size int, newVM func(context.Context) (*vm, error)) *pool {
-	return &pool{free: make(chan *vm, size), slots: make(chan struct{}, size), newVM: newVM, size: size}
+	return &pool{free: make(chan *vm, size), slots: make(chan struct{}, size), newVM: newVM, size: size,
+		waited: func(time.Duration) {}}
+}
+
+// inUse is how many VMs are running a call (live VMs minus idle ones).
+func (p *pool) inUse() int {
+	return max(len(p.slots)-len(p.free), 0)
 }
 
 // get takes an idle VM, makes one while under the bound, or waits for one
@@ -152,9 +161,12 @@ func newPool(size int, newVM func(context.Context) (*vm, error)) *pool {
 func (p *pool) get(ctx context.Context) (*vm, error) {
 	select {
 	case v := <-p.free:
+		p.waited(0)
 		return v, nil
 	default:
 	}
+	start := time.Now()
+	defer func() { p.waited(time.Since(start)) }()
 	select {
 	case v := <-p.free:
 		return v, nil

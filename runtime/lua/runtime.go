@@ -35,6 +35,7 @@ import (
 	goruntime "runtime"
 	"strings"
 	"sync"
+	"time"
 
 	glua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
@@ -68,6 +69,9 @@ type Runtime struct {
 
 	mem      *runtime.MemWatch // per-call heap growth watchdog
 	maxBuild int               // bytes one builtin may build (gsub, format, concat, rep)
+
+	metrics runtime.Metrics
+	waited  func(time.Duration) // records a get's wait for a VM
 }
 
 type module struct {
@@ -88,7 +92,8 @@ func Load(ctx context.Context, cfg runtime.Config, deps runtime.Deps) (*Runtime,
 		log = slog.Default()
 	}
 	r := &Runtime{cfg: cfg, log: log.With("runtime", "lua"), done: make(chan struct{}), byName: map[string]*module{},
-		mem: runtime.NewMemWatch(cfg.MaxCallMemory), maxBuild: maxBuildOff}
+		mem: runtime.NewMemWatch(cfg.MaxCallMemory), maxBuild: maxBuildOff, metrics: deps.Metrics,
+		waited: func(time.Duration) {}}
 	if cfg.MaxCallMemory > 0 && cfg.MaxCallMemory < maxBuildOff {
 		r.maxBuild = int(cfg.MaxCallMemory)
 	}
@@ -134,6 +139,7 @@ func Load(ctx context.Context, cfg runtime.Config, deps runtime.Deps) (*Runtime,
 	for _, v := range vms {
 		r.pool <- v
 	}
+	r.waited = runtime.ObservePool(deps.Metrics, runtime.LangLua, cfg.PoolSize, r.inUse)
 	r.register(deps.Hooks)
 	names := make([]string, len(r.modules))
 	for i, m := range r.modules {
@@ -177,12 +183,12 @@ func (r *Runtime) register(reg *hooks.Registry) {
 		switch rg.kind {
 		case kindBefore:
 			op, _ := runtime.OpByName(rg.name)
-			op.RegisterBefore(reg, r.before(i))
+			op.RegisterBefore(reg, runtime.ObserveBefore(r.metrics, runtime.LangLua, op.Name, r.before(i)))
 		case kindAfter:
 			op, _ := runtime.OpByName(rg.name)
-			op.RegisterAfter(reg, r.after(i))
+			op.RegisterAfter(reg, runtime.ObserveAfter(r.metrics, runtime.LangLua, op.Name, r.after(i)))
 		case kindRPC:
-			reg.RegisterRPC(rg.name, r.rpc(i))
+			reg.RegisterRPC(rg.name, runtime.ObserveRPC(r.metrics, runtime.LangLua, rg.name, r.rpc(i)))
 		}
 	}
 }
@@ -197,8 +203,22 @@ func (r *Runtime) Registrations() []string {
 	return out
 }
 
+// inUse is how many of the pool's places are not idle: VMs running a call
+// (or being replaced after one).
+func (r *Runtime) inUse() int {
+	return max(r.cfg.PoolSize-len(r.pool), 0)
+}
+
 // get takes a VM from the pool, waiting as long as ctx allows.
 func (r *Runtime) get(ctx context.Context) (*vm, error) {
+	select {
+	case v := <-r.pool:
+		r.waited(0)
+		return v, nil
+	default:
+	}
+	start := time.Now()
+	defer func() { r.waited(time.Since(start)) }()
 	select {
 	case v := <-r.pool:
 		return v, nil
