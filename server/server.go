@@ -22,6 +22,7 @@ import (
 
 	"github.com/guildhall/guildhall/accounts"
 	"github.com/guildhall/guildhall/api"
+	"github.com/guildhall/guildhall/console"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/groups/store"
 	"github.com/guildhall/guildhall/hooks"
@@ -56,6 +57,9 @@ type Config struct {
 	GroupJoinRequestNotifyWindow time.Duration
 	HTTPConcurrency              int // connections served at once; 0 is api.DefaultConcurrency
 	HTTPMaxConnsPerIP            int // open connections per client IP; 0 is unlimited
+	// The admin console's login (/console); an empty password turns it off.
+	ConsoleUsername string
+	ConsolePassword string
 }
 
 // Published defaults of the secrets (Nakama's); Run warns while any is in use.
@@ -95,6 +99,8 @@ func DefaultConfig() Config {
 		RequestTimeout:               api.DefaultRequestTimeout,
 		GroupJoinRequestNotifyWindow: groups.DefaultJoinRequestNotifyWindow,
 		HTTPConcurrency:              api.DefaultConcurrency,
+		ConsoleUsername:              console.DefaultUsername,
+		ConsolePassword:              console.DefaultPassword,
 	}
 }
 
@@ -106,6 +112,7 @@ func (c Config) DefaultSecrets() []string {
 		{"http.key", c.HTTPKey, DefaultHTTPKey},
 		{"session.key", c.SessionKey, DefaultSessionKey},
 		{"session.refresh_key", c.SessionRefreshKey, DefaultSessionRefreshKey},
+		{"console.password", c.ConsolePassword, console.DefaultPassword},
 	} {
 		if s.v == s.def {
 			out = append(out, s.name)
@@ -159,7 +166,11 @@ type Server struct {
 	Groups   *groups.Service
 	Accounts *accounts.Service
 	Hooks    *hooks.Registry
-	log      *slog.Logger
+	// Console extends the admin console before App is built (request
+	// counters, audit history); nil fields are left out.
+	Console ConsoleExtras
+	log     *slog.Logger
+	started time.Time
 }
 
 // New validates cfg (see Config.Validate), opens (and migrates) the database
@@ -191,7 +202,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	return &Server{
 		Config: cfg, DB: db, Groups: groups.NewService(store.NewGroups(db),
 			groups.WithJoinRequestNotifyWindow(cfg.GroupJoinRequestNotifyWindow)), Accounts: acc,
-		Hooks: hooks.New(log), log: log,
+		Hooks: hooks.New(log), log: log, started: time.Now(),
 	}, nil
 }
 
@@ -220,10 +231,12 @@ func (s *Server) LoadScripts(ctx context.Context) (func(), error) {
 
 // App builds the HTTP API over the server's services.
 func (s *Server) App() *fiber.App {
-	return api.New(api.Config{
+	app := api.New(api.Config{
 		ServerKey: s.Config.ServerKey, HTTPKey: s.Config.HTTPKey, RequestTimeout: s.Config.RequestTimeout, Logger: s.log,
 		Concurrency: s.Config.HTTPConcurrency, MaxConnsPerIP: s.Config.HTTPMaxConnsPerIP,
 	}, s.Groups, s.Accounts, s.Hooks)
+	s.mountConsole(app)
+	return app
 }
 
 // Run loads the scripts, serves HTTP on Config.Listen until ctx ends, then

@@ -128,6 +128,8 @@ func newFlagSet(name string) (*options, *flag.FlagSet, error) {
 		"at most one join request notification per requester and group within this window; 0 is off")
 	num(&c.HTTPConcurrency, "http.concurrency", "connections served at once; over it new ones get 503")
 	num(&c.HTTPMaxConnsPerIP, "http.max_conns_per_ip", "open connections per client IP; 0 is unlimited")
+	str(&c.ConsoleUsername, "console.username", "user name of the admin console (/console)")
+	str(&c.ConsolePassword, "console.password", "password of the admin console; empty turns the console off")
 	str(&c.PProf, "pprof", "listen address of net/http/pprof (e.g. 127.0.0.1:6060); empty is off")
 	str(&o.LogLevel, "log.level", "debug, info, warn or error")
 	str(&o.LogFormat, "log.format", "text or json")

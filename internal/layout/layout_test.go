@@ -61,6 +61,8 @@ var forbidden = map[string][]string{
 	"runtime/runtimetest": {module + "/"},
 	"api":                 {goja, lua, module + "/runtime", module + "/groups/store"},
 	"migrations":          {module + "/"},
+	// The admin console drives the services: no SQL of its own, no scripts, not the API.
+	"console": {goja, lua, module + "/api", module + "/runtime", module + "/groups/store"},
 	// server assembles everything, but never the binaries built on it.
 	"server": {module + "/cmd/"},
 }
