@@ -224,10 +224,10 @@ type rateSample struct {
 
 // Rates are requests per second and the share of them that failed.
 type Rates struct {
-	Available     bool
-	PerSecond     float64
-	ErrorRate     float64 // 0..1
-	Window        time.Duration
+	Available      bool
+	PerSecond      float64
+	ErrorRate      float64 // 0..1
+	Window         time.Duration
 	Requests, Errs uint64
 }
 

@@ -99,9 +99,9 @@ func (b *browser) login() {
 // fixture is a running server with a group of four users: an owner
 // (superadmin), an admin, a member and a join request on a closed group.
 type fixture struct {
-	app                                *testapp.App
-	owner, admin, member, requester    testapp.Session
-	group                              groups.Group
+	app                                 *testapp.App
+	owner, admin, member, requester     testapp.Session
+	group                               groups.Group
 	ownerDev, adminDev, memberDev, rDev string
 }
 

@@ -37,9 +37,9 @@ var funcs = template.FuncMap{
 	"states": func() []groups.State {
 		return []groups.State{groups.Superadmin, groups.Admin, groups.Member, groups.JoinRequest, groups.Banned}
 	},
-	"pct": func(f float64) string { return strconv.FormatFloat(f*100, 'f', 2, 64) + " %" },
-	"rate": func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
-	"dur": func(d time.Duration) string { return d.Truncate(time.Second).String() },
+	"pct":        func(f float64) string { return strconv.FormatFloat(f*100, 'f', 2, 64) + " %" },
+	"rate":       func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
+	"dur":        func(d time.Duration) string { return d.Truncate(time.Second).String() },
 	"actionsFor": actionsFor,
 }
 

@@ -55,7 +55,9 @@ func (c consoleStats) Counts(ctx context.Context) (console.Counts, error) {
 	return console.Counts{Users: n.Users, Groups: n.Groups, Members: n.Members, JoinRequests: n.JoinRequests}, err
 }
 
-func (c consoleStats) DatabaseVersion(ctx context.Context) (string, error) { return c.db.ServerVersion(ctx) }
+func (c consoleStats) DatabaseVersion(ctx context.Context) (string, error) {
+	return c.db.ServerVersion(ctx)
+}
 
 func (c consoleStats) UserIDByDevice(ctx context.Context, id string) (string, error) {
 	return c.db.UserIDByDevice(ctx, id)
