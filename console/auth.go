@@ -32,8 +32,6 @@ const (
 // MAC of its id.
 type authenticator struct {
 	key      []byte
-	user     []byte
-	pass     []byte
 	ttl      time.Duration
 	now      func() time.Time
 	mu       sync.Mutex
