@@ -80,3 +80,31 @@ func TestConsoleWithoutExtensions(t *testing.T) {
 		wantNotIn(t, got, `id="history"`, `name="reason"`)
 	})
 }
+
+// The server's console settings: its own password, or none (console off).
+func TestConsoleServerSettings(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dialect, dbURL string) {
+		f := newFixture(t, dialect, dbURL, func(a *testapp.App) {
+			a.Server.Config.ConsoleUsername, a.Server.Config.ConsolePassword = "ops", "s3cret"
+		})
+		b := newBrowser(t, f.app.URL)
+		b.get("/console/login")
+		wantStatus(t, b.post("/console/login", url.Values{"username": {"admin"}, "password": {"password"}}), http.StatusUnauthorized)
+		got := b.post("/console/login", url.Values{"username": {"ops"}, "password": {"s3cret"}})
+		wantStatus(t, got, http.StatusSeeOther)
+		wantStatus(t, b.get("/console/groups"), http.StatusOK)
+
+	})
+}
+
+func TestConsoleOffWithoutPassword(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, testdb.DialectSQLite, testdb.SQLite(t), func(a *testapp.App) { a.Server.Config.ConsolePassword = "" })
+	b := newBrowser(t, f.app.URL)
+	for _, p := range []string{"/console", "/console/login", "/console/static/console.css"} {
+		if got := b.get(p); got.Status != http.StatusNotFound {
+			t.Errorf("GET %s with the console off: %d, want 404", p, got.Status)
+		}
+	}
+	wantStatus(t, b.post("/console/login", url.Values{"username": {"admin"}, "password": {""}}), http.StatusNotFound)
+}
