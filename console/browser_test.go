@@ -96,7 +96,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		defer cancelA()
 		ctx, cancel := chromedp.NewContext(actx)
 		defer cancel()
-		ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
+		ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
 		defer cancelT()
 
 		var errs pageErrors
