@@ -200,8 +200,8 @@ func TestConsoleInBrowser(t *testing.T) {
 			chromedp.SendKeys("#metadata", `{"tier": gold}`, chromedp.ByQuery),
 			chromedp.WaitVisible("#json-status.bad", chromedp.ByQuery),
 			chromedp.Click("#save-metadata", chromedp.ByQuery),
-			chromedp.WaitVisible("#error", chromedp.ByQuery))
-		if got := text("#error"); !strings.Contains(got, "Invalid JSON at line 1, column 10") {
+			chromedp.WaitVisible("#metadata-error", chromedp.ByQuery))
+		if got := text("#metadata-error"); !strings.Contains(got, "Invalid JSON at line 1, column 10") {
 			t.Fatalf("invalid metadata: %q", got)
 		}
 		if g := f.groupNow(t); g.Metadata != "{}" {

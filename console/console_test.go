@@ -447,7 +447,7 @@ func TestConsoleEditGroup(t *testing.T) {
 		want := f.app.Groups.UpdateGroup(ctx, groups.SystemActor(), groups.UpdateGroupRequest{GroupID: g.ID, MaxCount: ptr(2)})
 		got = b.post(f.path("/console/groups/{g}/edit"), form("Day Watch", "2", true))
 		wantStatus(t, got, http.StatusBadRequest)
-		wantIn(t, got, esc(errMsg(t, want)), `value="2"`)
+		wantIn(t, got, esc(errMsg(t, want)), `value="2"`, `id="edit-error"`)
 		want = f.app.Groups.UpdateGroup(ctx, groups.SystemActor(), groups.UpdateGroupRequest{GroupID: g.ID, Name: ptr("taken")})
 		got = b.post(f.path("/console/groups/{g}/edit"), form("taken", "20", true))
 		wantStatus(t, got, http.StatusBadRequest)
@@ -469,7 +469,7 @@ func TestConsoleEditMetadata(t *testing.T) {
 		b.get(f.path("/console/groups/{g}"))
 		got := b.post(f.path("/console/groups/{g}/metadata"), url.Values{"metadata": {"{\n  \"tier\": gold\n}"}})
 		wantStatus(t, got, http.StatusBadRequest)
-		wantIn(t, got, "Invalid JSON at line 2, column 11", esc(`"tier": gold`))
+		wantIn(t, got, "Invalid JSON at line 2, column 11", esc(`"tier": gold`), `id="metadata-error"`)
 		// JSON that is not an object: the service's refusal.
 		want := f.app.Groups.UpdateGroup(context.Background(), groups.SystemActor(), groups.UpdateGroupRequest{GroupID: f.group.ID, Metadata: ptr("[1]")})
 		got = b.post(f.path("/console/groups/{g}/metadata"), url.Values{"metadata": {"[1]"}})
@@ -496,7 +496,7 @@ func TestConsoleDeleteGroup(t *testing.T) {
 		b.get(f.path("/console/groups/{g}"))
 		got := b.post(f.path("/console/groups/{g}/delete"), url.Values{"confirm_name": {"night watch"}})
 		wantStatus(t, got, http.StatusBadRequest)
-		wantIn(t, got, "Type the group&#39;s name exactly")
+		wantIn(t, got, "Type the group&#39;s name exactly", `id="delete-error"`)
 		if f.groupNow(t).ID == "" {
 			t.Fatal("deleted without the exact name")
 		}

@@ -89,6 +89,9 @@ type groupData struct {
 	HistNext string
 	Edit     editForm
 	Metadata string
+	// FormError repeats a refusal next to the form (Form: "edit",
+	// "metadata" or "delete") that caused it.
+	Form, FormError string
 }
 
 type membersData struct {
@@ -290,7 +293,7 @@ func (k *Console) editGroup(c *fiber.Ctx) error {
 	if err == nil {
 		return c.Redirect(Prefix+"/groups/"+urlPathEscape(c.Params("id"))+"?ok=edit", http.StatusSeeOther)
 	}
-	return k.refuseGroupForm(c, err, func(d *groupData) { d.Edit = f })
+	return k.refuseGroupForm(c, err, "edit", func(d *groupData) { d.Edit = f })
 }
 
 // editMetadata saves the metadata JSON; text that is not JSON is refused
@@ -305,7 +308,7 @@ func (k *Console) editMetadata(c *fiber.Ctx) error {
 	if err == nil {
 		return c.Redirect(Prefix+"/groups/"+urlPathEscape(c.Params("id"))+"?ok=metadata", http.StatusSeeOther)
 	}
-	return k.refuseGroupForm(c, err, func(d *groupData) { d.Metadata = text })
+	return k.refuseGroupForm(c, err, "metadata", func(d *groupData) { d.Metadata = text })
 }
 
 // deleteGroup deletes after the group's name was typed to confirm.
@@ -321,13 +324,13 @@ func (k *Console) deleteGroup(c *fiber.Ctx) error {
 	if err == nil {
 		return c.Redirect(Prefix+"/groups?ok=deleted", http.StatusSeeOther)
 	}
-	return k.refuseGroupForm(c, err, nil)
+	return k.refuseGroupForm(c, err, "delete", nil)
 }
 
 // refuseGroupForm shows the group page with a refusal, keeping what the user typed.
-func (k *Console) refuseGroupForm(c *fiber.Ctx, err error, keep func(*groupData)) error {
+func (k *Console) refuseGroupForm(c *fiber.Ctx, err error, form string, keep func(*groupData)) error {
 	st, msg := k.refusal(c, err)
-	var d groupData
+	d := groupData{Form: form, FormError: msg}
 	v := view{Title: "Group", Nav: "groups", Data: &d, Error: msg}
 	if lerr := k.loadGroup(c, &d); lerr != nil {
 		if d.Group.ID == "" {
