@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -52,6 +53,7 @@ type Metrics struct {
 	calls    *prometheus.HistogramVec // kind, point, language, outcome
 	poolWait *prometheus.HistogramVec // language
 	pools    *poolCollector
+	totals   totals
 }
 
 // New makes the series and registers them, with Go's runtime and process
@@ -102,8 +104,19 @@ func (m *Metrics) WatchDB(name string, db *sql.DB) {
 	m.reg.MustRegister(collectors.NewDBStatsCollector(db, name))
 }
 
+// totals are every route's answers and server errors (5xx) together: the
+// admin console's requests per second and error rate.
+type totals struct{ requests, errors atomic.Uint64 }
+
+// RequestTotals is the number of answered requests and of 5xx answers since
+// start.
+func (m *Metrics) RequestTotals() (requests, errors uint64) {
+	return m.totals.requests.Load(), m.totals.errors.Load()
+}
+
 // Route is one route's series, resolved once.
 type Route struct {
+	totals   *totals
 	latency  prometheus.Observer
 	requests *prometheus.CounterVec
 	route    string
@@ -119,6 +132,7 @@ func (m *Metrics) Route(method, pattern string) *Route {
 		pattern = Unmatched
 	}
 	return &Route{
+		totals:   &m.totals,
 		latency:  m.latency.WithLabelValues(pattern, method),
 		requests: m.requests,
 		route:    pattern,
@@ -128,6 +142,10 @@ func (m *Metrics) Route(method, pattern string) *Route {
 
 // Observe counts one answered request.
 func (r *Route) Observe(status int, d time.Duration) {
+	r.totals.requests.Add(1)
+	if status >= 500 {
+		r.totals.errors.Add(1)
+	}
 	r.latency.Observe(d.Seconds())
 	c, ok := r.statuses.Load(status)
 	if !ok {

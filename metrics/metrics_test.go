@@ -83,3 +83,16 @@ func TestPoolReported(t *testing.T) {
 		t.Errorf("the pool was not replaced:\n%s", text)
 	}
 }
+
+// TestRequestTotals: every observed answer counts, 5xx also as an error.
+func TestRequestTotals(t *testing.T) {
+	m := New()
+	r := m.Route("GET", "/x")
+	for _, st := range []int{200, 404, 500, 503, 201} {
+		r.Observe(st, time.Millisecond)
+	}
+	m.Route("POST", "").Observe(502, time.Millisecond)
+	if req, errs := m.RequestTotals(); req != 6 || errs != 3 {
+		t.Fatalf("totals %d requests, %d errors; want 6, 3", req, errs)
+	}
+}

@@ -11,6 +11,21 @@ if [[ -z "${DATABASE_URL:-}" ]]; then
 	exit 1
 fi
 
+# The admin console's browser tests drive Debian's chromium (never a
+# downloaded browser); install it when missing, and stop here if that fails:
+# the tests fail rather than skip without it.
+if ! command -v chromium >/dev/null 2>&1 && [[ -z "${GUILDHALL_CHROMIUM:-}" ]]; then
+	echo "==> apt-get install chromium (for the console's browser tests)"
+	if [[ $(id -u) -ne 0 ]]; then
+		echo "test.sh: chromium is missing and this is not root: apt-get install chromium, or set GUILDHALL_CHROMIUM" >&2
+		exit 1
+	fi
+	if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }; then
+		echo "test.sh: could not install chromium; the console's browser tests need it" >&2
+		exit 1
+	fi
+fi
+
 echo "==> gofmt"
 unformatted=$(find . \( -name .git -o -name node_modules -o -name testdata -o -name vendor \) -prune \
 	-o -name '*.go' -type f -print0 | xargs -0 -r gofmt -l)

@@ -23,6 +23,7 @@ import (
 
 	"github.com/guildhall/guildhall/accounts"
 	"github.com/guildhall/guildhall/api"
+	"github.com/guildhall/guildhall/console"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/groups/store"
 	"github.com/guildhall/guildhall/hooks"
@@ -71,6 +72,9 @@ type Config struct {
 	RateLimitAuthBurst  int
 	RateLimitGroupRate  float64
 	RateLimitGroupBurst int
+	// The admin console's login (/console); an empty password turns it off.
+	ConsoleUsername string
+	ConsolePassword string
 }
 
 // Published defaults of the secrets (Nakama's); Run warns while any is in use.
@@ -116,6 +120,8 @@ func DefaultConfig() Config {
 		RateLimitAuthBurst:           api.DefaultAuthRateLimit.Burst,
 		RateLimitGroupRate:           api.DefaultGroupRateLimit.Rate,
 		RateLimitGroupBurst:          api.DefaultGroupRateLimit.Burst,
+		ConsoleUsername:              console.DefaultUsername,
+		ConsolePassword:              console.DefaultPassword,
 	}
 }
 
@@ -131,6 +137,7 @@ func (c Config) DefaultSecrets() []string {
 		{"http.key", c.HTTPKey, DefaultHTTPKey},
 		{"session.key", c.SessionKey, DefaultSessionKey},
 		{"session.refresh_key", c.SessionRefreshKey, DefaultSessionRefreshKey},
+		{"console.password", c.ConsolePassword, console.DefaultPassword},
 	} {
 		if s.v == s.def {
 			out = append(out, s.name)
@@ -203,6 +210,10 @@ type Server struct {
 	// Metrics holds the Prometheus series (nil when Config.MetricsListen is
 	// empty); Run serves them on MetricsListen.
 	Metrics *metrics.Metrics
+	// Console extends the admin console before App is built (request
+	// counters, audit history); nil fields are left out.
+	Console ConsoleExtras
+	started time.Time
 }
 
 // New validates cfg (see Config.Validate), opens (and migrates) the database
@@ -242,7 +253,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	return &Server{
 		Config: cfg, DB: db, Groups: groups.NewService(store.NewGroups(db),
 			groups.WithJoinRequestNotifyWindow(cfg.GroupJoinRequestNotifyWindow)), Accounts: acc,
-		Hooks: hooks.New(log), Metrics: m, log: log,
+		Hooks: hooks.New(log), Metrics: m, log: log, started: time.Now(),
 	}, nil
 }
 
@@ -274,7 +285,7 @@ func (s *Server) LoadScriptsFrom(ctx context.Context, cfg runtime.Config) (func(
 // App builds the HTTP API over the server's services.
 func (s *Server) App() *fiber.App {
 	proxies, _ := api.ParseTrustedProxies(s.Config.HTTPTrustedProxies) // checked by New (Validate)
-	return api.New(api.Config{
+	app := api.New(api.Config{
 		ServerKey: s.Config.ServerKey, HTTPKey: s.Config.HTTPKey, RequestTimeout: s.Config.RequestTimeout, Logger: s.log,
 		Concurrency: s.Config.HTTPConcurrency, MaxConnsPerIP: s.Config.HTTPMaxConnsPerIP,
 		Runtime: func() any { return s.Runtime() },
@@ -282,6 +293,8 @@ func (s *Server) App() *fiber.App {
 		AuthRateLimit:  api.RateLimit{Rate: s.Config.RateLimitAuthRate, Burst: s.Config.RateLimitAuthBurst},
 		GroupRateLimit: api.RateLimit{Rate: s.Config.RateLimitGroupRate, Burst: s.Config.RateLimitGroupBurst},
 	}, s.Groups, s.Accounts, s.Hooks)
+	s.mountConsole(app)
+	return app
 }
 
 // Run loads the scripts, serves HTTP on Config.Listen until ctx ends, then

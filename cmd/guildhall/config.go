@@ -152,6 +152,8 @@ func newFlagSet(name string) (*options, *flag.FlagSet, error) {
 	float(&c.RateLimitGroupRate, "ratelimit.group_rate", "group mutations per second per user; 0 is off")
 	num(&c.RateLimitGroupBurst, "ratelimit.group_burst", "group mutations one user may send at once")
 	str(&c.MetricsListen, "metrics.listen", "listen address of the Prometheus /metrics endpoint; empty is off")
+	str(&c.ConsoleUsername, "console.username", "user name of the admin console (/console)")
+	str(&c.ConsolePassword, "console.password", "password of the admin console; empty turns the console off")
 	str(&c.PProf, "pprof", "listen address of net/http/pprof (e.g. 127.0.0.1:6060); empty is off")
 	str(&o.LogLevel, "log.level", "debug, info, warn or error")
 	str(&o.LogFormat, "log.format", "text or json")

@@ -69,6 +69,8 @@ var forbidden = map[string][]string{
 		module + "/api", module + "/groups", module + "/hooks", module + "/runtime", module + "/accounts",
 		module + "/inbox", module + "/server",
 	},
+	// The admin console drives the services: no SQL of its own, no scripts, not the API.
+	"console": {goja, lua, module + "/api", module + "/runtime", module + "/groups/store"},
 	// server assembles everything, but never the binaries built on it.
 	"server": {module + "/cmd/"},
 	// The module test runner sits on server like a binary, but is a library

@@ -1,0 +1,68 @@
+package server
+
+import (
+	"context"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/guildhall/guildhall/console"
+	"github.com/guildhall/guildhall/groups/store"
+	"github.com/guildhall/guildhall/runtime"
+)
+
+// ConsoleExtras are the admin console's optional parts, set on
+// Server.Console before App: the server's request counters for the
+// overview, a group's audit history, and how a mutation's reason reaches
+// the audit log.
+type ConsoleExtras struct {
+	Counters   console.Counters
+	History    console.History
+	WithReason func(ctx context.Context, reason string) context.Context
+}
+
+// mountConsole adds the admin console at /console, unless its password is
+// empty.
+func (s *Server) mountConsole(app *fiber.App) {
+	if s.Config.ConsolePassword == "" {
+		s.log.Info("admin console off (empty console.password)")
+		return
+	}
+	js, lua, err := runtime.FindModules(s.Config.RuntimePath)
+	if err != nil {
+		s.log.Warn("admin console: listing modules", "error", err)
+	}
+	var mods []console.Module
+	for _, m := range lua {
+		mods = append(mods, console.Module{Language: "Lua", Name: m.Name, Path: m.Path})
+	}
+	if js != nil {
+		mods = append(mods, console.Module{Language: "JavaScript", Name: js.Name, Path: js.Path})
+	}
+	counters := s.Console.Counters
+	if counters == nil && s.Metrics != nil {
+		counters = s.Metrics
+	}
+	console.New(console.Config{
+		Username: s.Config.ConsoleUsername, Password: s.Config.ConsolePassword, SecretKey: s.Config.SessionKey,
+	}, console.Deps{
+		Groups: s.Groups, Accounts: s.Accounts, Hooks: s.Hooks, Stats: consoleStats{s.DB},
+		Database: s.DB.Dialect, Modules: mods, Counters: counters, History: s.Console.History,
+		WithReason: s.Console.WithReason, Log: s.log, Started: s.started,
+	}).Register(app)
+}
+
+// consoleStats reads the console's totals from the database.
+type consoleStats struct{ db *store.DB }
+
+func (c consoleStats) Counts(ctx context.Context) (console.Counts, error) {
+	n, err := c.db.AdminCounts(ctx)
+	return console.Counts{Users: n.Users, Groups: n.Groups, Members: n.Members, JoinRequests: n.JoinRequests}, err
+}
+
+func (c consoleStats) DatabaseVersion(ctx context.Context) (string, error) {
+	return c.db.ServerVersion(ctx)
+}
+
+func (c consoleStats) UserIDByDevice(ctx context.Context, id string) (string, error) {
+	return c.db.UserIDByDevice(ctx, id)
+}
