@@ -38,6 +38,7 @@ func (s *Server) routes(app *fiber.App) {
 	app.Post("/v2/rpc/:id", s.rpc)
 
 	httpKey := s.httpKeyAuth
+	app.Get("/v2/server/audit", httpKey, s.serverAudit)
 	app.Post("/v2/server/group", httpKey, s.serverCreateGroup)
 	app.Get("/v2/server/group/:group_id", httpKey, s.serverGetGroup)
 	app.Put("/v2/server/group/:group_id", httpKey, s.serverUpdateGroup)

@@ -16,6 +16,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/guildhall/guildhall/accounts"
+	"github.com/guildhall/guildhall/audit"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/hooks"
 	"github.com/guildhall/guildhall/inbox"
@@ -35,6 +36,9 @@ type Config struct {
 	// Inbox serves /v2/notification; nil means the inbox over the groups
 	// service's store (inbox.FromGroups).
 	Inbox *inbox.Service
+	// Audit serves /v2/server/audit; nil means the log over the groups
+	// service's store (audit.FromGroups).
+	Audit *audit.Service
 }
 
 // DefaultConcurrency is fasthttp's own default.
@@ -49,6 +53,7 @@ type Server struct {
 	log      *slog.Logger
 	groups   *groups.Service
 	inbox    *inbox.Service
+	audit    *audit.Service
 	accounts *accounts.Service
 	hooks    *hooks.Registry
 	idRoutes []idRoute // routes with path parameters, for empty ids
@@ -72,6 +77,9 @@ func New(cfg Config, g *groups.Service, a *accounts.Service, h *hooks.Registry) 
 	s := &Server{cfg: cfg, log: cfg.Logger, groups: g, inbox: cfg.Inbox, accounts: a, hooks: h}
 	if s.inbox == nil {
 		s.inbox = inbox.FromGroups(g)
+	}
+	if s.audit = cfg.Audit; s.audit == nil {
+		s.audit = audit.FromGroups(g)
 	}
 	app := fiber.New(fiber.Config{
 		AppName:               "guildhall",

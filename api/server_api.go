@@ -10,6 +10,8 @@ import (
 // The server-to-server API under /v2/server/: authenticated with the http key,
 // acting as the system (no client hooks, no membership checks), able to set
 // what clients cannot (metadata, max_count, creator). Invariants still hold.
+// Every mutation takes an optional audit `reason` (query parameter, or body
+// field where there is a body) stored with its audit log entry.
 
 func (s *Server) serverCreateGroup(c *fiber.Ctx) error {
 	b, err := parseBody(c)
@@ -33,7 +35,11 @@ func (s *Server) serverCreateGroup(c *fiber.Ctx) error {
 	} else if n != nil {
 		req.MaxCount = *n
 	}
-	g, err := s.groups.CreateGroup(c.UserContext(), groups.SystemActor(), req)
+	ctx, err := reasonContext(c, b)
+	if err != nil {
+		return err
+	}
+	g, err := s.groups.CreateGroup(ctx, groups.SystemActor(), req)
 	if err != nil {
 		return failed("create group", err)
 	}
@@ -57,16 +63,29 @@ func (s *Server) serverUpdateGroup(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.reply(c, "update group", s.groups.UpdateGroup(c.UserContext(), groups.SystemActor(), *req))
+	b, _ := parseBody(c) // updateRequest parsed it already
+	ctx, err := reasonContext(c, b)
+	if err != nil {
+		return err
+	}
+	return s.reply(c, "update group", s.groups.UpdateGroup(ctx, groups.SystemActor(), *req))
 }
 
 func (s *Server) serverDeleteGroup(c *fiber.Ctx) error {
-	err := s.groups.DeleteGroup(c.UserContext(), groups.SystemActor(), groups.GroupRequest{GroupID: param(c, "group_id")})
+	ctx, err := reasonContext(c, nil)
+	if err != nil {
+		return err
+	}
+	err = s.groups.DeleteGroup(ctx, groups.SystemActor(), groups.GroupRequest{GroupID: param(c, "group_id")})
 	return s.reply(c, "delete group", err)
 }
 
 func (s *Server) serverBatch(op batchOp) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		return s.reply(c, op.desc, op.run(c.UserContext(), groups.SystemActor(), *groupUsersRequest(c)))
+		ctx, err := reasonContext(c, nil)
+		if err != nil {
+			return err
+		}
+		return s.reply(c, op.desc, op.run(ctx, groups.SystemActor(), *groupUsersRequest(c)))
 	}
 }

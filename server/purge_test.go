@@ -56,3 +56,48 @@ func TestSessionPurgeGoroutine(t *testing.T) {
 	}
 	stop()
 }
+
+// TestAuditPurgeGoroutine: the goroutine Run starts deletes audit entries past
+// the retention on its own and keeps the others.
+func TestAuditPurgeGoroutine(t *testing.T) {
+	t.Parallel()
+	c := DefaultConfig()
+	c.DataDir = t.TempDir()
+	c.AuditRetention = time.Hour
+	c.AuditPurgeInterval = 10 * time.Millisecond
+	srv, err := New(context.Background(), c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.DB.Close()
+	db := srv.DB.Write
+	now := time.Now()
+	insert := func(at time.Time) {
+		if err := db.Exec(`INSERT INTO audit_log (id, create_time, actor_id, op, group_id, outcome)
+			VALUES (?, ?, 'system', 'delete_group', ?, 'ok')`, uuid.NewString(), at.UnixMicro(), uuid.NewString()).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	insert(now)
+	stop := srv.startAuditPurge(context.Background())
+	defer stop()
+	// Inserted after the first pass: only a later tick can delete it.
+	insert(now.Add(-2 * time.Hour))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var old, kept int64
+		db.Raw("SELECT COUNT(*) FROM audit_log WHERE create_time < ?", now.UnixMicro()).Scan(&old)
+		db.Raw("SELECT COUNT(*) FROM audit_log WHERE create_time >= ?", now.UnixMicro()).Scan(&kept)
+		if kept != 1 {
+			t.Fatalf("%d recent entries, want 1", kept)
+		}
+		if old == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the old entry was not purged within 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop()
+}

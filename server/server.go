@@ -22,6 +22,7 @@ import (
 
 	"github.com/guildhall/guildhall/accounts"
 	"github.com/guildhall/guildhall/api"
+	"github.com/guildhall/guildhall/audit"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/groups/store"
 	"github.com/guildhall/guildhall/hooks"
@@ -56,6 +57,13 @@ type Config struct {
 	GroupJoinRequestNotifyWindow time.Duration
 	HTTPConcurrency              int // connections served at once; 0 is api.DefaultConcurrency
 	HTTPMaxConnsPerIP            int // open connections per client IP; 0 is unlimited
+	// AuditEnabled writes an audit log entry in every committed group
+	// operation's transaction.
+	AuditEnabled bool
+	// AuditRetention: Run purges entries older than it every
+	// AuditPurgeInterval; 0 keeps them forever.
+	AuditRetention     time.Duration
+	AuditPurgeInterval time.Duration // 0 is DefaultAuditPurgeInterval
 }
 
 // Published defaults of the secrets (Nakama's); Run warns while any is in use.
@@ -68,6 +76,12 @@ const (
 
 // DefaultSessionPurgeInterval is how often Run deletes expired sessions.
 const DefaultSessionPurgeInterval = 10 * time.Minute
+
+// DefaultAuditRetention is how long audit entries are kept.
+const DefaultAuditRetention = 90 * 24 * time.Hour
+
+// DefaultAuditPurgeInterval is how often Run purges audit entries past the retention.
+const DefaultAuditPurgeInterval = time.Hour
 
 // DefaultConfig is a local, zero-configuration server: 127.0.0.1:7350, SQLite
 // in ./data, scripts from ./modules. It is the one place defaults are set:
@@ -95,6 +109,9 @@ func DefaultConfig() Config {
 		RequestTimeout:               api.DefaultRequestTimeout,
 		GroupJoinRequestNotifyWindow: groups.DefaultJoinRequestNotifyWindow,
 		HTTPConcurrency:              api.DefaultConcurrency,
+		AuditEnabled:                 true,
+		AuditRetention:               DefaultAuditRetention,
+		AuditPurgeInterval:           DefaultAuditPurgeInterval,
 	}
 }
 
@@ -159,6 +176,7 @@ type Server struct {
 	Groups   *groups.Service
 	Accounts *accounts.Service
 	Hooks    *hooks.Registry
+	Audit    *audit.Service // the audit log's listing and purge (its entries are written by the store)
 	log      *slog.Logger
 }
 
@@ -188,10 +206,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		EncryptionKey: cfg.SessionKey, RefreshEncryptionKey: cfg.SessionRefreshKey,
 		TokenExpiry: cfg.SessionExpiry, RefreshTokenExpiry: cfg.SessionRefreshExpiry,
 	}, accounts.WithReadDB(db.Read))
+	gs := store.NewGroups(db)
+	if cfg.AuditEnabled {
+		gs.EnableAudit(api.RequestID)
+	}
 	return &Server{
-		Config: cfg, DB: db, Groups: groups.NewService(store.NewGroups(db),
+		Config: cfg, DB: db, Groups: groups.NewService(gs,
 			groups.WithJoinRequestNotifyWindow(cfg.GroupJoinRequestNotifyWindow)), Accounts: acc,
-		Hooks: hooks.New(log), log: log,
+		Hooks: hooks.New(log), Audit: audit.New(gs), log: log,
 	}, nil
 }
 
@@ -222,7 +244,7 @@ func (s *Server) LoadScripts(ctx context.Context) (func(), error) {
 func (s *Server) App() *fiber.App {
 	return api.New(api.Config{
 		ServerKey: s.Config.ServerKey, HTTPKey: s.Config.HTTPKey, RequestTimeout: s.Config.RequestTimeout, Logger: s.log,
-		Concurrency: s.Config.HTTPConcurrency, MaxConnsPerIP: s.Config.HTTPMaxConnsPerIP,
+		Concurrency: s.Config.HTTPConcurrency, MaxConnsPerIP: s.Config.HTTPMaxConnsPerIP, Audit: s.Audit,
 	}, s.Groups, s.Accounts, s.Hooks)
 }
 
@@ -240,6 +262,8 @@ func (s *Server) Run(ctx context.Context) error {
 	defer closeScripts()
 	stopPurge := s.startSessionPurge(ctx)
 	defer stopPurge() // before the database closes (defers run last-in first-out)
+	stopAuditPurge := s.startAuditPurge(ctx)
+	defer stopAuditPurge()
 	if s.Config.PProf != "" {
 		startPProf(s.Config.PProf, s.log)
 	}
@@ -288,6 +312,41 @@ func (s *Server) startSessionPurge(ctx context.Context) (stop func()) {
 				s.log.Error("purging expired sessions", "error", err)
 			case n > 0:
 				s.log.Info("purged expired sessions", "count", n)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// startAuditPurge deletes audit entries older than AuditRetention now and
+// then every AuditPurgeInterval, like startSessionPurge; a retention of 0
+// keeps them forever. Every node purges: the deletes are idempotent.
+func (s *Server) startAuditPurge(ctx context.Context) (stop func()) {
+	if s.Config.AuditRetention <= 0 || s.Audit == nil {
+		return func() {}
+	}
+	every := s.Config.AuditPurgeInterval
+	if every <= 0 {
+		every = DefaultAuditPurgeInterval
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			n, err := s.Audit.Purge(ctx, s.Config.AuditRetention)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				s.log.Error("purging the audit log", "error", err)
+			case n > 0:
+				s.log.Info("purged audit entries", "count", n)
 			}
 			select {
 			case <-ctx.Done():
