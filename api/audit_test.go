@@ -38,7 +38,7 @@ func startWith(t *testing.T, dialect, dbURL string, setup func(app *testapp.App)
 // auditEntry is one entry of GET /v2/server/audit as the test reads it.
 type auditEntry struct {
 	op, actor, group, outcome, requestID, reason, time string
-	targets                                         []string
+	targets                                            []string
 }
 
 // describe is "op actor→targets outcome" with user names for ids.

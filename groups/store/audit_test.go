@@ -128,7 +128,9 @@ func TestAuditRoundTrips(t *testing.T) {
 		{"kick", 2, func() error {
 			return e.svc.KickUsers(ctx, owner, groups.GroupUsersRequest{GroupID: g.ID, UserIDs: []string{u[1]}})
 		}},
-		{"join", 2, func() error { return e.svc.JoinGroup(ctx, groups.UserActor(u[1], ""), groups.GroupRequest{GroupID: g.ID}) }},
+		{"join", 2, func() error {
+			return e.svc.JoinGroup(ctx, groups.UserActor(u[1], ""), groups.GroupRequest{GroupID: g.ID})
+		}},
 	} {
 		before := e.st.RoundTrips()
 		if err := c.op(); err != nil {
