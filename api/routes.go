@@ -6,6 +6,7 @@ import "github.com/gofiber/fiber/v2"
 // /v2/group/{id}/unban and the server-to-server /v2/server/… prefix.
 func (s *Server) routes(app *fiber.App) {
 	app.Use(s.authBeforeRouting)
+	app.Use("/v2/group", s.idempotent) // Idempotency-Key on the group mutations (after authentication)
 	app.Get("/healthcheck", func(c *fiber.Ctx) error { return empty(c) })
 
 	serverKey := s.serverKeyAuth

@@ -19,6 +19,7 @@ import (
 	"github.com/guildhall/guildhall/audit"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/hooks"
+	"github.com/guildhall/guildhall/idempotency"
 	"github.com/guildhall/guildhall/inbox"
 )
 
@@ -39,6 +40,9 @@ type Config struct {
 	// Audit serves /v2/server/audit; nil means the log over the groups
 	// service's store (audit.FromGroups).
 	Audit *audit.Service
+	// Idempotency serves Idempotency-Key on the client's group mutations;
+	// nil ignores the header.
+	Idempotency *idempotency.Service
 }
 
 // DefaultConcurrency is fasthttp's own default.
@@ -54,6 +58,7 @@ type Server struct {
 	groups   *groups.Service
 	inbox    *inbox.Service
 	audit    *audit.Service
+	idem     *idempotency.Service
 	accounts *accounts.Service
 	hooks    *hooks.Registry
 	idRoutes []idRoute // routes with path parameters, for empty ids
@@ -74,7 +79,7 @@ func New(cfg Config, g *groups.Service, a *accounts.Service, h *hooks.Registry) 
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultConcurrency
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, groups: g, inbox: cfg.Inbox, accounts: a, hooks: h}
+	s := &Server{cfg: cfg, log: cfg.Logger, groups: g, inbox: cfg.Inbox, accounts: a, hooks: h, idem: cfg.Idempotency}
 	if s.inbox == nil {
 		s.inbox = inbox.FromGroups(g)
 	}
@@ -108,7 +113,7 @@ func New(cfg Config, g *groups.Service, a *accounts.Service, h *hooks.Registry) 
 	app.Use(recover.New())
 	app.Use(cors.New(cors.Config{
 		AllowOrigins: "*",
-		AllowHeaders: "Authorization, Content-Type, User-Agent",
+		AllowHeaders: "Authorization, Content-Type, User-Agent, " + HeaderIdempotencyKey,
 		AllowMethods: "GET, HEAD, POST, PUT, DELETE",
 	}))
 	app.Use(s.requestContext)

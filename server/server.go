@@ -26,6 +26,7 @@ import (
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/groups/store"
 	"github.com/guildhall/guildhall/hooks"
+	"github.com/guildhall/guildhall/idempotency"
 	"github.com/guildhall/guildhall/runtime"
 	"github.com/guildhall/guildhall/runtime/js"
 	"github.com/guildhall/guildhall/runtime/lua"
@@ -64,6 +65,9 @@ type Config struct {
 	// AuditPurgeInterval; 0 keeps them forever.
 	AuditRetention     time.Duration
 	AuditPurgeInterval time.Duration // 0 is DefaultAuditPurgeInterval
+	// IdempotencyTTL is how long the answer to a request with an
+	// Idempotency-Key is kept for replay; 0 is idempotency.DefaultTTL.
+	IdempotencyTTL time.Duration
 }
 
 // Published defaults of the secrets (Nakama's); Run warns while any is in use.
@@ -112,6 +116,7 @@ func DefaultConfig() Config {
 		AuditEnabled:                 true,
 		AuditRetention:               DefaultAuditRetention,
 		AuditPurgeInterval:           DefaultAuditPurgeInterval,
+		IdempotencyTTL:               idempotency.DefaultTTL,
 	}
 }
 
@@ -177,7 +182,9 @@ type Server struct {
 	Accounts *accounts.Service
 	Hooks    *hooks.Registry
 	Audit    *audit.Service // the audit log's listing and purge (its entries are written by the store)
-	log      *slog.Logger
+	// Idempotency keeps the answers of requests with an Idempotency-Key.
+	Idempotency *idempotency.Service
+	log         *slog.Logger
 }
 
 // New validates cfg (see Config.Validate), opens (and migrates) the database
@@ -214,6 +221,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		Config: cfg, DB: db, Groups: groups.NewService(gs,
 			groups.WithJoinRequestNotifyWindow(cfg.GroupJoinRequestNotifyWindow)), Accounts: acc,
 		Hooks: hooks.New(log), Audit: audit.New(gs), log: log,
+		Idempotency: idempotency.New(gs, idempotency.WithTTL(cfg.IdempotencyTTL), idempotency.WithLease(idempotencyLease(cfg))),
 	}, nil
 }
 
@@ -245,6 +253,7 @@ func (s *Server) App() *fiber.App {
 	return api.New(api.Config{
 		ServerKey: s.Config.ServerKey, HTTPKey: s.Config.HTTPKey, RequestTimeout: s.Config.RequestTimeout, Logger: s.log,
 		Concurrency: s.Config.HTTPConcurrency, MaxConnsPerIP: s.Config.HTTPMaxConnsPerIP, Audit: s.Audit,
+		Idempotency: s.Idempotency,
 	}, s.Groups, s.Accounts, s.Hooks)
 }
 
@@ -264,6 +273,8 @@ func (s *Server) Run(ctx context.Context) error {
 	defer stopPurge() // before the database closes (defers run last-in first-out)
 	stopAuditPurge := s.startAuditPurge(ctx)
 	defer stopAuditPurge()
+	stopKeyPurge := s.startIdempotencyPurge(ctx)
+	defer stopKeyPurge()
 	if s.Config.PProf != "" {
 		startPProf(s.Config.PProf, s.log)
 	}
@@ -312,41 +323,6 @@ func (s *Server) startSessionPurge(ctx context.Context) (stop func()) {
 				s.log.Error("purging expired sessions", "error", err)
 			case n > 0:
 				s.log.Info("purged expired sessions", "count", n)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return func() { cancel(); <-done }
-}
-
-// startAuditPurge deletes audit entries older than AuditRetention now and
-// then every AuditPurgeInterval, like startSessionPurge; a retention of 0
-// keeps them forever. Every node purges: the deletes are idempotent.
-func (s *Server) startAuditPurge(ctx context.Context) (stop func()) {
-	if s.Config.AuditRetention <= 0 || s.Audit == nil {
-		return func() {}
-	}
-	every := s.Config.AuditPurgeInterval
-	if every <= 0 {
-		every = DefaultAuditPurgeInterval
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(every)
-		defer tick.Stop()
-		for {
-			n, err := s.Audit.Purge(ctx, s.Config.AuditRetention)
-			switch {
-			case err != nil && ctx.Err() == nil:
-				s.log.Error("purging the audit log", "error", err)
-			case n > 0:
-				s.log.Info("purged audit entries", "count", n)
 			}
 			select {
 			case <-ctx.Done():

@@ -131,6 +131,7 @@ func newFlagSet(name string) (*options, *flag.FlagSet, error) {
 	boolean(&c.AuditEnabled, "audit.enabled", "write an audit log entry in every committed group operation's transaction")
 	dur(&c.AuditRetention, "audit.retention", "audit entries older than this are purged; 0 keeps them forever")
 	dur(&c.AuditPurgeInterval, "audit.purge_interval", "how often audit entries past the retention are deleted")
+	dur(&c.IdempotencyTTL, "idempotency.ttl", "how long the answer to a request with an Idempotency-Key is kept for retries")
 	str(&c.PProf, "pprof", "listen address of net/http/pprof (e.g. 127.0.0.1:6060); empty is off")
 	str(&o.LogLevel, "log.level", "debug, info, warn or error")
 	str(&o.LogFormat, "log.format", "text or json")

@@ -43,6 +43,14 @@ var forbidden = map[string][]string{
 		module + "/api", module + "/hooks", module + "/runtime", module + "/accounts", module + "/groups/store",
 		module + "/inbox",
 	},
+	// Idempotency keys: the protocol only, over a Store port; nothing of HTTP,
+	// SQL or the group domain.
+	"idempotency": {
+		fiber, "gorm.io/", goja, lua,
+		"net/http", fasthttp, "github.com/jackc/", "github.com/glebarez/",
+		module + "/api", module + "/hooks", module + "/runtime", module + "/accounts", module + "/groups",
+		module + "/inbox", module + "/audit", module + "/server",
+	},
 	// The stores speak SQL only: no HTTP, no scripts, nothing above them.
 	"groups/store": {
 		fiber, "net/http", fasthttp, goja, lua,
