@@ -117,8 +117,19 @@ func FromEvents(events []groups.Event, requestID, reason string) (e Entry, ok bo
 	if e.Op == "" {
 		return Entry{}, false // an event type this package does not know yet
 	}
-	e.ID = uuid.NewString()
+	e.ID = newID()
 	return e, true
+}
+
+// newID is a time-ordered UUID (version 7): entries are inserted in id order,
+// so the primary key grows at its right edge instead of touching a random
+// page of the index per entry.
+func newID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString()
+	}
+	return id.String()
 }
 
 type reasonKey struct{}
