@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -42,7 +43,7 @@ func reasonContext(c *fiber.Ctx, b body) (context.Context, error) {
 }
 
 type auditEntryJSON struct {
-	ID         string   `json:"id"`
+	ID         string   `json:"id"` // a decimal int64, as Nakama writes 64-bit numbers
 	CreateTime string   `json:"create_time"`
 	ActorID    string   `json:"actor_id"`
 	Op         string   `json:"op"`
@@ -102,7 +103,7 @@ func (s *Server) serverAudit(c *fiber.Ctx) error {
 			targets = []string{}
 		}
 		out.Entries = append(out.Entries, auditEntryJSON{
-			ID: e.ID, CreateTime: e.Time.UTC().Format(time.RFC3339Nano), ActorID: e.ActorID, Op: e.Op,
+			ID: strconv.FormatInt(e.ID, 10), CreateTime: e.Time.UTC().Format(time.RFC3339Nano), ActorID: e.ActorID, Op: e.Op,
 			GroupID: e.GroupID, TargetIDs: targets, Outcome: e.Outcome, RequestID: e.RequestID, Reason: e.Reason,
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -68,7 +69,7 @@ func (e *env) audit(t *testing.T, q string) ([]auditEntry, string) {
 		str := func(k string) string { s, _ := m[k].(string); return s }
 		a := auditEntry{op: str("op"), actor: str("actor_id"), group: str("group_id"), outcome: str("outcome"),
 			requestID: str("request_id"), reason: str("reason"), time: str("create_time")}
-		if _, err := uuid.Parse(str("id")); err != nil {
+		if n, err := strconv.ParseInt(str("id"), 10, 64); err != nil || n <= 0 {
 			t.Errorf("entry id %q: %v", str("id"), err)
 		}
 		if _, err := time.Parse(time.RFC3339Nano, a.time); err != nil {

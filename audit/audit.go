@@ -10,9 +10,8 @@ package audit
 import (
 	"context"
 	"encoding/base64"
+	"slices"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/guildhall/guildhall/errs"
 	"github.com/guildhall/guildhall/groups"
@@ -53,7 +52,7 @@ const (
 
 // Entry is one audited operation.
 type Entry struct {
-	ID        string
+	ID        int64 // the store's, in insert order; 0 until written
 	Time      time.Time
 	ActorID   string // a user id, or System
 	Op        string
@@ -65,7 +64,7 @@ type Entry struct {
 }
 
 // FromEvents is the entry of one committed operation, from the events it
-// recorded; ok is false when it recorded none (an operation that changed
+// recorded (without an ID: the store numbers entries); ok is false when it recorded none (an operation that changed
 // nothing — a repeated join, a kick of non-members — is not logged).
 func FromEvents(events []groups.Event, requestID, reason string) (e Entry, ok bool) {
 	if len(events) == 0 {
@@ -99,37 +98,36 @@ func FromEvents(events []groups.Event, requestID, reason string) (e Entry, ok bo
 		case groups.MemberLeft:
 			e.Op = OpLeaveGroup
 		case groups.MembersAdded:
-			e.Op, e.Targets = OpAddUsers, append(e.Targets, ev.Targets...)
+			e.Op, e.Targets = OpAddUsers, addTargets(e.Targets, ev.Targets)
 		case groups.RequestsAccepted:
-			e.Op, e.Targets = OpAddUsers, append(e.Targets, ev.Targets...)
+			e.Op, e.Targets = OpAddUsers, addTargets(e.Targets, ev.Targets)
 		case groups.MembersKicked:
-			e.Op, e.Targets = OpKickUsers, append(e.Targets, ev.Targets...)
+			e.Op, e.Targets = OpKickUsers, addTargets(e.Targets, ev.Targets)
 		case groups.MembersBanned:
-			e.Op, e.Targets = OpBanUsers, append(e.Targets, ev.Targets...)
+			e.Op, e.Targets = OpBanUsers, addTargets(e.Targets, ev.Targets)
 		case groups.MembersUnbanned:
-			e.Op, e.Targets = OpUnbanUsers, append(e.Targets, ev.Targets...)
+			e.Op, e.Targets = OpUnbanUsers, addTargets(e.Targets, ev.Targets)
 		case groups.MembersPromoted:
-			e.Op, e.Targets = OpPromoteUsers, append(e.Targets, ev.Targets...)
+			e.Op, e.Targets = OpPromoteUsers, addTargets(e.Targets, ev.Targets)
 		case groups.MembersDemoted:
-			e.Op, e.Targets = OpDemoteUsers, append(e.Targets, ev.Targets...)
+			e.Op, e.Targets = OpDemoteUsers, addTargets(e.Targets, ev.Targets)
 		}
 	}
 	if e.Op == "" {
 		return Entry{}, false // an event type this package does not know yet
 	}
-	e.ID = newID()
 	return e, true
 }
 
-// newID is a time-ordered UUID (version 7): entries are inserted in id order,
-// so the primary key grows at its right edge instead of touching a random
-// page of the index per entry.
-func newID() string {
-	id, err := uuid.NewV7()
-	if err != nil {
-		return uuid.NewString()
+
+
+// addTargets appends more to targets; the first list is shared, not copied
+// (clipped, so a later append copies instead of writing into the event's array).
+func addTargets(targets, more []string) []string {
+	if targets == nil {
+		return slices.Clip(more)
 	}
-	return id.String()
+	return append(targets, more...)
 }
 
 type reasonKey struct{}
@@ -167,8 +165,8 @@ type Query struct {
 
 // Cursor is the keyset position after the last entry of a page (newest first).
 type Cursor struct {
-	Time int64  `json:"t"` // unix microseconds
-	ID   string `json:"id"`
+	Time int64 `json:"t"` // unix microseconds
+	ID   int64 `json:"id"`
 }
 
 // Store keeps the log. Entries are written by the groups store itself, in the
@@ -246,7 +244,7 @@ func (s *Service) List(ctx context.Context, r ListRequest) (Page, error) {
 	}
 	if r.Cursor != "" {
 		var c Cursor
-		if !groups.DecodeCursor(r.Cursor, base64.RawURLEncoding, &c) || !groups.ValidCursorID(c.ID) {
+		if !groups.DecodeCursor(r.Cursor, base64.RawURLEncoding, &c) || c.ID <= 0 {
 			return Page{}, errs.Invalid("Malformed cursor was used.")
 		}
 		q.After = &c

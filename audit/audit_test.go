@@ -41,7 +41,7 @@ func TestFromEvents(t *testing.T) {
 	} {
 		e, ok := audit.FromEvents(c.events, "r", "why")
 		if !ok || e.Op != c.op || e.ActorID != c.actor || e.Outcome != c.outcome || !slices.Equal(e.Targets, c.targets) ||
-			e.GroupID != "g" || !e.Time.Equal(now) || e.RequestID != "r" || e.Reason != "why" || e.ID == "" {
+			e.GroupID != "g" || !e.Time.Equal(now) || e.RequestID != "r" || e.Reason != "why" || e.ID != 0 {
 			t.Errorf("%s: %+v, %v", c.name, e, ok)
 		}
 	}

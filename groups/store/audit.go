@@ -21,6 +21,26 @@ func (s *Groups) EnableAudit(requestID func(context.Context) string) {
 	s.auditRequestID = requestID
 }
 
+// The audit entry's statements. On PostgreSQL one statement writes the entry
+// and its target rows (a data-modifying WITH: the targets take the entry's
+// generated id, and their ids from the comma-separated target_ids, which
+// pgx encodes as plain text where a []string would take its reflective array
+// path), so every operation adds exactly one statement to its COMMIT
+// batch, with one text (one prepared statement) whatever the target count.
+// SQLite runs statements as function calls, so it takes two plain ones, the
+// second reading the entry's id back (its single writer inserts nothing in
+// between).
+const (
+	pgInsertAudit = `WITH e AS (INSERT INTO audit_log (create_time, actor_id, op, group_id, target_ids, outcome,
+		request_id, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id)
+		INSERT INTO audit_targets (user_id, create_time, entry_id)
+		SELECT t::uuid, $1, e.id FROM e, unnest(string_to_array($5::text, ',')) AS t`
+	liteInsertAudit = `INSERT INTO audit_log (create_time, actor_id, op, group_id, target_ids, outcome, request_id,
+		reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
+	liteInsertAuditTargets = `INSERT INTO audit_targets (user_id, create_time, entry_id)
+		SELECT value, $1, (SELECT max(id) FROM audit_log) FROM json_each($2)`
+)
+
 // writeAudit queues the transaction's audit entry, if it changed anything.
 func (t *txSQL) writeAudit(ctx context.Context, requestID func(context.Context) string) {
 	e, ok := audit.FromEvents(t.events, requestID(ctx), audit.Reason(ctx))
@@ -28,27 +48,16 @@ func (t *txSQL) writeAudit(ctx context.Context, requestID func(context.Context) 
 		return
 	}
 	ct := e.Time.UnixMicro()
-	t.ex.write(ctx, violations{}, `INSERT INTO audit_log (id, create_time, actor_id, op, group_id, target_ids,
-		outcome, request_id, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		e.ID, ct, e.ActorID, e.Op, e.GroupID, strings.Join(e.Targets, ","), e.Outcome, e.RequestID, e.Reason)
-	if len(e.Targets) == 0 {
+	targets := strings.Join(e.Targets, ",")
+	if t.pg {
+		t.ex.write(ctx, violations{}, pgInsertAudit, ct, e.ActorID, e.Op, e.GroupID, targets, e.Outcome, e.RequestID, e.Reason)
 		return
 	}
-	var b strings.Builder
-	b.WriteString("INSERT INTO audit_targets (user_id, create_time, entry_id) VALUES ")
-	args := make([]any, 0, 3*len(e.Targets))
-	for i, u := range e.Targets {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("(")
-		b.WriteString(placeholders(3*i+1, 3))
-		b.WriteString(")")
-		args = append(args, u, ct, e.ID)
+	t.ex.write(ctx, violations{}, liteInsertAudit, ct, e.ActorID, e.Op, e.GroupID, targets, e.Outcome, e.RequestID, e.Reason)
+	if len(e.Targets) > 0 {
+		// The ids are canonical UUIDs: as a JSON array they need no escaping.
+		t.ex.write(ctx, violations{}, liteInsertAuditTargets, ct, `["`+strings.Join(e.Targets, `","`)+`"]`)
 	}
-	// The target rows are only an index: a duplicate must never fail the operation.
-	b.WriteString(" ON CONFLICT DO NOTHING")
-	t.ex.write(ctx, violations{}, b.String(), args...)
 }
 
 const auditColumns = "id, create_time, actor_id, op, group_id, target_ids, outcome, request_id, reason"

@@ -2,8 +2,9 @@
 -- The audit log: one row per committed group operation (client API, server
 -- API, nk), written in the operation's own transaction. No foreign keys: an
 -- entry outlives the group and users it names. Times are unix microseconds.
+-- The id is the database's (no id to make per operation), in insert order.
 CREATE TABLE audit_log (
-    id          UUID PRIMARY KEY,
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     create_time BIGINT NOT NULL,
     actor_id    TEXT NOT NULL, -- a user id, or 'system'
     op          TEXT NOT NULL,
@@ -21,7 +22,7 @@ CREATE INDEX audit_log_actor_idx ON audit_log (actor_id, create_time, id);
 CREATE TABLE audit_targets (
     user_id     UUID NOT NULL,
     create_time BIGINT NOT NULL,
-    entry_id    UUID NOT NULL,
+    entry_id    BIGINT NOT NULL,
     PRIMARY KEY (user_id, create_time, entry_id)
 );
 -- Serves the retention purge.

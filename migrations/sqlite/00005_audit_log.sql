@@ -2,8 +2,9 @@
 -- The audit log: one row per committed group operation (client API, server
 -- API, nk), written in the operation's own transaction. No foreign keys: an
 -- entry outlives the group and users it names. Times are unix microseconds.
+-- The id is the rowid (no id to make per operation), in insert order.
 CREATE TABLE audit_log (
-    id          TEXT PRIMARY KEY,
+    id          INTEGER PRIMARY KEY,
     create_time BIGINT NOT NULL,
     actor_id    TEXT NOT NULL, -- a user id, or 'system'
     op          TEXT NOT NULL,
@@ -21,9 +22,9 @@ CREATE INDEX audit_log_actor_idx ON audit_log (actor_id, create_time, id);
 CREATE TABLE audit_targets (
     user_id     TEXT NOT NULL,
     create_time BIGINT NOT NULL,
-    entry_id    TEXT NOT NULL,
+    entry_id    INTEGER NOT NULL,
     PRIMARY KEY (user_id, create_time, entry_id)
-);
+) WITHOUT ROWID;
 -- Serves the retention purge.
 CREATE INDEX audit_targets_time_idx ON audit_targets (create_time);
 
