@@ -119,8 +119,6 @@ func FromEvents(events []groups.Event, requestID, reason string) (e Entry, ok bo
 	return e, true
 }
 
-
-
 // addTargets appends more to targets; the first list is shared, not copied
 // (clipped, so a later append copies instead of writing into the event's array).
 func addTargets(targets, more []string) []string {
