@@ -73,8 +73,8 @@ func TestAuditPurgeGoroutine(t *testing.T) {
 	db := srv.DB.Write
 	now := time.Now()
 	insert := func(at time.Time) {
-		if err := db.Exec(`INSERT INTO audit_log (id, create_time, actor_id, op, group_id, outcome)
-			VALUES (?, ?, 'system', 'delete_group', ?, 'ok')`, uuid.NewString(), at.UnixMicro(), uuid.NewString()).Error; err != nil {
+		if err := db.Exec(`INSERT INTO audit_log (create_time, actor_id, op, group_id, outcome)
+			VALUES (?, 'system', 'delete_group', ?, 'ok')`, at.UnixMicro(), uuid.NewString()).Error; err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -96,6 +96,44 @@ func TestAuditPurgeGoroutine(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("the old entry was not purged within 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop()
+}
+
+// TestIdempotencyPurgeGoroutine: the goroutine Run starts deletes expired
+// idempotency keys and keeps live ones.
+func TestIdempotencyPurgeGoroutine(t *testing.T) {
+	t.Parallel()
+	c := DefaultConfig()
+	c.DataDir = t.TempDir()
+	srv, err := New(context.Background(), c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.DB.Close()
+	db := srv.DB.Write
+	now := time.Now()
+	insert := func(key string, expires time.Time) {
+		if err := db.Exec(`INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status, create_time, expire_time)
+			VALUES (?, ?, 'h', 200, ?, ?)`, uuid.NewString(), key, now.UnixMicro(), expires.UnixMicro()).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	insert("live", now.Add(time.Hour))
+	insert("expired", now.Add(-time.Minute))
+	stop := srv.startIdempotencyPurge(context.Background())
+	defer stop()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var keys []string
+		db.Raw("SELECT idem_key FROM idempotency_keys ORDER BY idem_key").Scan(&keys)
+		if len(keys) == 1 && keys[0] == "live" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("keys %q 10 s after the purge started, want [live]", keys)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
