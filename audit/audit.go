@@ -150,7 +150,8 @@ func CheckReason(reason string) error {
 	return groups.CheckText("Reason", reason, maxReasonLength)
 }
 
-// Query is a listing in storage terms: newest first, every set filter applies.
+// Query is a listing in storage terms: newest first (by id, which follows
+// commit order), every set filter applies.
 type Query struct {
 	GroupID string
 	UserID  string // actor or target; System matches the system's entries
@@ -161,10 +162,10 @@ type Query struct {
 	Limit   int
 }
 
-// Cursor is the keyset position after the last entry of a page (newest first).
+// Cursor is the keyset position after the last entry of a page (newest
+// first, by id).
 type Cursor struct {
-	Time int64 `json:"t"` // unix microseconds
-	ID   int64 `json:"id"`
+	ID int64 `json:"id"`
 }
 
 // Store keeps the log. Entries are written by the groups store itself, in the
@@ -258,7 +259,7 @@ func (s *Service) List(ctx context.Context, r ListRequest) (Page, error) {
 	if len(es) > want {
 		es = es[:want]
 		last := es[want-1]
-		p.Cursor = groups.EncodeCursor(Cursor{Time: last.Time.UnixMicro(), ID: last.ID}, base64.RawURLEncoding)
+		p.Cursor = groups.EncodeCursor(Cursor{ID: last.ID}, base64.RawURLEncoding)
 	}
 	p.Entries = es
 	return p, nil

@@ -78,11 +78,13 @@ func TestAuditPurgeGoroutine(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	insert(now)
+	insert(now.Add(-3 * time.Hour))
 	stop := srv.startAuditPurge(context.Background())
 	defer stop()
-	// Inserted after the first pass: only a later tick can delete it.
+	// Inserted (in time order, as entries are) once the goroutine runs: the
+	// old one is deleted by a pass after the first, or by the first.
 	insert(now.Add(-2 * time.Hour))
+	insert(now)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var old, kept int64

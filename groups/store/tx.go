@@ -133,7 +133,6 @@ func (s *Groups) pgTx(ctx context.Context, fn func(groups.Tx) error) ([]groups.E
 		t, p := &a.txSQL, &a.pgTx
 		p.conn, p.sent = c, &s.batches
 		t.init(p, " FOR UPDATE")
-		t.pg = true
 		err := fn(t)
 		if err == nil {
 			t.finish(ctx, s.auditRequestID)

@@ -15,7 +15,6 @@ import (
 type txSQL struct {
 	ex         executor
 	lockSuffix string // " FOR UPDATE" on PostgreSQL; SQLite's single writer connection serialises instead
-	pg         bool   // PostgreSQL (the audit entry is one statement there, two on SQLite)
 	events     []groups.Event
 	eventBuf   [2]groups.Event // room for an operation's events without an allocation of their own
 }
