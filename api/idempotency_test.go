@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/guildhall/guildhall/errs"
+	"github.com/guildhall/guildhall/internal/testapp"
 )
 
 func key(k string) map[string]string { return map[string]string{"Idempotency-Key": k} }
@@ -75,6 +76,13 @@ func TestIdempotentRetry(t *testing.T) {
 			if r.status != 400 || r.body["code"] != float64(errs.CodeInvalidArgument) {
 				t.Errorf("key %q: %d %s", k, r.status, r.raw)
 			}
+		}
+		// An empty key is a bad key too, not a missing one.
+		req := testapp.NewRequest(t, "POST", e.app.URL+"/v2/group", `{"name":"empty-key"}`)
+		req.Header.Set("Authorization", "Bearer "+e.users["alice"].token)
+		req.Header["Idempotency-Key"] = []string{""}
+		if res := testapp.Send(t, req); res.Status != 400 || res.Body["code"] != float64(errs.CodeInvalidArgument) {
+			t.Errorf("empty key: %d %s", res.Status, res.Raw)
 		}
 		if r := e.doWith("POST", "/v2/group", as("alice"), `{"name":"max-key"}`, key(strings.Repeat("k", 64))); r.status != 200 {
 			t.Errorf("64-character key: %d %s", r.status, r.raw)
