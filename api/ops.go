@@ -48,15 +48,20 @@ func (s *Server) opHandler(o hooks.Operation, server bool) fiber.Handler {
 	plan, desc := o.Plan(), o.Info().Desc
 	return func(c *fiber.Ctx) error {
 		req := o.NewRequest()
-		if err := decodeRequest(c, plan, req, server); err != nil {
+		b, err := decodeRequest(c, plan, req, server)
+		if err != nil {
 			return err
 		}
 		var resp any
-		var err error
+		ctx := c.UserContext()
 		if server {
-			resp, err = o.Exec(c.UserContext(), s.groups, groups.SystemActor(), req)
+			// The server API's optional audit reason (query, or body field).
+			if ctx, err = reasonContext(c, b); err != nil {
+				return err
+			}
+			resp, err = o.Exec(ctx, s.groups, groups.SystemActor(), req)
 		} else {
-			resp, err = o.Call(c.UserContext(), s.hooks, caller(c), s.groups, req)
+			resp, err = o.Call(ctx, s.hooks, caller(c), s.groups, req)
 		}
 		if err != nil {
 			return failed(desc, err)
@@ -88,13 +93,14 @@ func respond(c *fiber.Ctx, resp any) error {
 // decodeRequest fills req from the path, the query and the body, field by
 // field in the plan's (declaration) order, so the first bad field of a
 // request is always the same one. Server-only fields are read only by the
-// server API.
-func decodeRequest(c *fiber.Ctx, plan *codec.Plan, req any, server bool) error {
+// server API. It returns the parsed body (nil when the request has no body
+// fields).
+func decodeRequest(c *fiber.Ctx, plan *codec.Plan, req any, server bool) (body, error) {
 	var b body
 	if plan.HasBody(server) {
 		var err error
 		if b, err = parseBody(c); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for i := range plan.Fields {
@@ -112,10 +118,10 @@ func decodeRequest(c *fiber.Ctx, plan *codec.Plan, req any, server bool) error {
 			err = bodyField(b, plan, req, f)
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return b, nil
 }
 
 func queryField(c *fiber.Ctx, plan *codec.Plan, req any, f *codec.Field) error {

@@ -34,7 +34,7 @@ func TestRoutesComeFromTheTable(t *testing.T) {
 		}
 	}
 	for r := range served {
-		if strings.Contains(r, "/group") && !rows[r] {
+		if strings.Contains(r, " /v2/") && strings.Contains(r, "/group") && !rows[r] {
 			t.Errorf("group route %s is not a row of the operation table", r)
 		}
 	}

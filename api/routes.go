@@ -10,6 +10,7 @@ func (s *Server) routes(app *fiber.App) {
 	// on group mutations (after authBeforeRouting, which names the user).
 	app.Use("/v2/account/authenticate/", s.limitAuth)
 	app.Use("/v2", s.limitGroupMutation)
+	app.Use("/v2/group", s.idempotent) // Idempotency-Key on the group mutations (after authentication)
 	app.Get("/healthcheck", func(c *fiber.Ctx) error { return empty(c) })
 
 	// The operation table's rows: groups (client and server twins) and the
@@ -30,6 +31,7 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/v2/rpc/:id", s.rpc)
 	app.Post("/v2/rpc/:id", s.rpc)
 
+	app.Get("/v2/server/audit", s.httpKeyAuth, s.serverAudit)
 	app.Get("/v2/server/group/:group_id", s.httpKeyAuth, s.serverGetGroup)
 	if s.cfg.Runtime != nil {
 		app.Get("/v2/server/runtime", s.httpKeyAuth, s.serverRuntime)

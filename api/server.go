@@ -15,8 +15,10 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/guildhall/guildhall/accounts"
+	"github.com/guildhall/guildhall/audit"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/hooks"
+	"github.com/guildhall/guildhall/idempotency"
 	"github.com/guildhall/guildhall/inbox"
 	"github.com/guildhall/guildhall/metrics"
 )
@@ -52,6 +54,12 @@ type Config struct {
 	// TrustedProxies are the peers whose X-Forwarded-For is believed when
 	// finding a client's IP (ParseTrustedProxies); none by default.
 	TrustedProxies []netip.Prefix
+	// Audit serves /v2/server/audit; nil means the log over the groups
+	// service's store (audit.FromGroups).
+	Audit *audit.Service
+	// Idempotency serves Idempotency-Key on the client's group mutations;
+	// nil ignores the header.
+	Idempotency *idempotency.Service
 }
 
 // DefaultConcurrency is fasthttp's own default.
@@ -66,6 +74,8 @@ type Server struct {
 	log      *slog.Logger
 	groups   *groups.Service
 	inbox    *inbox.Service
+	audit    *audit.Service
+	idem     *idempotency.Service
 	accounts *accounts.Service
 	hooks    *hooks.Registry
 	idRoutes []idRoute // routes with path parameters, for empty ids
@@ -89,10 +99,13 @@ func New(cfg Config, g *groups.Service, a *accounts.Service, h *hooks.Registry) 
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultConcurrency
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, groups: g, inbox: cfg.Inbox, accounts: a, hooks: h,
+	s := &Server{cfg: cfg, log: cfg.Logger, groups: g, inbox: cfg.Inbox, accounts: a, hooks: h, idem: cfg.Idempotency,
 		authLimit: newLimiter(cfg.AuthRateLimit), groupLimit: newLimiter(cfg.GroupRateLimit)}
 	if s.inbox == nil {
 		s.inbox = inbox.FromGroups(g)
+	}
+	if s.audit = cfg.Audit; s.audit == nil {
+		s.audit = audit.FromGroups(g)
 	}
 	app := fiber.New(fiber.Config{
 		AppName:               "guildhall",
@@ -126,7 +139,7 @@ func New(cfg Config, g *groups.Service, a *accounts.Service, h *hooks.Registry) 
 	app.Use(recover.New())
 	app.Use(cors.New(cors.Config{
 		AllowOrigins:  "*",
-		AllowHeaders:  "Authorization, Content-Type, User-Agent, " + HeaderRequestID,
+		AllowHeaders:  "Authorization, Content-Type, User-Agent, " + HeaderRequestID + ", " + HeaderIdempotencyKey,
 		AllowMethods:  "GET, HEAD, POST, PUT, DELETE",
 		ExposeHeaders: HeaderRequestID + ", " + fiber.HeaderRetryAfter,
 	}))

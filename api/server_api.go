@@ -10,6 +10,8 @@ import (
 // acting as the system (no client hooks, no membership checks), able to set
 // what clients cannot (metadata, max_count, creator). Invariants still hold.
 // The operations with a server twin are served from the operation table.
+// Every mutation takes an optional audit `reason` (query parameter, or body
+// field where there is a body) stored with its audit log entry.
 
 func (s *Server) serverGetGroup(c *fiber.Ctx) error {
 	id := param(c, "group_id")

@@ -73,7 +73,7 @@ func TestConsoleExtensionPoints(t *testing.T) {
 // Without the extensions, neither the history nor the reason field shows.
 func TestConsoleWithoutExtensions(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dialect, dbURL string) {
-		f := newFixture(t, dialect, dbURL)
+		f := newFixture(t, dialect, dbURL, noAudit)
 		b := newBrowser(t, f.app.URL)
 		b.login()
 		got := b.get(f.path("/console/groups/{g}"))
@@ -107,4 +107,16 @@ func TestConsoleOffWithoutPassword(t *testing.T) {
 		}
 	}
 	wantStatus(t, b.post("/console/login", url.Values{"username": {"admin"}, "password": {""}}), http.StatusNotFound)
+}
+
+// TestConsoleAuditHistoryByDefault: a server with the audit log (the
+// default) shows a group's history and the reason field in the console.
+func TestConsoleAuditHistoryByDefault(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, dialect, dbURL string) {
+		f := newFixture(t, dialect, dbURL)
+		b := newBrowser(t, f.app.URL)
+		b.login()
+		got := b.get(f.path("/console/groups/{g}"))
+		wantIn(t, got, `id="history"`, `name="reason"`, "promote_group_users")
+	})
 }

@@ -2,9 +2,11 @@ package server
 
 import (
 	"context"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/guildhall/guildhall/audit"
 	"github.com/guildhall/guildhall/console"
 	"github.com/guildhall/guildhall/groups/store"
 	"github.com/guildhall/guildhall/runtime"
@@ -38,16 +40,24 @@ func (s *Server) mountConsole(app *fiber.App) {
 	if js != nil {
 		mods = append(mods, console.Module{Language: "JavaScript", Name: js.Name, Path: js.Path})
 	}
-	counters := s.Console.Counters
+	// The console's extension points default to this server's own parts:
+	// the metrics' request totals, the audit log's history and reasons.
+	counters, history, withReason := s.Console.Counters, s.Console.History, s.Console.WithReason
 	if counters == nil && s.Metrics != nil {
 		counters = s.Metrics
+	}
+	if history == nil && s.Audit != nil && s.Config.AuditEnabled {
+		history = auditHistory{s.Audit}
+		if withReason == nil {
+			withReason = audit.WithReason
+		}
 	}
 	console.New(console.Config{
 		Username: s.Config.ConsoleUsername, Password: s.Config.ConsolePassword, SecretKey: s.Config.SessionKey,
 	}, console.Deps{
 		Groups: s.Groups, Accounts: s.Accounts, Hooks: s.Hooks, Stats: consoleStats{s.DB},
-		Database: s.DB.Dialect, Modules: mods, Counters: counters, History: s.Console.History,
-		WithReason: s.Console.WithReason, Log: s.log, Started: s.started,
+		Database: s.DB.Dialect, Modules: mods, Counters: counters, History: history,
+		WithReason: withReason, Log: s.log, Started: s.started,
 	}).Register(app)
 }
 
@@ -65,4 +75,20 @@ func (c consoleStats) DatabaseVersion(ctx context.Context) (string, error) {
 
 func (c consoleStats) UserIDByDevice(ctx context.Context, id string) (string, error) {
 	return c.db.UserIDByDevice(ctx, id)
+}
+
+// auditHistory shows a group's audit log entries in the console.
+type auditHistory struct{ log *audit.Service }
+
+func (h auditHistory) GroupHistory(ctx context.Context, groupID string, limit int, cursor string) ([]console.HistoryEntry, string, error) {
+	page, err := h.log.List(ctx, audit.ListRequest{GroupID: groupID, Limit: limit, Cursor: cursor})
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]console.HistoryEntry, len(page.Entries))
+	for i, e := range page.Entries {
+		out[i] = console.HistoryEntry{Time: e.Time, Actor: e.ActorID, Action: e.Op,
+			Detail: strings.Join(e.Targets, ", "), Reason: e.Reason}
+	}
+	return out, page.Cursor, nil
 }

@@ -23,10 +23,12 @@ import (
 
 	"github.com/guildhall/guildhall/accounts"
 	"github.com/guildhall/guildhall/api"
+	"github.com/guildhall/guildhall/audit"
 	"github.com/guildhall/guildhall/console"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/groups/store"
 	"github.com/guildhall/guildhall/hooks"
+	"github.com/guildhall/guildhall/idempotency"
 	"github.com/guildhall/guildhall/metrics"
 	"github.com/guildhall/guildhall/runtime"
 )
@@ -75,6 +77,16 @@ type Config struct {
 	// The admin console's login (/console); an empty password turns it off.
 	ConsoleUsername string
 	ConsolePassword string
+	// AuditEnabled writes an audit log entry in every committed group
+	// operation's transaction.
+	AuditEnabled bool
+	// AuditRetention: Run purges entries older than it every
+	// AuditPurgeInterval; 0 keeps them forever.
+	AuditRetention     time.Duration
+	AuditPurgeInterval time.Duration // 0 is DefaultAuditPurgeInterval
+	// IdempotencyTTL is how long the answer to a request with an
+	// Idempotency-Key is kept for replay; 0 is idempotency.DefaultTTL.
+	IdempotencyTTL time.Duration
 }
 
 // Published defaults of the secrets (Nakama's); Run warns while any is in use.
@@ -87,6 +99,12 @@ const (
 
 // DefaultSessionPurgeInterval is how often Run deletes expired sessions.
 const DefaultSessionPurgeInterval = 10 * time.Minute
+
+// DefaultAuditRetention is how long audit entries are kept.
+const DefaultAuditRetention = 90 * 24 * time.Hour
+
+// DefaultAuditPurgeInterval is how often Run purges audit entries past the retention.
+const DefaultAuditPurgeInterval = time.Hour
 
 // DefaultConfig is a local, zero-configuration server: 127.0.0.1:7350, SQLite
 // in ./data, scripts from ./modules. It is the one place defaults are set:
@@ -122,6 +140,10 @@ func DefaultConfig() Config {
 		RateLimitGroupBurst:          api.DefaultGroupRateLimit.Burst,
 		ConsoleUsername:              console.DefaultUsername,
 		ConsolePassword:              console.DefaultPassword,
+		AuditEnabled:                 true,
+		AuditRetention:               DefaultAuditRetention,
+		AuditPurgeInterval:           DefaultAuditPurgeInterval,
+		IdempotencyTTL:               idempotency.DefaultTTL,
 	}
 }
 
@@ -214,6 +236,9 @@ type Server struct {
 	// counters, audit history); nil fields are left out.
 	Console ConsoleExtras
 	started time.Time
+	Audit   *audit.Service // the audit log's listing and purge (its entries are written by the store)
+	// Idempotency keeps the answers of requests with an Idempotency-Key.
+	Idempotency *idempotency.Service
 }
 
 // New validates cfg (see Config.Validate), opens (and migrates) the database
@@ -250,10 +275,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		EncryptionKey: cfg.SessionKey, RefreshEncryptionKey: cfg.SessionRefreshKey,
 		TokenExpiry: cfg.SessionExpiry, RefreshTokenExpiry: cfg.SessionRefreshExpiry,
 	}, accounts.WithReadDB(db.Read))
+	gs := store.NewGroups(db)
+	if cfg.AuditEnabled {
+		gs.EnableAudit(api.RequestID)
+	}
 	return &Server{
-		Config: cfg, DB: db, Groups: groups.NewService(store.NewGroups(db),
+		Config: cfg, DB: db, Groups: groups.NewService(gs,
 			groups.WithJoinRequestNotifyWindow(cfg.GroupJoinRequestNotifyWindow)), Accounts: acc,
-		Hooks: hooks.New(log), Metrics: m, log: log, started: time.Now(),
+		Hooks: hooks.New(log), Metrics: m, log: log, started: time.Now(), Audit: audit.New(gs),
+		Idempotency: idempotency.New(gs, idempotency.WithTTL(cfg.IdempotencyTTL), idempotency.WithLease(idempotencyLease(cfg))),
 	}, nil
 }
 
@@ -292,6 +322,7 @@ func (s *Server) App() *fiber.App {
 		Metrics: s.Metrics, AccessLog: s.Config.AccessLog, Ready: s.ping, TrustedProxies: proxies,
 		AuthRateLimit:  api.RateLimit{Rate: s.Config.RateLimitAuthRate, Burst: s.Config.RateLimitAuthBurst},
 		GroupRateLimit: api.RateLimit{Rate: s.Config.RateLimitGroupRate, Burst: s.Config.RateLimitGroupBurst},
+		Audit:          s.Audit, Idempotency: s.Idempotency,
 	}, s.Groups, s.Accounts, s.Hooks)
 	s.mountConsole(app)
 	return app
@@ -318,6 +349,10 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	stopPurge := s.startSessionPurge(ctx)
 	defer stopPurge() // before the database closes (defers run last-in first-out)
+	stopAuditPurge := s.startAuditPurge(ctx)
+	defer stopAuditPurge()
+	stopKeyPurge := s.startIdempotencyPurge(ctx)
+	defer stopKeyPurge()
 	if s.Config.PProf != "" {
 		startPProf(s.Config.PProf, s.log)
 	}

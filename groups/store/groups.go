@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"sync/atomic"
 	"time"
@@ -22,6 +23,9 @@ type Groups struct {
 	// batches counts the PostgreSQL batches transactions sent: their round
 	// trips, which tests hold to account.
 	batches atomic.Int64
+	// auditRequestID is set by EnableAudit: transactions then write their
+	// audit entry (audit.go); nil writes none.
+	auditRequestID func(context.Context) string
 }
 
 // NewGroups returns the store of groups over db.

@@ -93,13 +93,16 @@ func (s *Groups) Tx(ctx context.Context, fn func(groups.Tx) error, committed fun
 	}
 }
 
-// finish queues the notifications of the transaction's events, the last
-// writes before COMMIT (on PostgreSQL in COMMIT's batch: no round trip of
-// their own).
-func (t *txSQL) finish(ctx context.Context) {
+// finish queues the notifications of the transaction's events and its audit
+// entry (when the audit log is on), the last writes before COMMIT (on
+// PostgreSQL in COMMIT's batch: no round trip of their own).
+func (t *txSQL) finish(ctx context.Context, auditRequestID func(context.Context) string) {
 	if ns := inbox.GroupNotifications(t.events); len(ns) > 0 {
 		q, args := insertNotifications(ns)
 		t.ex.write(ctx, violations{}, q, args...)
+	}
+	if auditRequestID != nil {
+		t.writeAudit(ctx, auditRequestID)
 	}
 }
 
@@ -132,7 +135,7 @@ func (s *Groups) pgTx(ctx context.Context, fn func(groups.Tx) error) ([]groups.E
 		t.init(p, " FOR UPDATE")
 		err := fn(t)
 		if err == nil {
-			t.finish(ctx)
+			t.finish(ctx, s.auditRequestID)
 			err = p.commit(ctx)
 		}
 		if err != nil {
@@ -269,7 +272,7 @@ func (s *Groups) liteTx(ctx context.Context, fn func(groups.Tx) error) ([]groups
 	l.tx = tx
 	t.init(l, "")
 	if err = fn(t); err == nil {
-		t.finish(ctx)
+		t.finish(ctx, s.auditRequestID)
 		err = l.err
 	}
 	if err != nil {

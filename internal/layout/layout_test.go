@@ -30,13 +30,28 @@ var forbidden = map[string][]string{
 		fiber, "gorm.io/", goja, lua,
 		"net/http", fasthttp, "github.com/jackc/", "github.com/glebarez/",
 		module + "/api", module + "/hooks", module + "/runtime", module + "/accounts", module + "/groups/store",
-		module + "/inbox",
+		module + "/inbox", module + "/audit",
 	},
 	// The inbox is a domain package too: standard library and groups.
 	"inbox": {
 		fiber, "gorm.io/", goja, lua,
 		"net/http", fasthttp, "github.com/jackc/", "github.com/glebarez/",
 		module + "/api", module + "/hooks", module + "/runtime", module + "/accounts", module + "/groups/store",
+	},
+	// The audit log is a domain package like the inbox: standard library and groups.
+	"audit": {
+		fiber, "gorm.io/", goja, lua,
+		"net/http", fasthttp, "github.com/jackc/", "github.com/glebarez/",
+		module + "/api", module + "/hooks", module + "/runtime", module + "/accounts", module + "/groups/store",
+		module + "/inbox",
+	},
+	// Idempotency keys: the protocol only, over a Store port; nothing of HTTP,
+	// SQL or the group domain.
+	"idempotency": {
+		fiber, "gorm.io/", goja, lua,
+		"net/http", fasthttp, "github.com/jackc/", "github.com/glebarez/",
+		module + "/api", module + "/hooks", module + "/runtime", module + "/accounts", module + "/groups",
+		module + "/inbox", module + "/audit", module + "/server",
 	},
 	// The stores speak SQL only: no HTTP, no scripts, nothing above them.
 	"groups/store": {
