@@ -47,6 +47,9 @@ func route(app *fiber.App, method, path string, handlers ...fiber.Handler) {
 func (s *Server) opHandler(o hooks.Operation, server bool) fiber.Handler {
 	plan, desc := o.Plan(), o.Info().Desc
 	return func(c *fiber.Ctx) error {
+		if !s.groups.Enabled() {
+			return groups.ErrDisabled // before decoding and hooks: every group route alike
+		}
 		req := o.NewRequest()
 		if err := decodeRequest(c, plan, req, server); err != nil {
 			return err

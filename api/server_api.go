@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/guildhall/guildhall/errs"
+	"github.com/guildhall/guildhall/groups"
 )
 
 // The server-to-server API under /v2/server/: authenticated with the http key,
@@ -12,6 +13,9 @@ import (
 // The operations with a server twin are served from the operation table.
 
 func (s *Server) serverGetGroup(c *fiber.Ctx) error {
+	if !s.groups.Enabled() {
+		return groups.ErrDisabled
+	}
 	id := param(c, "group_id")
 	gs, err := s.groups.GetGroups(c.UserContext(), []string{id})
 	if err != nil {

@@ -33,6 +33,10 @@ type groupJSON struct {
 	MaxCount    int    `json:"max_count,omitempty"`
 	CreateTime  string `json:"create_time,omitempty"`
 	UpdateTime  string `json:"update_time,omitempty"`
+	JoinPolicy  string `json:"join_policy"`
+	Tag         string `json:"tag,omitempty"`
+	Hidden      bool   `json:"hidden,omitempty"`
+	Category    string `json:"category"`
 }
 
 func timestamp(t time.Time) string {
@@ -85,6 +89,12 @@ func appendGroup(b []byte, g *groups.Group) []byte {
 	b = appendIntField(b, "max_count", g.MaxCount)
 	b = appendTimeField(b, "create_time", g.CreateTime)
 	b = appendTimeField(b, "update_time", g.UpdateTime)
+	b = appendString(appendKey(b, "join_policy"), string(g.JoinPolicy))
+	b = appendStrField(b, "tag", g.Tag)
+	if g.Hidden {
+		b = append(appendKey(b, "hidden"), "true"...)
+	}
+	b = appendString(appendKey(b, "category"), g.Category)
 	return append(b, '}')
 }
 
@@ -215,6 +225,7 @@ func toGroupJSON(g groups.Group) groupJSON {
 		ID: g.ID, CreatorID: g.CreatorID, Name: g.Name, Description: g.Description, LangTag: g.LangTag,
 		Metadata: g.Metadata, AvatarURL: g.AvatarURL, Open: g.Open, EdgeCount: g.EdgeCount,
 		MaxCount: g.MaxCount, CreateTime: timestamp(g.CreateTime), UpdateTime: timestamp(g.UpdateTime),
+		JoinPolicy: string(g.JoinPolicy), Tag: g.Tag, Hidden: g.Hidden, Category: g.Category,
 	}
 }
 
@@ -240,8 +251,9 @@ func toUserJSON(u groups.User) userJSON {
 }
 
 type groupUserJSON struct {
-	User  userJSON     `json:"user"`
-	State groups.State `json:"state"`
+	User    userJSON     `json:"user"`
+	State   groups.State `json:"state"`
+	Message string       `json:"message,omitempty"` // a join request's
 }
 
 // groupUserListJSON is a page of a group's users; it writes itself (append)
@@ -266,6 +278,7 @@ func (v groupUserListJSON) append(b []byte) []byte {
 			b = appendUser(b, &gu.User)
 			b = append(b, `,"state":`...)
 			b = strconv.AppendInt(b, int64(gu.State), 10)
+			b = appendStrField(b, "message", gu.Message)
 			b = append(b, '}')
 		}
 		b = append(b, ']')

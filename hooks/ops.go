@@ -30,7 +30,7 @@ var (
 	GetGroup = def(&Op[*groups.GroupRequest, *groups.GroupView]{ // Guildhall's own
 		Name: "GetGroup", Method: "GET", Path: "/v2/group/:group_id",
 		Desc: "get group", Run: value((*groups.Service).GetGroup)})
-	JoinGroup = def(&Op[*groups.GroupRequest, Empty]{
+	JoinGroup = def(&Op[*groups.JoinGroupRequest, Empty]{
 		Name: "JoinGroup", Method: "POST", Path: "/v2/group/:group_id/join",
 		Desc: "join group", NK: NKAsUser("groupUserJoin"), Run: unit((*groups.Service).JoinGroup)})
 	LeaveGroup = def(&Op[*groups.GroupRequest, Empty]{

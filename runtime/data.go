@@ -23,6 +23,7 @@ func GroupPayload(g groups.Group) map[string]any {
 		"lang_tag": g.LangTag, "metadata": g.Metadata, "avatar_url": g.AvatarURL, "open": g.Open,
 		"edge_count": int64(g.EdgeCount), "max_count": int64(g.MaxCount),
 		"create_time": rfc3339(g.CreateTime), "update_time": rfc3339(g.UpdateTime),
+		"join_policy": string(g.JoinPolicy), "tag": g.Tag, "hidden": g.Hidden, "category": g.Category,
 	}
 }
 
@@ -34,6 +35,7 @@ func GroupNK(g groups.Group) map[string]any {
 		"lang_tag": g.LangTag, "metadata": ParseObject(g.Metadata), "avatar_url": g.AvatarURL, "open": g.Open,
 		"edge_count": int64(g.EdgeCount), "max_count": int64(g.MaxCount),
 		"create_time": g.CreateTime.Unix(), "update_time": g.UpdateTime.Unix(),
+		"join_policy": string(g.JoinPolicy), "tag": g.Tag, "hidden": g.Hidden, "category": g.Category,
 	}
 }
 

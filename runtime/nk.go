@@ -55,7 +55,7 @@ func (n *NK) GroupCreate(ctx context.Context, userID, name, creatorID, langTag, 
 	}
 	req := groups.CreateGroupRequest{
 		OwnerID: userID, CreatorID: creatorID, Name: name, Description: description, LangTag: langTag,
-		AvatarURL: avatarURL, Open: open, Metadata: meta,
+		AvatarURL: avatarURL, Open: &open, Metadata: meta,
 	}
 	if maxCount != nil {
 		req.MaxCount, req.MaxCountSet = *maxCount, true

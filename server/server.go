@@ -56,6 +56,15 @@ type Config struct {
 	GroupJoinRequestNotifyWindow time.Duration
 	HTTPConcurrency              int // connections served at once; 0 is api.DefaultConcurrency
 	HTTPMaxConnsPerIP            int // open connections per client IP; 0 is unlimited
+	// GroupsEnabled off makes every group route and nk group call answer
+	// 403 "Groups are disabled." (authentication, accounts and RPCs stay).
+	GroupsEnabled bool
+	// GroupCategories: category → the most groups of it a user may be a
+	// member of (0 unlimited); "group" always exists. See ParseCategories.
+	GroupCategories map[string]int
+	// GroupInvitationTTL: how long an invitation without expires_in_sec
+	// stays pending.
+	GroupInvitationTTL time.Duration
 }
 
 // Published defaults of the secrets (Nakama's); Run warns while any is in use.
@@ -95,6 +104,8 @@ func DefaultConfig() Config {
 		RequestTimeout:               api.DefaultRequestTimeout,
 		GroupJoinRequestNotifyWindow: groups.DefaultJoinRequestNotifyWindow,
 		HTTPConcurrency:              api.DefaultConcurrency,
+		GroupsEnabled:                true,
+		GroupInvitationTTL:           groups.DefaultInvitationTTL,
 	}
 }
 
@@ -188,9 +199,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		EncryptionKey: cfg.SessionKey, RefreshEncryptionKey: cfg.SessionRefreshKey,
 		TokenExpiry: cfg.SessionExpiry, RefreshTokenExpiry: cfg.SessionRefreshExpiry,
 	}, accounts.WithReadDB(db.Read))
+	opts := []groups.Option{groups.WithJoinRequestNotifyWindow(cfg.GroupJoinRequestNotifyWindow),
+		groups.WithCategories(cfg.GroupCategories), groups.WithInvitationTTL(cfg.GroupInvitationTTL)}
+	if !cfg.GroupsEnabled {
+		opts = append(opts, groups.WithGroupsDisabled())
+	}
 	return &Server{
-		Config: cfg, DB: db, Groups: groups.NewService(store.NewGroups(db),
-			groups.WithJoinRequestNotifyWindow(cfg.GroupJoinRequestNotifyWindow)), Accounts: acc,
+		Config: cfg, DB: db, Groups: groups.NewService(store.NewGroups(db), opts...), Accounts: acc,
 		Hooks: hooks.New(log), log: log,
 	}, nil
 }
