@@ -84,6 +84,8 @@ func respond(c *fiber.Ctx, resp any) error {
 		return c.JSON(toGroupUserListJSON(r))
 	case *groups.UserGroupList:
 		return c.JSON(toUserGroupListJSON(r))
+	case *groups.InvitationList:
+		return c.JSON(toInvitationListJSON(r))
 	}
 	panic(fmt.Sprintf("api: no encoder for %T", resp))
 }
@@ -173,6 +175,12 @@ func bodyField(b body, plan *codec.Plan, req any, f *codec.Field) error {
 			return err
 		}
 		plan.SetString(req, f, *v)
+	case codec.Strings:
+		v, err := b.strs(f.Name)
+		if err != nil || v == nil {
+			return err
+		}
+		plan.SetStrings(req, f, v)
 	default:
 		return fmt.Errorf("api: body field %s of kind %d", f.Name, f.Kind)
 	}

@@ -388,3 +388,37 @@ type sessionJSON struct {
 	Token        string `json:"token,omitempty"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 }
+
+// invitationJSON is one invitation (Guildhall's own, issue 10); message and
+// inviter_id (the system's invitations have none) are omitted when empty.
+type invitationJSON struct {
+	ID         string `json:"id"`
+	GroupID    string `json:"group_id"`
+	GroupName  string `json:"group_name,omitempty"`
+	InviterID  string `json:"inviter_id,omitempty"`
+	UserID     string `json:"user_id"`
+	Message    string `json:"message,omitempty"`
+	State      string `json:"state"`
+	CreateTime string `json:"create_time,omitempty"`
+	UpdateTime string `json:"update_time,omitempty"`
+	ExpireTime string `json:"expire_time,omitempty"`
+}
+
+type invitationListJSON struct {
+	Invitations []invitationJSON `json:"invitations,omitempty"`
+	Cursor      string           `json:"cursor,omitempty"`
+}
+
+// toInvitationListJSON: invitations are not a hot path, so encoding/json
+// writes them from these structs.
+func toInvitationListJSON(l *groups.InvitationList) invitationListJSON {
+	out := invitationListJSON{Cursor: l.Cursor, Invitations: make([]invitationJSON, len(l.Invitations))}
+	for i, inv := range l.Invitations {
+		out.Invitations[i] = invitationJSON{
+			ID: inv.ID, GroupID: inv.GroupID, GroupName: inv.GroupName, InviterID: inv.InviterID, UserID: inv.UserID,
+			Message: inv.Message, State: string(inv.State), CreateTime: timestamp(inv.CreateTime),
+			UpdateTime: timestamp(inv.UpdateTime), ExpireTime: timestamp(inv.ExpireTime),
+		}
+	}
+	return out
+}

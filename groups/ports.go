@@ -22,6 +22,9 @@ type Store interface {
 	ListGroups(ctx context.Context, q GroupQuery) ([]Group, error)
 	ListGroupUsers(ctx context.Context, q MemberQuery) ([]GroupUser, []int64, error)
 	ListUserGroups(ctx context.Context, q MemberQuery) ([]UserGroup, []int64, error)
+	// ListInvitations reads a page of invitations (with their group names),
+	// newest (update_time, id) first.
+	ListInvitations(ctx context.Context, q InvitationQuery) ([]Invitation, error)
 }
 
 // Tx is one transaction. Lock must be called first on an existing group: it takes
@@ -63,6 +66,15 @@ type Tx interface {
 	// CategoryCounts locks the users' rows (in the order given) and counts,
 	// per user, the groups of category they are in with states 0-2.
 	CategoryCounts(ctx context.Context, userIDs []string, category string) (map[string]int, error)
+
+	// Invitation reads one invitation (without GroupName); ErrNotFound.
+	Invitation(ctx context.Context, id string) (Invitation, error)
+	// PendingInvitations reads the stored-pending invitations (expired or
+	// not) of the users to the group, by user.
+	PendingInvitations(ctx context.Context, groupID string, userIDs []string) (map[string]Invitation, error)
+	InsertInvitation(ctx context.Context, inv Invitation)
+	// UpdateInvitation writes inviter, message, state and times.
+	UpdateInvitation(ctx context.Context, inv Invitation)
 
 	// Usernames returns id→username for the users that exist.
 	Usernames(ctx context.Context, userIDs []string) (map[string]string, error)

@@ -39,6 +39,16 @@ func GroupNK(g groups.Group) map[string]any {
 	}
 }
 
+// InvitationPayload is an invitation as hook payloads and nk carry it.
+func InvitationPayload(inv groups.Invitation) map[string]any {
+	return map[string]any{
+		"id": inv.ID, "group_id": inv.GroupID, "group_name": inv.GroupName, "inviter_id": inv.InviterID,
+		"user_id": inv.UserID, "message": inv.Message, "state": string(inv.State),
+		"create_time": rfc3339(inv.CreateTime), "update_time": rfc3339(inv.UpdateTime),
+		"expire_time": rfc3339(inv.ExpireTime),
+	}
+}
+
 // UserPayload is a user as hook payloads carry it.
 func UserPayload(u groups.User) map[string]any {
 	return map[string]any{

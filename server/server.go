@@ -65,6 +65,9 @@ type Config struct {
 	// GroupInvitationTTL: how long an invitation without expires_in_sec
 	// stays pending.
 	GroupInvitationTTL time.Duration
+	// Clock replaces the group service's clock (tests: invitation expiry
+	// without sleeping); nil is the system clock. Not a flag.
+	Clock func() time.Time
 }
 
 // Published defaults of the secrets (Nakama's); Run warns while any is in use.
@@ -203,6 +206,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		groups.WithCategories(cfg.GroupCategories), groups.WithInvitationTTL(cfg.GroupInvitationTTL)}
 	if !cfg.GroupsEnabled {
 		opts = append(opts, groups.WithGroupsDisabled())
+	}
+	if cfg.Clock != nil {
+		opts = append(opts, groups.WithClock(cfg.Clock))
 	}
 	return &Server{
 		Config: cfg, DB: db, Groups: groups.NewService(store.NewGroups(db), opts...), Accounts: acc,
