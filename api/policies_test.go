@@ -147,3 +147,79 @@ func TestJoinByPolicy(t *testing.T) {
 		})
 	})
 }
+
+// TestCategoryLimit: with clan=1, every way into a second clan is refused
+// with 400 code 9 — create, join, add, invitation accept and the server API
+// — while the unlimited default category is not counted.
+func TestCategoryLimit(t *testing.T) {
+	eachWith(t, withCategories("clan=1,party=0"), func(t *testing.T, e *env) {
+		e.addUsers("alice", "bob", "carol", "dave")
+		e.group("c1", "alice", `{"name":"Clan One","category":"clan","open":true}`)
+		e.group("c2", "bob", `{"name":"Clan Two","category":"clan","join_policy":"invite_only"}`)
+		e.group("p1", "alice", `{"name":"Party","category":"party","open":true}`)
+		e.group("g1", "alice", `{"name":"Plain","open":true}`)
+		e.must("POST", "/v2/group/{c1}/join", as("carol"), "")
+		r := e.must("POST", "/v2/group/{c2}/invite", as("bob"), `{"user_ids":["{carol}","{dave}"]}`)
+		e.ids["i-carol"], e.ids["i-dave"] = r.str("invitations.0.id"), r.str("invitations.1.id")
+		limit := fail(9, `User is already in the maximum number of groups of category "clan".`)
+		e.run([]scenario{
+			{name: "create a second clan", method: "POST", path: "/v2/group", auth: as("alice"), body: `{"name":"Clan Three","category":"clan"}`,
+				status: 400, fired: refused("CreateGroup"), want: limit},
+			{name: "server API create for the owner", method: "POST", path: "/v2/server/group", auth: httpKey,
+				body: `{"name":"Clan Four","category":"clan","user_id":"{alice}"}`, status: 400, want: limit},
+			{name: "join a second clan", method: "POST", path: "/v2/group/{c2}/join", auth: as("alice"), status: 403,
+				fired: refused("JoinGroup"), want: fail(7, "This group accepts new members by invitation only.")},
+			{name: "add to a second clan", method: "POST", path: "/v2/group/{c2}/add?user_ids={alice}", auth: as("bob"), status: 400,
+				fired: refused("AddGroupUsers"), want: limit},
+			{name: "server API add", method: "POST", path: "/v2/server/group/{c2}/add?user_ids={alice}", auth: httpKey, status: 400, want: limit},
+			{name: "accept an invitation to a second clan", method: "POST", path: "/v2/invitation/{i-carol}/accept", auth: as("carol"),
+				status: 400, fired: refused("AcceptInvitation"), want: limit},
+			{name: "a user in no clan accepts", method: "POST", path: "/v2/invitation/{i-dave}/accept", auth: as("dave"), status: 200,
+				fired: both("AcceptInvitation")},
+			{name: "join an open clan when in one", method: "POST", path: "/v2/group/{c1}/join", auth: as("dave"), status: 400,
+				fired: refused("JoinGroup"), want: limit},
+			{name: "unlimited categories are not counted", method: "POST", path: "/v2/group/{p1}/join", auth: as("dave"), status: 200,
+				fired: both("JoinGroup")},
+			{name: "the default category is unlimited", method: "POST", path: "/v2/group/{g1}/join", auth: as("dave"), status: 200,
+				fired: both("JoinGroup")},
+			{name: "after leaving, a clan is free again", method: "POST", path: "/v2/group/{c1}/leave", auth: as("carol"), status: 200,
+				fired: both("LeaveGroup"), check: func(t *testing.T, e *env, _ resp) {
+					if r := e.do("POST", e.expand("/v2/invitation/{i-carol}/accept"), as("carol"), ""); r.status != 200 {
+						t.Errorf("accept after leaving: %d %s", r.status, r.raw)
+					}
+					e.hooks.take()
+				}},
+		})
+	})
+}
+
+// TestGroupsDisabled: --groups.enabled=false answers every group route 403
+// code 7 before decoding or hooks; authentication, account and RPCs work.
+func TestGroupsDisabled(t *testing.T) {
+	eachWith(t, func(c *server.Config) { c.GroupsEnabled = false }, func(t *testing.T, e *env) {
+		e.addUsers("alice")
+		off := fail(7, "Groups are disabled.")
+		rows := []scenario{
+			{name: "account works", method: "GET", path: "/v2/account", auth: as("alice"), status: 200, fired: unchecked},
+			{name: "rpc works", method: "POST", path: "/v2/rpc/Echo?http_key=" + "test-http-key&unwrap", body: `{"a":1}`, status: 200, fired: unchecked},
+		}
+		for _, r := range []struct{ method, path string }{
+			{"POST", "/v2/group"}, {"GET", "/v2/group"}, {"GET", "/v2/group/{unknown}"}, {"PUT", "/v2/group/{unknown}"},
+			{"DELETE", "/v2/group/{unknown}"}, {"POST", "/v2/group/{unknown}/join"}, {"POST", "/v2/group/{unknown}/leave"},
+			{"POST", "/v2/group/{unknown}/add"}, {"GET", "/v2/group/{unknown}/user"}, {"GET", "/v2/user/{alice}/group"},
+			{"POST", "/v2/group/{unknown}/invite"}, {"GET", "/v2/invitation"}, {"GET", "/v2/group/{unknown}/invitation"},
+			{"POST", "/v2/invitation/{unknown}/accept"}, {"POST", "/v2/invitation/{unknown}/decline"}, {"DELETE", "/v2/invitation/{unknown}"},
+		} {
+			rows = append(rows, scenario{name: r.method + " " + r.path, method: r.method, path: r.path, auth: as("alice"),
+				body: `{"name":"x"}`, status: 403, want: off})
+		}
+		for _, r := range []struct{ method, path string }{
+			{"POST", "/v2/server/group"}, {"GET", "/v2/server/group/{unknown}"}, {"POST", "/v2/server/group/{unknown}/invite"},
+			{"DELETE", "/v2/server/invitation/{unknown}"},
+		} {
+			rows = append(rows, scenario{name: "server " + r.method + " " + r.path, method: r.method, path: r.path, auth: httpKey,
+				body: `{"name":"x"}`, status: 403, want: off})
+		}
+		e.run(rows)
+	})
+}
