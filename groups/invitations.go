@@ -167,7 +167,8 @@ func (s *Service) InviteUsers(ctx context.Context, a Actor, req InviteRequest) (
 		}
 		g := l.Group
 		st, ok := l.States[a.UserID]
-		if roleOf(a, st, ok) < roleAdmin {
+		r := roleOf(a, st, ok)
+		if r < roleAdmin {
 			return errPermission
 		}
 		for _, t := range targets {
@@ -187,7 +188,8 @@ func (s *Service) InviteUsers(ctx context.Context, a Actor, req InviteRequest) (
 		var accepted []string
 		for _, t := range targets {
 			st, has := l.States[t]
-			if t == a.UserID || has && st != JoinRequest {
+			act := inviteFor(r, st, has)
+			if t == a.UserID || act == inviteSkip {
 				continue // the caller, members and banned users, as Nakama's add skips them
 			}
 			inv, renew := pending[t]
@@ -196,7 +198,7 @@ func (s *Service) InviteUsers(ctx context.Context, a Actor, req InviteRequest) (
 			}
 			inv.GroupName, inv.InviterID, inv.Message, inv.UpdateTime = g.Name, a.UserID, req.Message, now
 			inv.State, inv.ExpireTime = InvitePending, now.Add(ttl)
-			if has { // a join request: accepted at once
+			if act == inviteAccept {
 				if g.EdgeCount+len(accepted)+1 > g.MaxCount {
 					return errs.Invalid("Group is full.")
 				}
@@ -363,7 +365,7 @@ func (s *Service) DeclineInvitation(ctx context.Context, a Actor, req Invitation
 func (s *Service) RevokeInvitation(ctx context.Context, a Actor, req InvitationRequest) error {
 	return s.invitationChange(ctx, a, req, func(tx Tx, l Locked, inv Invitation, now time.Time) error {
 		st, ok := l.States[a.UserID]
-		if roleOf(a, st, ok) < roleAdmin && (a.UserID == "" || inv.InviterID != a.UserID) {
+		if !canRevoke(roleOf(a, st, ok), a.UserID != "" && inv.InviterID == a.UserID) {
 			return errInvitationNotFound
 		}
 		if inv.State != InvitePending {
