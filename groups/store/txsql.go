@@ -33,7 +33,7 @@ const txGroupColumns = "id, creator_id, name, description, avatar_url, lang_tag,
 type groupScan struct {
 	g       groups.Group
 	creator pgtype.Text
-	policy  string
+	policy  int16
 	ct, ut  int64
 	dest    []any
 }
@@ -52,7 +52,9 @@ func (s *groupScan) scan(r rowScanner) (groups.Group, error) {
 	}
 	g := s.g
 	g.CreatorID = s.creator.String
-	g.JoinPolicy = groups.JoinPolicy(s.policy)
+	if s.policy >= 0 && int(s.policy) < len(policies) {
+		g.JoinPolicy = policies[s.policy]
+	}
 	g.CreateTime, g.UpdateTime = micros(s.ct), micros(s.ut)
 	return g, nil
 }
@@ -140,7 +142,19 @@ func (t *txSQL) InsertGroup(ctx context.Context, g groups.Group) {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		g.ID, nullID(g.CreatorID), g.Name, strings.ToLower(g.Name), g.Description, g.AvatarURL, g.LangTag,
 		g.Metadata, g.Open, g.EdgeCount, g.MaxCount, g.CreateTime.UnixMicro(), g.UpdateTime.UnixMicro(),
-		string(g.JoinPolicy), g.Tag, tagKey(g.Tag), g.Hidden, g.Category)
+		policyCode(g.JoinPolicy), g.Tag, tagKey(g.Tag), g.Hidden, g.Category)
+}
+
+// policies are the join policies by their stored number (migration 00007).
+var policies = [...]groups.JoinPolicy{groups.PolicyOpen, groups.PolicyRequest, groups.PolicyInviteOnly, groups.PolicyClosed}
+
+func policyCode(p groups.JoinPolicy) int16 {
+	for i, x := range policies {
+		if x == p {
+			return int16(i)
+		}
+	}
+	return 1 // request, as the column's default
 }
 
 // withDefaults fills a group's policy and category when unset (a Group
@@ -173,7 +187,7 @@ func (t *txSQL) UpdateGroup(ctx context.Context, g groups.Group) {
 		avatar_url = $6, lang_tag = $7, metadata = $8, open = $9, max_count = $10, update_time = $11,
 		join_policy = $12, tag = $13, tag_key = $14, hidden = $15 WHERE id = $1`,
 		g.ID, nullID(g.CreatorID), g.Name, strings.ToLower(g.Name), g.Description, g.AvatarURL, g.LangTag,
-		g.Metadata, g.Open, g.MaxCount, g.UpdateTime.UnixMicro(), string(g.JoinPolicy), g.Tag, tagKey(g.Tag), g.Hidden)
+		g.Metadata, g.Open, g.MaxCount, g.UpdateTime.UnixMicro(), policyCode(g.JoinPolicy), g.Tag, tagKey(g.Tag), g.Hidden)
 }
 
 func (t *txSQL) DeleteGroup(ctx context.Context, id string) {

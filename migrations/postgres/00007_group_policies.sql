@@ -2,9 +2,10 @@
 -- Join policies, tags, hidden groups and categories (issue 10). open stays
 -- (Nakama's flag, served by the existing open indexes) and is kept equal to
 -- join_policy = 'open' by the service; existing closed groups take requests.
-ALTER TABLE groups ADD COLUMN join_policy TEXT NOT NULL DEFAULT 'request'
-    CHECK (join_policy IN ('open', 'request', 'invite_only', 'closed'));
-UPDATE groups SET join_policy = 'open' WHERE open;
+-- join_policy: 0 open, 1 request, 2 invite_only, 3 closed (a number: listings
+-- scan it without a string per row).
+ALTER TABLE groups ADD COLUMN join_policy SMALLINT NOT NULL DEFAULT 1 CHECK (join_policy BETWEEN 0 AND 3);
+UPDATE groups SET join_policy = 0 WHERE open;
 ALTER TABLE groups ADD COLUMN tag TEXT NOT NULL DEFAULT '';
 -- lower(tag), NULL without a tag: unique among live groups, case-insensitively.
 ALTER TABLE groups ADD COLUMN tag_key TEXT COLLATE "C";
