@@ -69,6 +69,19 @@ func oneOf(vals ...string) matchIn {
 	}
 }
 
+// expiresIn checks the first invitation's expiry against its update time
+// (--groups.invitation_ttl's default when expires_in_sec is absent).
+func expiresIn(d time.Duration) checkFn {
+	return func(t *testing.T, e *env, r resp) {
+		t.Helper()
+		up, err1 := time.Parse(time.RFC3339, r.str("invitations.0.update_time"))
+		ex, err2 := time.Parse(time.RFC3339, r.str("invitations.0.expire_time"))
+		if err1 != nil || err2 != nil || ex.Sub(up) != d {
+			t.Errorf("expires %v after its update, want %v (%v %v)", ex.Sub(up), d, err1, err2)
+		}
+	}
+}
+
 func TestInvitations(t *testing.T) {
 	eachClocked(t, nil, func(t *testing.T, e *env, clk *testClock) {
 		e.addUsers("alice", "bob", "carol", "dave", "erin", "frank", "gina", "hal", "ivan")
@@ -105,7 +118,7 @@ func TestInvitations(t *testing.T) {
 					"invitations.0.group_name": "Inv", "invitations.0.inviter_id": "{bob}", "invitations.0.message": "Join us",
 					"invitations.0.state": "pending", "invitations.0.id": isUUID, "invitations.0.expire_time": isTime,
 					"invitations.1.user_id": "{dave}"},
-				check: checks(saveInvitation("0", "i-carol"), saveInvitation("1", "i-dave"))},
+				check: checks(saveInvitation("0", "i-carol"), saveInvitation("1", "i-dave"), expiresIn(7*24*time.Hour))},
 			{name: "invite/re-invite renews: same id, new message", method: "POST", path: "/v2/group/{inv}/invite", auth: as("alice"),
 				body: `{"userIds":["{carol}"],"message":"Still?","expiresInSec":3600}`, status: 200, fired: ig,
 				want: fields{"invitations.#": 1, "invitations.0.id": "{i-carol}", "invitations.0.message": "Still?", "invitations.0.inviter_id": "{alice}"}},
@@ -209,6 +222,21 @@ func TestInvitations(t *testing.T) {
 				fired: refused("AcceptInvitation"), want: fail(3, "Group is full.")},
 			{name: "accept/banned meanwhile", method: "POST", path: "/v2/invitation/{r-ivan}/accept", auth: as("ivan"), status: 403,
 				fired: refused("AcceptInvitation"), want: fail(7, "User is banned from this group.")},
+		})
+	})
+}
+
+// TestInvitationTTLConfig: --groups.invitation_ttl is the expiry of an
+// invitation without expires_in_sec; an explicit one wins.
+func TestInvitationTTLConfig(t *testing.T) {
+	eachWith(t, func(c *server.Config) { c.GroupInvitationTTL = 90 * time.Minute }, func(t *testing.T, e *env) {
+		e.addUsers("alice", "bob", "carol")
+		e.group("g", "alice", `{"name":"G"}`)
+		e.run([]scenario{
+			{name: "default from the configuration", method: "POST", path: "/v2/group/{g}/invite", auth: as("alice"),
+				body: `{"user_ids":["{bob}"]}`, status: 200, fired: both("InviteGroupUsers"), check: expiresIn(90 * time.Minute)},
+			{name: "explicit", method: "POST", path: "/v2/group/{g}/invite", auth: as("alice"),
+				body: `{"user_ids":["{carol}"],"expires_in_sec":600}`, status: 200, fired: both("InviteGroupUsers"), check: expiresIn(10 * time.Minute)},
 		})
 	})
 }
