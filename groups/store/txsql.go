@@ -25,8 +25,11 @@ func (t *txSQL) init(ex executor, lockSuffix string) {
 
 var _ groups.Tx = (*txSQL)(nil)
 
+// The default category is read as "" (groupScan maps it back): an empty
+// string costs the scan no allocation, and most groups have that category.
 const txGroupColumns = "id, creator_id, name, description, avatar_url, lang_tag, metadata, open, edge_count, " +
-	"max_count, create_time, update_time, join_policy, tag, hidden, category"
+	"max_count, create_time, update_time, join_policy, tag, hidden, " +
+	"CASE WHEN category = '" + groups.DefaultCategory + "' THEN '' ELSE category END"
 
 // groupScan reads rows of txGroupColumns (then extra columns) with one set of
 // scan destinations for all rows: no allocation per row beyond the strings.
@@ -52,6 +55,9 @@ func (s *groupScan) scan(r rowScanner) (groups.Group, error) {
 	}
 	g := s.g
 	g.CreatorID = s.creator.String
+	if g.Category == "" {
+		g.Category = groups.DefaultCategory
+	}
 	if s.policy >= 0 && int(s.policy) < len(policies) {
 		g.JoinPolicy = policies[s.policy]
 	}
