@@ -162,6 +162,9 @@ func (c Config) Validate() error {
 			}
 		}
 	}
+	if c.GroupInvitationTTL <= 0 || c.GroupInvitationTTL > groups.MaxInvitationTTL {
+		return &ConfigError{Setting: "groups.invitation_ttl", Problem: "must be more than 0 and at most 720h (30 days)"}
+	}
 	return nil
 }
 
