@@ -116,6 +116,19 @@ func (b body) int32(name string) (*int, error) {
 	return &v, nil
 }
 
+// strs reads an array of strings (a body list, e.g. an invite's user_ids).
+func (b body) strs(name string) ([]string, error) {
+	raw, ok := b.field(name)
+	if !ok {
+		return nil, nil
+	}
+	var v []string
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, typeError(name, "an array of strings")
+	}
+	return v, nil
+}
+
 func (b body) strMap(name string) (map[string]string, error) {
 	raw, ok := b.field(name)
 	if !ok {

@@ -82,6 +82,10 @@ func (s *Server) emptyIDAnswer(c *fiber.Ctx, param string) error {
 				return s.errorHandler(c, err)
 			}
 		}
-		return s.errorHandler(c, errs.Invalid("Group ID must be set."))
+		msg := "Group ID must be set."
+		if param == "invitation_id" {
+			msg = "Invitation ID must be set."
+		}
+		return s.errorHandler(c, errs.Invalid(msg))
 	}
 }

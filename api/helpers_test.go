@@ -41,6 +41,7 @@ import (
 	"github.com/guildhall/guildhall/hooks"
 	"github.com/guildhall/guildhall/internal/testapp"
 	"github.com/guildhall/guildhall/internal/testdb"
+	"github.com/guildhall/guildhall/server"
 )
 
 // ---------------------------------------------------------------------------
@@ -281,7 +282,13 @@ func each(t *testing.T, fn func(t *testing.T, e *env)) {
 
 func start(t *testing.T, dialect, url string) *env {
 	t.Helper()
-	app := testapp.New(t, dialect, url)
+	return startWith(t, dialect, url, nil)
+}
+
+// startWith is start on a server whose configuration mod changes.
+func startWith(t *testing.T, dialect, url string, mod func(*server.Config)) *env {
+	t.Helper()
+	app := testapp.NewWith(t, dialect, url, mod)
 	h := &hookLog{reject: map[string]bool{}}
 	watchAll(t, app.Hooks, h)
 	registerRPCs(app.Hooks)

@@ -47,6 +47,9 @@ func route(app *fiber.App, method, path string, handlers ...fiber.Handler) {
 func (s *Server) opHandler(o hooks.Operation, server bool) fiber.Handler {
 	plan, desc := o.Plan(), o.Info().Desc
 	return func(c *fiber.Ctx) error {
+		if !s.groups.Enabled() {
+			return groups.ErrDisabled // before decoding and hooks: every group route alike
+		}
 		req := o.NewRequest()
 		b, err := decodeRequest(c, plan, req, server)
 		if err != nil {
@@ -86,6 +89,8 @@ func respond(c *fiber.Ctx, resp any) error {
 		return c.JSON(toGroupUserListJSON(r))
 	case *groups.UserGroupList:
 		return c.JSON(toUserGroupListJSON(r))
+	case *groups.InvitationList:
+		return c.JSON(toInvitationListJSON(r))
 	}
 	panic(fmt.Sprintf("api: no encoder for %T", resp))
 }
@@ -176,6 +181,12 @@ func bodyField(b body, plan *codec.Plan, req any, f *codec.Field) error {
 			return err
 		}
 		plan.SetString(req, f, *v)
+	case codec.Strings:
+		v, err := b.strs(f.Name)
+		if err != nil || v == nil {
+			return err
+		}
+		plan.SetStrings(req, f, v)
 	default:
 		return fmt.Errorf("api: body field %s of kind %d", f.Name, f.Kind)
 	}

@@ -19,9 +19,9 @@ import (
 // quietLog shows warnings and errors only (as testapp's servers log).
 var quietLog = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
-// startWith is start with the server configuration edited first (rate
+// startEdited is start with the server configuration edited first (rate
 // limits, trusted proxies).
-func startWith(t *testing.T, dialect, url string, edit func(*server.Config)) *env {
+func startEdited(t *testing.T, dialect, url string, edit func(*server.Config)) *env {
 	t.Helper()
 	cfg := testapp.Config(dialect, url)
 	edit(&cfg)
@@ -63,7 +63,7 @@ func wantTooMany(t *testing.T, r resp) {
 // plus what the rate refilled meanwhile.
 func TestAuthRateLimit(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dialect, url string) {
-		e := startWith(t, dialect, url, func(c *server.Config) {
+		e := startEdited(t, dialect, url, func(c *server.Config) {
 			d := server.DefaultConfig()
 			c.RateLimitAuthRate, c.RateLimitAuthBurst = d.RateLimitAuthRate, d.RateLimitAuthBurst
 		})
@@ -116,7 +116,7 @@ func TestTrustedProxies(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dialect, url string) {
 		limit := func(c *server.Config) { c.RateLimitAuthRate, c.RateLimitAuthBurst = 0.01, 2 }
 		// Not trusted (the default): three "different" clients share 127.0.0.1's bucket.
-		plain := startWith(t, dialect, url, limit)
+		plain := startEdited(t, dialect, url, limit)
 		for i, xff := range []string{"198.51.100.1", "198.51.100.2", "198.51.100.3"} {
 			r := plain.authDevice(map[string]string{"X-Forwarded-For": xff})
 			if i < 2 && r.status != 200 {
@@ -127,7 +127,7 @@ func TestTrustedProxies(t *testing.T) {
 			}
 		}
 		// 127.0.0.1 trusted: each forwarded client has its own bucket.
-		proxied := startWith(t, dialect, url, func(c *server.Config) {
+		proxied := startEdited(t, dialect, url, func(c *server.Config) {
 			limit(c)
 			c.HTTPTrustedProxies = []string{"10.0.0.0/8", "127.0.0.1"}
 		})
@@ -155,7 +155,7 @@ func TestTrustedProxies(t *testing.T) {
 // not.
 func TestGroupRateLimit(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dialect, url string) {
-		e := startWith(t, dialect, url, func(c *server.Config) {
+		e := startEdited(t, dialect, url, func(c *server.Config) {
 			c.RateLimitGroupRate, c.RateLimitGroupBurst = 0.01, 3
 		})
 		e.addUsers("alice", "bob")

@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/guildhall/guildhall/errs"
+	"github.com/guildhall/guildhall/groups"
 )
 
 // The server-to-server API under /v2/server/: authenticated with the http key,
@@ -14,6 +15,9 @@ import (
 // field where there is a body) stored with its audit log entry.
 
 func (s *Server) serverGetGroup(c *fiber.Ctx) error {
+	if !s.groups.Enabled() {
+		return groups.ErrDisabled
+	}
 	id := param(c, "group_id")
 	gs, err := s.groups.GetGroups(c.UserContext(), []string{id})
 	if err != nil {

@@ -33,6 +33,10 @@ type groupJSON struct {
 	MaxCount    int    `json:"max_count,omitempty"`
 	CreateTime  string `json:"create_time,omitempty"`
 	UpdateTime  string `json:"update_time,omitempty"`
+	JoinPolicy  string `json:"join_policy"`
+	Tag         string `json:"tag,omitempty"`
+	Hidden      bool   `json:"hidden,omitempty"`
+	Category    string `json:"category"`
 }
 
 func timestamp(t time.Time) string {
@@ -85,6 +89,12 @@ func appendGroup(b []byte, g *groups.Group) []byte {
 	b = appendIntField(b, "max_count", g.MaxCount)
 	b = appendTimeField(b, "create_time", g.CreateTime)
 	b = appendTimeField(b, "update_time", g.UpdateTime)
+	b = appendString(appendKey(b, "join_policy"), string(g.JoinPolicy))
+	b = appendStrField(b, "tag", g.Tag)
+	if g.Hidden {
+		b = append(appendKey(b, "hidden"), "true"...)
+	}
+	b = appendString(appendKey(b, "category"), g.Category)
 	return append(b, '}')
 }
 
@@ -215,6 +225,7 @@ func toGroupJSON(g groups.Group) groupJSON {
 		ID: g.ID, CreatorID: g.CreatorID, Name: g.Name, Description: g.Description, LangTag: g.LangTag,
 		Metadata: g.Metadata, AvatarURL: g.AvatarURL, Open: g.Open, EdgeCount: g.EdgeCount,
 		MaxCount: g.MaxCount, CreateTime: timestamp(g.CreateTime), UpdateTime: timestamp(g.UpdateTime),
+		JoinPolicy: string(g.JoinPolicy), Tag: g.Tag, Hidden: g.Hidden, Category: g.Category,
 	}
 }
 
@@ -240,8 +251,9 @@ func toUserJSON(u groups.User) userJSON {
 }
 
 type groupUserJSON struct {
-	User  userJSON     `json:"user"`
-	State groups.State `json:"state"`
+	User    userJSON     `json:"user"`
+	State   groups.State `json:"state"`
+	Message string       `json:"message,omitempty"` // a join request's
 }
 
 // groupUserListJSON is a page of a group's users; it writes itself (append)
@@ -266,6 +278,7 @@ func (v groupUserListJSON) append(b []byte) []byte {
 			b = appendUser(b, &gu.User)
 			b = append(b, `,"state":`...)
 			b = strconv.AppendInt(b, int64(gu.State), 10)
+			b = appendStrField(b, "message", gu.Message)
 			b = append(b, '}')
 		}
 		b = append(b, ']')
@@ -374,4 +387,38 @@ type sessionJSON struct {
 	Created      bool   `json:"created,omitempty"`
 	Token        string `json:"token,omitempty"`
 	RefreshToken string `json:"refresh_token,omitempty"`
+}
+
+// invitationJSON is one invitation (Guildhall's own, issue 10); message and
+// inviter_id (the system's invitations have none) are omitted when empty.
+type invitationJSON struct {
+	ID         string `json:"id"`
+	GroupID    string `json:"group_id"`
+	GroupName  string `json:"group_name,omitempty"`
+	InviterID  string `json:"inviter_id,omitempty"`
+	UserID     string `json:"user_id"`
+	Message    string `json:"message,omitempty"`
+	State      string `json:"state"`
+	CreateTime string `json:"create_time,omitempty"`
+	UpdateTime string `json:"update_time,omitempty"`
+	ExpireTime string `json:"expire_time,omitempty"`
+}
+
+type invitationListJSON struct {
+	Invitations []invitationJSON `json:"invitations,omitempty"`
+	Cursor      string           `json:"cursor,omitempty"`
+}
+
+// toInvitationListJSON: invitations are not a hot path, so encoding/json
+// writes them from these structs.
+func toInvitationListJSON(l *groups.InvitationList) invitationListJSON {
+	out := invitationListJSON{Cursor: l.Cursor, Invitations: make([]invitationJSON, len(l.Invitations))}
+	for i, inv := range l.Invitations {
+		out.Invitations[i] = invitationJSON{
+			ID: inv.ID, GroupID: inv.GroupID, GroupName: inv.GroupName, InviterID: inv.InviterID, UserID: inv.UserID,
+			Message: inv.Message, State: string(inv.State), CreateTime: timestamp(inv.CreateTime),
+			UpdateTime: timestamp(inv.UpdateTime), ExpireTime: timestamp(inv.ExpireTime),
+		}
+	}
+	return out
 }

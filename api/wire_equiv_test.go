@@ -81,14 +81,16 @@ type groupArgs struct {
 }
 
 func (a groupArgs) group() groups.Group {
-	f := fuzzFields(a.fields, 7)
+	f := fuzzFields(a.fields, 10)
 	return groups.Group{ID: f[0], CreatorID: f[1], Name: f[2], Description: f[3], LangTag: f[4], Metadata: f[5],
 		AvatarURL: f[6], Open: a.open, EdgeCount: a.edge, MaxCount: a.max,
-		CreateTime: fuzzTime(a.csec, a.cnsec, a.zone), UpdateTime: fuzzTime(a.usec, a.unsec, a.zone)}
+		CreateTime: fuzzTime(a.csec, a.cnsec, a.zone), UpdateTime: fuzzTime(a.usec, a.unsec, a.zone),
+		JoinPolicy: groups.JoinPolicy(f[7]), Tag: f[8], Category: f[9], Hidden: a.max%2 != 0}
 }
 
 func randGroupArgs(r *rand.Rand) groupArgs {
-	a := groupArgs{fields: joinFields(randStr(r), randStr(r), randStr(r), randStr(r), randStr(r), randStr(r), randStr(r)),
+	a := groupArgs{fields: joinFields(randStr(r), randStr(r), randStr(r), randStr(r), randStr(r), randStr(r), randStr(r),
+		randStr(r), randStr(r), randStr(r)),
 		open: r.Intn(2) == 0, edge: r.Intn(3) - 1, max: r.Intn(3)}
 	ct, ut := randTime(r), randTime(r)
 	a.csec, a.cnsec, a.zone = timeArgs(ct)
@@ -104,13 +106,14 @@ type userArgs struct {
 }
 
 func (a userArgs) user() groups.User {
-	f := fuzzFields(a.fields, 8)
+	f := fuzzFields(a.fields, 9)
 	return groups.User{ID: f[0], Username: f[1], DisplayName: f[2], AvatarURL: f[3], LangTag: f[4], Location: f[5],
 		Timezone: f[6], Metadata: f[7], CreateTime: fuzzTime(a.csec, a.cnsec, a.zone), UpdateTime: fuzzTime(a.usec, a.unsec, a.zone)}
 }
 
 func randUserArgs(r *rand.Rand) userArgs {
-	a := userArgs{fields: joinFields(randStr(r), randStr(r), randStr(r), randStr(r), randStr(r), randStr(r), randStr(r), randStr(r))}
+	a := userArgs{fields: joinFields(randStr(r), randStr(r), randStr(r), randStr(r), randStr(r), randStr(r), randStr(r), randStr(r),
+		randStr(r))}
 	ct, ut := randTime(r), randTime(r)
 	a.csec, a.cnsec, a.zone = timeArgs(ct)
 	a.usec, a.unsec, _ = timeArgs(ut)
@@ -177,11 +180,12 @@ func FuzzGroupUserListJSON(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, fields string, csec, cnsec, usec, unsec int64, zone int32, state int, cursor string, n uint8) {
 		u := userArgs{fields, csec, cnsec, usec, unsec, zone}.user()
+		msg := fuzzFields(fields, 9)[8] // a join request's message
 		l := groups.GroupUserList{Cursor: cursor}
 		ref := groupUserListStruct{Cursor: cursor}
 		for range n % 3 {
-			l.GroupUsers = append(l.GroupUsers, groups.GroupUser{User: u, State: groups.State(state)})
-			ref.GroupUsers = append(ref.GroupUsers, groupUserJSON{User: toUserJSON(u), State: groups.State(state)})
+			l.GroupUsers = append(l.GroupUsers, groups.GroupUser{User: u, State: groups.State(state), Message: msg})
+			ref.GroupUsers = append(ref.GroupUsers, groupUserJSON{User: toUserJSON(u), State: groups.State(state), Message: msg})
 		}
 		sameJSON(t, ref, toGroupUserListJSON(&l))
 	})

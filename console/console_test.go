@@ -209,7 +209,7 @@ func TestConsoleGroupsPage(t *testing.T) {
 		ctx := context.Background()
 		for i := 0; i < 30; i++ {
 			_, err := f.app.Groups.CreateGroup(ctx, groups.SystemActor(), groups.CreateGroupRequest{
-				OwnerID: f.member.UserID, Name: fmt.Sprintf("Alpha %02d", i), Open: i%2 == 0, LangTag: "fr"})
+				OwnerID: f.member.UserID, Name: fmt.Sprintf("Alpha %02d", i), Open: ptr(i%2 == 0), LangTag: "fr"})
 			must(t, err)
 		}
 		b := newBrowser(t, f.app.URL)
@@ -391,7 +391,7 @@ func TestConsoleMemberActions(t *testing.T) {
 			{"add", f.requester.UserID},
 		} {
 			if i == 2 {
-				must(t, f.app.Groups.JoinGroup(ctx, groups.UserActor(f.requester.UserID, ""), groups.GroupRequest{GroupID: f.group.ID}))
+				must(t, f.app.Groups.JoinGroup(ctx, groups.UserActor(f.requester.UserID, ""), groups.JoinGroupRequest{GroupID: f.group.ID}))
 				must(t, f.app.Groups.UpdateGroup(ctx, sys, groups.UpdateGroupRequest{GroupID: f.group.ID, MaxCount: ptr(f.groupNow(t).EdgeCount)}))
 			}
 			run := map[string]func(context.Context, groups.Actor, groups.GroupUsersRequest) error{

@@ -120,14 +120,14 @@ func newFixture(t *testing.T, dialect, dbURL string, setup ...func(*testapp.App)
 	f.requester = app.Session(t, f.rDev)
 	ctx := context.Background()
 	g, err := app.Groups.CreateGroup(ctx, groups.UserActor(f.owner.UserID, ""), groups.CreateGroupRequest{
-		Name: "Night Watch", Description: "guards", Open: false, MaxCount: 10})
+		Name: "Night Watch", Description: "guards", Open: ptr(false), MaxCount: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
 	sys := groups.SystemActor()
 	must(t, app.Groups.AddUsers(ctx, sys, groups.GroupUsersRequest{GroupID: g.ID, UserIDs: []string{f.admin.UserID, f.member.UserID}}))
 	must(t, app.Groups.PromoteUsers(ctx, sys, groups.GroupUsersRequest{GroupID: g.ID, UserIDs: []string{f.admin.UserID}}))
-	must(t, app.Groups.JoinGroup(ctx, groups.UserActor(f.requester.UserID, ""), groups.GroupRequest{GroupID: g.ID}))
+	must(t, app.Groups.JoinGroup(ctx, groups.UserActor(f.requester.UserID, ""), groups.JoinGroupRequest{GroupID: g.ID}))
 	f.group = g
 	f.group = f.groupNow(t)
 	return f

@@ -8,4 +8,5 @@ var (
 	ErrNotFound  = errors.New("not found")
 	ErrNameTaken = errors.New("name taken")
 	ErrFull      = errors.New("group full")
+	ErrTagTaken  = errors.New("tag taken")
 )

@@ -93,6 +93,27 @@ type (
 	}
 	// MemberLeft: the actor left the group.
 	MemberLeft struct{ EventMeta }
+	// InvitationsSent: users were invited (or their pending invitations
+	// renewed); join requests an invite accepted are RequestsAccepted.
+	InvitationsSent struct {
+		EventMeta
+		Invitations []Invitation
+	}
+	// InvitationAccepted: the invitee (ActorID) accepted and is a member.
+	InvitationAccepted struct {
+		EventMeta
+		Invitation Invitation
+	}
+	// InvitationDeclined: the invitee (ActorID) declined.
+	InvitationDeclined struct {
+		EventMeta
+		Invitation Invitation
+	}
+	// InvitationRevoked: an admin or the inviter withdrew an invitation.
+	InvitationRevoked struct {
+		EventMeta
+		Invitation Invitation
+	}
 )
 
 // Subscriber receives the events of each committed operation, in the order

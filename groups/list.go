@@ -12,6 +12,9 @@ import (
 
 // GetGroups returns the groups with the given ids; unknown ids are left out.
 func (s *Service) GetGroups(ctx context.Context, ids []string) ([]Group, error) {
+	if s.disabled {
+		return nil, ErrDisabled
+	}
 	clean := make([]string, 0, len(ids))
 	for _, id := range ids {
 		if v, ok := parseID(id); ok {
@@ -26,6 +29,9 @@ func (s *Service) GetGroups(ctx context.Context, ids []string) ([]Group, error) 
 
 // GetGroup reads one group and the actor's state in it (none for the system).
 func (s *Service) GetGroup(ctx context.Context, a Actor, req GroupRequest) (GroupView, error) {
+	if s.disabled {
+		return GroupView{}, ErrDisabled
+	}
 	id, err := checkGroupID(req.GroupID)
 	if err != nil {
 		return GroupView{}, err
@@ -40,6 +46,9 @@ func (s *Service) GetGroup(ctx context.Context, a Actor, req GroupRequest) (Grou
 // ListGroups searches groups. The filters present choose the order (Nakama's
 // rules), and each order is served by an index.
 func (s *Service) ListGroups(ctx context.Context, req ListGroupsRequest) (GroupList, error) {
+	if s.disabled {
+		return GroupList{}, ErrDisabled
+	}
 	limit, err := checkLimit(req.Limit, 1)
 	if err != nil {
 		return GroupList{}, err
@@ -109,6 +118,9 @@ func deref[T any](p *T) any {
 // ListGroupUsers pages through a group's users by state, then join order.
 // Without a state filter, bans are left out.
 func (s *Service) ListGroupUsers(ctx context.Context, req ListGroupUsersRequest) (GroupUserList, error) {
+	if s.disabled {
+		return GroupUserList{}, ErrDisabled
+	}
 	id, err := checkGroupID(req.GroupID)
 	if err != nil {
 		return GroupUserList{}, err
@@ -132,6 +144,9 @@ func (s *Service) ListGroupUsers(ctx context.Context, req ListGroupUsersRequest)
 // ListUserGroups pages through a user's groups by state, then join order.
 // Bans are never listed, under any filter.
 func (s *Service) ListUserGroups(ctx context.Context, req ListUserGroupsRequest) (UserGroupList, error) {
+	if s.disabled {
+		return UserGroupList{}, ErrDisabled
+	}
 	if req.UserID == "" {
 		return UserGroupList{}, errs.Invalid("User ID must be set.")
 	}

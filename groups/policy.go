@@ -86,3 +86,30 @@ func canUpdate(r role) bool { return r >= roleAdmin }
 
 // canDelete: only superadmins delete.
 func canDelete(r role) bool { return r == roleSuperadmin }
+
+// inviteAction is what an invitation does to one target.
+type inviteAction int
+
+const (
+	inviteSkip   inviteAction = iota // members and bans, as add skips them
+	inviteSend                       // a pending invitation (new or renewed)
+	inviteAccept                     // a join request: accepted at once
+)
+
+// inviteFor: admins and superadmins invite users without a row; inviting a
+// user who asked to join accepts the request.
+func inviteFor(r role, target State, hasRow bool) inviteAction {
+	switch {
+	case r < roleAdmin:
+		return inviteSkip
+	case !hasRow:
+		return inviteSend
+	case target == JoinRequest:
+		return inviteAccept
+	}
+	return inviteSkip
+}
+
+// canRevoke: admins and superadmins revoke any of the group's invitations,
+// the inviter their own.
+func canRevoke(r role, inviter bool) bool { return r >= roleAdmin || inviter }

@@ -22,6 +22,9 @@ type Store interface {
 	ListGroups(ctx context.Context, q GroupQuery) ([]Group, error)
 	ListGroupUsers(ctx context.Context, q MemberQuery) ([]GroupUser, []int64, error)
 	ListUserGroups(ctx context.Context, q MemberQuery) ([]UserGroup, []int64, error)
+	// ListInvitations reads a page of invitations (with their group names),
+	// newest (update_time, id) first.
+	ListInvitations(ctx context.Context, q InvitationQuery) ([]Invitation, error)
 }
 
 // Tx is one transaction. Lock must be called first on an existing group: it takes
@@ -36,8 +39,8 @@ type Store interface {
 // these sentinels on what Store.Tx returns.
 type Tx interface {
 	Lock(ctx context.Context, q LockQuery) (Locked, error) // ErrNotFound
-	InsertGroup(ctx context.Context, g Group)              // ErrNameTaken
-	UpdateGroup(ctx context.Context, g Group)              // ErrNameTaken; writes every field
+	InsertGroup(ctx context.Context, g Group)              // ErrNameTaken, ErrTagTaken
+	UpdateGroup(ctx context.Context, g Group)              // ErrNameTaken, ErrTagTaken; writes every field but Category
 	DeleteGroup(ctx context.Context, id string)            // and all its member rows
 
 	CountState(ctx context.Context, groupID string, s State) (int, error)
@@ -50,12 +53,28 @@ type Tx interface {
 	JoinNoticeAdmins(ctx context.Context, groupID, userID string, now, since time.Time) ([]string, error)
 	// InsertMember adds a row; ErrNotFound when the user does not exist.
 	InsertMember(ctx context.Context, groupID, userID string, s State, now time.Time)
+	// InsertJoinRequest adds a join request (state 3) with its message.
+	InsertJoinRequest(ctx context.Context, groupID, userID, message string, now time.Time)
+	// SetState changes a user's state (and clears a join request's message).
 	SetState(ctx context.Context, groupID, userID string, s State, now time.Time)
 	DeleteMembers(ctx context.Context, groupID string, userIDs []string)
 	// AddEdgeCount changes edge_count by delta and sets update_time, refusing with
 	// ErrFull when the result would exceed max_count or go below 0 (guarded in the
 	// write itself, so the transaction cannot commit past the limit).
 	AddEdgeCount(ctx context.Context, groupID string, delta int, now time.Time)
+
+	// CategoryCounts locks the users' rows (in the order given) and counts,
+	// per user, the groups of category they are in with states 0-2.
+	CategoryCounts(ctx context.Context, userIDs []string, category string) (map[string]int, error)
+
+	// Invitation reads one invitation (without GroupName); ErrNotFound.
+	Invitation(ctx context.Context, id string) (Invitation, error)
+	// PendingInvitations reads the stored-pending invitations (expired or
+	// not) of the users to the group, by user.
+	PendingInvitations(ctx context.Context, groupID string, userIDs []string) (map[string]Invitation, error)
+	InsertInvitation(ctx context.Context, inv Invitation)
+	// UpdateInvitation writes inviter, message, state and times.
+	UpdateInvitation(ctx context.Context, inv Invitation)
 
 	// Usernames returns id→username for the users that exist.
 	Usernames(ctx context.Context, userIDs []string) (map[string]string, error)

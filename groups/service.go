@@ -3,6 +3,7 @@ package groups
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,6 +19,9 @@ type Service struct {
 	now              func() time.Time
 	joinNoticeWindow time.Duration
 	subs             subscribers
+	categories       map[string]int // category → most memberships (states 0-2) per user; 0 unlimited
+	invitationTTL    time.Duration
+	disabled         bool
 }
 
 // DefaultJoinRequestNotifyWindow is how long after notifying a group's admins
@@ -39,10 +43,37 @@ func WithClock(now func() time.Time) Option {
 	return func(s *Service) { s.now = now }
 }
 
+// WithCategories sets the group categories besides DefaultCategory, each
+// with the most groups of it a user may be a member of (0: unlimited). A
+// limit given for DefaultCategory applies to it.
+func WithCategories(limits map[string]int) Option {
+	return func(s *Service) {
+		s.categories = make(map[string]int, len(limits))
+		for k, v := range limits {
+			s.categories[k] = v
+		}
+	}
+}
+
+// WithInvitationTTL sets how long an invitation without an explicit expiry
+// stays pending.
+func WithInvitationTTL(d time.Duration) Option {
+	return func(s *Service) { s.invitationTTL = d }
+}
+
+// WithGroupsDisabled turns the group features off: every operation answers
+// ErrDisabled's coded error.
+func WithGroupsDisabled() Option {
+	return func(s *Service) { s.disabled = true }
+}
+
+// Enabled reports whether the group features are on.
+func (s *Service) Enabled() bool { return !s.disabled }
+
 // NewService returns a Service over store.
 func NewService(store Store, opts ...Option) *Service {
 	s := &Service{store: store, now: func() time.Time { return time.Now().UTC() },
-		joinNoticeWindow: DefaultJoinRequestNotifyWindow}
+		joinNoticeWindow: DefaultJoinRequestNotifyWindow, invitationTTL: DefaultInvitationTTL}
 	for _, o := range opts {
 		o(s)
 	}
@@ -53,6 +84,9 @@ func newID() string { return uuid.NewString() }
 
 // CreateGroup creates a group whose owner becomes its first superadmin.
 func (s *Service) CreateGroup(ctx context.Context, a Actor, req CreateGroupRequest) (Group, error) {
+	if s.disabled {
+		return Group{}, ErrDisabled
+	}
 	a, err := checkActor(a)
 	if err != nil {
 		return Group{}, err
@@ -96,6 +130,19 @@ func (s *Service) CreateGroup(ctx context.Context, a Actor, req CreateGroupReque
 	if err := checkGroupFields(req.Name, req.Description, req.LangTag, req.AvatarURL, req.Metadata); err != nil {
 		return Group{}, err
 	}
+	policy, err := createPolicy(req.Open, req.JoinPolicy)
+	if err != nil {
+		return Group{}, err
+	}
+	if err := checkTag(req.Tag); err != nil {
+		return Group{}, err
+	}
+	category := req.Category
+	if category == "" {
+		category = DefaultCategory
+	} else if !s.knownCategory(category) {
+		return Group{}, errs.Invalid(fmt.Sprintf("Unknown group category %q.", category))
+	}
 	creator := owner
 	if req.CreatorID != "" {
 		if !a.System {
@@ -108,12 +155,17 @@ func (s *Service) CreateGroup(ctx context.Context, a Actor, req CreateGroupReque
 	now := s.now()
 	g := Group{
 		ID: newID(), CreatorID: creator, Name: req.Name, Description: req.Description,
-		LangTag: req.LangTag, Metadata: req.Metadata, AvatarURL: req.AvatarURL, Open: req.Open,
+		LangTag: req.LangTag, Metadata: req.Metadata, AvatarURL: req.AvatarURL, Open: policy == PolicyOpen,
 		EdgeCount: 1, MaxCount: req.MaxCount, CreateTime: now, UpdateTime: now,
+		JoinPolicy: policy, Tag: req.Tag, Hidden: req.Hidden, Category: category,
 	}
 	// The owner's existence is checked by the member row's foreign key (no read
-	// first: on PostgreSQL the whole creation is one round trip).
+	// first: on PostgreSQL the whole creation is one round trip, unless the
+	// category is limited).
 	err = s.tx(ctx, func(tx Tx) error {
+		if err := s.checkCategory(ctx, tx, category, []string{owner}); err != nil {
+			return err
+		}
 		tx.InsertGroup(ctx, g)
 		tx.InsertMember(ctx, g.ID, owner, Superadmin, now)
 		tx.Record(GroupCreated{EventMeta: meta(g.ID, a, now), Group: g, OwnerID: owner})
@@ -122,6 +174,8 @@ func (s *Service) CreateGroup(ctx context.Context, a Actor, req CreateGroupReque
 	switch {
 	case errors.Is(err, ErrNameTaken):
 		return Group{}, errs.Errorf(errs.CodeAlreadyExists, "Group name is in use.")
+	case errors.Is(err, ErrTagTaken):
+		return Group{}, errTagTaken
 	case errors.Is(err, ErrNotFound):
 		return Group{}, errs.Errorf(errs.CodeNotFound, "User not found.")
 	case err != nil:
@@ -151,6 +205,9 @@ func checkGroupFields(name, description, langTag, avatarURL, metadata string) er
 // change name, description, lang tag, avatar and open; the system may also set
 // metadata, max count and creator.
 func (s *Service) UpdateGroup(ctx context.Context, a Actor, req UpdateGroupRequest) error {
+	if s.disabled {
+		return ErrDisabled
+	}
 	id, err := checkGroupID(req.GroupID)
 	if err != nil {
 		return err
@@ -168,8 +225,19 @@ func (s *Service) UpdateGroup(ctx context.Context, a Actor, req UpdateGroupReque
 		return errs.Errorf(errs.CodePermissionDenied, "Only the server may change metadata, max count or creator.")
 	}
 	if req.Name == nil && req.Description == nil && req.LangTag == nil && req.AvatarURL == nil &&
-		req.Open == nil && req.Metadata == nil && req.MaxCount == nil && req.CreatorID == nil {
+		req.Open == nil && req.Metadata == nil && req.MaxCount == nil && req.CreatorID == nil &&
+		req.JoinPolicy == nil && req.Tag == nil && req.Hidden == nil {
 		return errs.Invalid("Specify at least one field to update.")
+	}
+	// The policy is checked against itself before the transaction (the
+	// current one only matters for open:false alone).
+	if _, err := updatePolicy(PolicyRequest, req.Open, req.JoinPolicy); err != nil {
+		return err
+	}
+	if req.Tag != nil {
+		if err := checkTag(*req.Tag); err != nil {
+			return err
+		}
 	}
 	if req.MaxCount != nil && *req.MaxCount < 1 {
 		return errs.Invalid("Group max count must be >= 1 when set.")
@@ -207,7 +275,10 @@ func (s *Service) UpdateGroup(ctx context.Context, a Actor, req UpdateGroupReque
 		set(&g.Description, req.Description)
 		set(&g.LangTag, req.LangTag)
 		set(&g.AvatarURL, req.AvatarURL)
-		set(&g.Open, req.Open)
+		g.JoinPolicy, _ = updatePolicy(g.JoinPolicy, req.Open, req.JoinPolicy)
+		g.Open = g.JoinPolicy == PolicyOpen
+		set(&g.Tag, req.Tag)
+		set(&g.Hidden, req.Hidden)
 		set(&g.Metadata, req.Metadata)
 		set(&g.MaxCount, req.MaxCount)
 		if req.CreatorID != nil {
@@ -226,6 +297,9 @@ func (s *Service) UpdateGroup(ctx context.Context, a Actor, req UpdateGroupReque
 	})
 	if errors.Is(err, ErrNameTaken) {
 		return errs.Invalid("Group name is in use.")
+	}
+	if errors.Is(err, ErrTagTaken) {
+		return errTagTaken
 	}
 	return err
 }
@@ -246,6 +320,9 @@ func actorIDs(a Actor) []string {
 
 // DeleteGroup removes a group with every membership, request and ban.
 func (s *Service) DeleteGroup(ctx context.Context, a Actor, req GroupRequest) error {
+	if s.disabled {
+		return ErrDisabled
+	}
 	id, err := checkGroupID(req.GroupID)
 	if err != nil {
 		return err
@@ -271,9 +348,14 @@ func (s *Service) DeleteGroup(ctx context.Context, a Actor, req GroupRequest) er
 	})
 }
 
-// JoinGroup makes the actor a member of an open group, or files a join request
-// for a closed one (notifying its admins). Existing states are left alone.
-func (s *Service) JoinGroup(ctx context.Context, a Actor, req GroupRequest) error {
+// JoinGroup acts by the group's join policy: an open group takes the actor
+// as a member, a request group files a join request (notifying its admins,
+// with the request's message), invite-only and closed groups refuse.
+// Existing states are left alone.
+func (s *Service) JoinGroup(ctx context.Context, a Actor, req JoinGroupRequest) error {
+	if s.disabled {
+		return ErrDisabled
+	}
 	id, err := checkGroupID(req.GroupID)
 	if err != nil {
 		return err
@@ -282,6 +364,9 @@ func (s *Service) JoinGroup(ctx context.Context, a Actor, req GroupRequest) erro
 		return errs.Invalid("User ID must be set.")
 	}
 	if a, err = checkActor(a); err != nil {
+		return err
+	}
+	if err := checkText("Join request message", req.Message, MaxMessageLen); err != nil {
 		return err
 	}
 	err = s.tx(ctx, func(tx Tx) error {
@@ -301,13 +386,21 @@ func (s *Service) JoinGroup(ctx context.Context, a Actor, req GroupRequest) erro
 			return nil
 		}
 		now := s.now()
-		if g.Open {
+		switch g.JoinPolicy {
+		case PolicyOpen:
+			if err := s.checkCategory(ctx, tx, g.Category, []string{a.UserID}); err != nil {
+				return err
+			}
 			tx.InsertMember(ctx, id, a.UserID, Member, now)
 			tx.AddEdgeCount(ctx, id, 1, now)
 			tx.Record(MemberJoined{meta(id, a, now)})
 			return nil
+		case PolicyInviteOnly:
+			return errInviteOnly
+		case PolicyClosed:
+			return errClosed
 		}
-		tx.InsertMember(ctx, id, a.UserID, JoinRequest, now)
+		tx.InsertJoinRequest(ctx, id, a.UserID, req.Message, now)
 		var since time.Time
 		if s.joinNoticeWindow > 0 {
 			since = now.Add(-s.joinNoticeWindow)
@@ -340,6 +433,9 @@ func fullOr(err error) error {
 // LeaveGroup removes the actor from a group. The last superadmin may leave only
 // when nobody else is a member, and then the group is deleted.
 func (s *Service) LeaveGroup(ctx context.Context, a Actor, req GroupRequest) error {
+	if s.disabled {
+		return ErrDisabled
+	}
 	id, err := checkGroupID(req.GroupID)
 	if err != nil {
 		return err
@@ -400,6 +496,7 @@ type batch struct {
 	done   []string // targets changed, for the operation's event
 	// accepted are the join requests AddUsers accepted (done are those it added).
 	accepted []string
+	svc      *Service
 }
 
 // batchRule describes one batch operation.
@@ -423,6 +520,9 @@ func targetsEvent(ev func(m EventMeta, targets []string) Event) func(b *batch, m
 var errPermission = errs.Errorf(errs.CodeNotFound, "Group not found or permission denied.")
 
 func (s *Service) runBatch(ctx context.Context, a Actor, req GroupUsersRequest, rule batchRule) error {
+	if s.disabled {
+		return ErrDisabled
+	}
 	id, err := checkGroupID(req.GroupID)
 	if err != nil {
 		return err
@@ -450,7 +550,7 @@ func (s *Service) runBatch(ctx context.Context, a Actor, req GroupUsersRequest, 
 		}
 		actorState, actorOK := l.States[a.UserID]
 		b := &batch{tx: tx, actor: a, group: l.Group, role: roleOf(a, actorState, actorOK), states: l.States,
-			supers: -1, now: s.now()}
+			supers: -1, now: s.now(), svc: s}
 		if b.role == roleNone {
 			return errPermission
 		}
@@ -519,7 +619,7 @@ func (s *Service) AddUsers(ctx context.Context, a Actor, req GroupUsersRequest) 
 		if b.group.EdgeCount+b.delta > b.group.MaxCount {
 			return errs.Invalid("Group is full.")
 		}
-		return nil
+		return b.svc.checkCategory(ctx, b.tx, b.group.Category, []string{t})
 	}, record: func(b *batch, m EventMeta) {
 		if len(b.done) > 0 {
 			b.tx.Record(MembersAdded{EventMeta: m, GroupName: b.group.Name, Targets: b.done})

@@ -37,12 +37,41 @@ type Group struct {
 	LangTag     string
 	Metadata    string // JSON object text
 	AvatarURL   string
-	Open        bool
+	Open        bool // exactly JoinPolicy == PolicyOpen (Nakama's flag)
 	EdgeCount   int
 	MaxCount    int
 	CreateTime  time.Time
 	UpdateTime  time.Time
+	JoinPolicy  JoinPolicy
+	Tag         string // 2-5 letters or digits, unique case-insensitively; "" none
+	Hidden      bool   // never listed by ListGroups
+	Category    string // DefaultCategory unless set at create
 }
+
+// JoinPolicy is how a group takes new members.
+type JoinPolicy string
+
+// The join policies. Nakama's open flag is PolicyOpen; its closed groups are
+// PolicyRequest.
+const (
+	PolicyOpen       JoinPolicy = "open"        // join makes a member
+	PolicyRequest    JoinPolicy = "request"     // join files a join request
+	PolicyInviteOnly JoinPolicy = "invite_only" // members come by invitation (or an admin's add)
+	PolicyClosed     JoinPolicy = "closed"      // no new members by join or invitation
+)
+
+// Valid reports whether p is one of the four policies.
+func (p JoinPolicy) Valid() bool {
+	switch p {
+	case PolicyOpen, PolicyRequest, PolicyInviteOnly, PolicyClosed:
+		return true
+	}
+	return false
+}
+
+// DefaultCategory is the category of a group created without one; it always
+// exists and is unlimited unless configured.
+const DefaultCategory = "group"
 
 // GroupView is one group as a user sees it: with the user's state in it
 // (nil when the user has no relation to the group).
@@ -67,8 +96,9 @@ type User struct {
 
 // GroupUser is one row of a group's member listing.
 type GroupUser struct {
-	User  User
-	State State
+	User    User
+	State   State
+	Message string // a join request's message
 }
 
 // UserGroup is one row of a user's group listing.
@@ -111,8 +141,12 @@ type CreateGroupRequest struct {
 	LangTag     string `op:"lang_tag"`
 	AvatarURL   string `op:"avatar_url"`
 	Metadata    string `op:"metadata,server"` // system calls only; "" means "{}"
-	Open        bool   `op:"open"`
-	MaxCount    int    `op:"max_count"` // 0 means DefaultMaxCount, unless MaxCountSet
+	Open        *bool  `op:"open"`            // nil: as JoinPolicy says, else request
+	MaxCount    int    `op:"max_count"`       // 0 means DefaultMaxCount, unless MaxCountSet
+	JoinPolicy  string `op:"join_policy"`     // "": from Open
+	Tag         string `op:"tag"`
+	Hidden      bool   `op:"hidden"`
+	Category    string `op:"category"` // "": DefaultCategory
 	// MaxCountSet says MaxCount was given explicitly (script nk calls), so
 	// 0 is refused rather than meaning the default.
 	MaxCountSet bool
@@ -130,11 +164,20 @@ type UpdateGroupRequest struct {
 	Metadata    *string `op:"metadata,server"`
 	CreatorID   *string `op:"creator_id,server"`
 	Open        *bool   `op:"open"`
+	JoinPolicy  *string `op:"join_policy"`
+	Tag         *string `op:"tag"` // "" clears it
+	Hidden      *bool   `op:"hidden"`
 }
 
 // GroupRequest names one group (delete, join, leave).
 type GroupRequest struct {
 	GroupID string `op:"group_id,path"`
+}
+
+// JoinGroupRequest asks to join a group; Message goes with a join request.
+type JoinGroupRequest struct {
+	GroupID string `op:"group_id,path"`
+	Message string `op:"message"`
 }
 
 // GroupUsersRequest names a group and target users (add, kick, ban, unban,
@@ -199,4 +242,5 @@ const (
 	MaxMetadataBytes  = 16 * 1024
 	MaxListLimit      = 100
 	MaxBatchUsers     = 100
+	MaxMessageLen     = 255 // join request and invitation messages
 )

@@ -12,10 +12,10 @@ import (
 // before hook: registered as a Go hook, and as a script generation's (which
 // adds entering and leaving the generation), in parallel.
 func BenchmarkRun(b *testing.B) {
-	pass := func(ctx context.Context, c *hooks.Caller, req *groups.GroupRequest) (*groups.GroupRequest, error) {
+	pass := func(ctx context.Context, c *hooks.Caller, req *groups.JoinGroupRequest) (*groups.JoinGroupRequest, error) {
 		return req, nil
 	}
-	op := func(context.Context, *groups.GroupRequest) (hooks.Empty, error) { return hooks.Empty{}, nil }
+	op := func(context.Context, *groups.JoinGroupRequest) (hooks.Empty, error) { return hooks.Empty{}, nil }
 	for _, tc := range []struct {
 		name string
 		reg  func(r *hooks.Registry)
@@ -31,7 +31,7 @@ func BenchmarkRun(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			r := hooks.New(nil)
 			tc.reg(r)
-			req := &groups.GroupRequest{GroupID: "g"}
+			req := &groups.JoinGroupRequest{GroupID: "g"}
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					if _, err := hooks.Run(context.Background(), hooks.JoinGroup.Point(r), nil, req, op); err != nil {

@@ -22,7 +22,7 @@ import (
 func TestSwapUnderLoad(t *testing.T) {
 	r := hooks.New(nil)
 	var goCalls atomic.Int64
-	hooks.JoinGroup.Before(r, func(ctx context.Context, c *hooks.Caller, req *groups.GroupRequest) (*groups.GroupRequest, error) {
+	hooks.JoinGroup.Before(r, func(ctx context.Context, c *hooks.Caller, req *groups.JoinGroupRequest) (*groups.JoinGroupRequest, error) {
 		goCalls.Add(1)
 		return req, nil
 	})
@@ -36,14 +36,14 @@ func TestSwapUnderLoad(t *testing.T) {
 			}
 			return nil
 		}
-		hooks.JoinGroup.Before(s, func(ctx context.Context, c *hooks.Caller, req *groups.GroupRequest) (*groups.GroupRequest, error) {
+		hooks.JoinGroup.Before(s, func(ctx context.Context, c *hooks.Caller, req *groups.JoinGroupRequest) (*groups.JoinGroupRequest, error) {
 			if err := check(); err != nil {
 				return nil, err
 			}
 			goruntime.Gosched()
 			return req, check()
 		})
-		hooks.JoinGroup.After(s, func(ctx context.Context, c *hooks.Caller, req *groups.GroupRequest, _ hooks.Empty) error {
+		hooks.JoinGroup.After(s, func(ctx context.Context, c *hooks.Caller, req *groups.JoinGroupRequest, _ hooks.Empty) error {
 			return check()
 		})
 		s.RegisterRPC("Version", func(ctx context.Context, c *hooks.Caller, payload string) (string, error) {
@@ -68,8 +68,8 @@ func TestSwapUnderLoad(t *testing.T) {
 			defer wg.Done()
 			last := 0
 			for !stop.Load() {
-				_, err := hooks.Run(context.Background(), hooks.JoinGroup.Point(r), &hooks.Caller{}, &groups.GroupRequest{GroupID: "g"},
-					func(context.Context, *groups.GroupRequest) (hooks.Empty, error) { return hooks.Empty{}, nil })
+				_, err := hooks.Run(context.Background(), hooks.JoinGroup.Point(r), &hooks.Caller{}, &groups.JoinGroupRequest{GroupID: "g"},
+					func(context.Context, *groups.JoinGroupRequest) (hooks.Empty, error) { return hooks.Empty{}, nil })
 				if err != nil {
 					errc <- err
 					return

@@ -29,8 +29,8 @@ var (
 		Desc: "delete group", NK: NKSystem("groupDelete"), Run: unit((*groups.Service).DeleteGroup)})
 	GetGroup = def(&Op[*groups.GroupRequest, *groups.GroupView]{ // Guildhall's own
 		Name: "GetGroup", Method: "GET", Path: "/v2/group/:group_id",
-		Desc: "get group", Run: value((*groups.Service).GetGroup)})
-	JoinGroup = def(&Op[*groups.GroupRequest, Empty]{
+		Desc: "get group", NK: NKReq("groupGet"), Run: value((*groups.Service).GetGroup)})
+	JoinGroup = def(&Op[*groups.JoinGroupRequest, Empty]{
 		Name: "JoinGroup", Method: "POST", Path: "/v2/group/:group_id/join",
 		Desc: "join group", NK: NKAsUser("groupUserJoin"), Run: unit((*groups.Service).JoinGroup)})
 	LeaveGroup = def(&Op[*groups.GroupRequest, Empty]{
@@ -51,6 +51,26 @@ var (
 	ListGroups = def(&Op[*groups.ListGroupsRequest, *groups.GroupList]{
 		Name: "ListGroups", Method: "GET", Path: "/v2/group",
 		Desc: "list groups", Run: list((*groups.Service).ListGroups)})
+
+	// Invitations (Guildhall's own, issue 10).
+	InviteGroupUsers = def(&Op[*groups.InviteRequest, *groups.InvitationList]{
+		Name: "InviteGroupUsers", Method: "POST", Path: "/v2/group/:group_id/invite", ServerPath: "/v2/server/group/:group_id/invite",
+		Desc: "invite users to a group", NK: NKReq("groupUsersInvite"), Run: value((*groups.Service).InviteUsers)})
+	ListInvitations = def(&Op[*groups.ListInvitationsRequest, *groups.InvitationList]{
+		Name: "ListInvitations", Method: "GET", Path: "/v2/invitation",
+		Desc: "list invitations", NK: NKReq("invitationsList"), Run: value((*groups.Service).ListInvitations)})
+	ListGroupInvitations = def(&Op[*groups.ListGroupInvitationsRequest, *groups.InvitationList]{
+		Name: "ListGroupInvitations", Method: "GET", Path: "/v2/group/:group_id/invitation", ServerPath: "/v2/server/group/:group_id/invitation",
+		Desc: "list a group's invitations", NK: NKReq("groupInvitationsList"), Run: value((*groups.Service).ListGroupInvitations)})
+	AcceptInvitation = def(&Op[*groups.InvitationRequest, Empty]{
+		Name: "AcceptInvitation", Method: "POST", Path: "/v2/invitation/:invitation_id/accept",
+		Desc: "accept invitation", NK: NKReq("invitationAccept"), Run: unit((*groups.Service).AcceptInvitation)})
+	DeclineInvitation = def(&Op[*groups.InvitationRequest, Empty]{
+		Name: "DeclineInvitation", Method: "POST", Path: "/v2/invitation/:invitation_id/decline",
+		Desc: "decline invitation", NK: NKReq("invitationDecline"), Run: unit((*groups.Service).DeclineInvitation)})
+	RevokeInvitation = def(&Op[*groups.InvitationRequest, Empty]{
+		Name: "RevokeInvitation", Method: "DELETE", Path: "/v2/invitation/:invitation_id", ServerPath: "/v2/server/invitation/:invitation_id",
+		Desc: "revoke invitation", NK: NKReq("invitationRevoke"), Run: unit((*groups.Service).RevokeInvitation)})
 
 	// Authentication and refresh have hook points but their own handlers
 	// (server key, sessions) and payload shapes: no Run here.
@@ -101,6 +121,9 @@ const (
 	NKGroupAsUser
 	// (group_id, user_ids, caller_id?): as the caller, or the system.
 	NKGroupUsers
+	// (request, user_id?): the request as an object of its fields (either
+	// key style), as that user or the system; returns the response.
+	NKRequest
 )
 
 // NKSystem, NKAsUser and NKBatch name an nk function of each shape.
@@ -111,6 +134,9 @@ func NKAsUser(js string) NK { return NK{JS: js, Args: NKGroupAsUser} }
 
 // NKBatch: see NKSystem.
 func NKBatch(js string) NK { return NK{JS: js, Args: NKGroupUsers} }
+
+// NKReq: see NKSystem.
+func NKReq(js string) NK { return NK{JS: js, Args: NKRequest} }
 
 // Operation is a row of the table without its types: what loops over the
 // table need.

@@ -23,6 +23,7 @@ func GroupPayload(g groups.Group) map[string]any {
 		"lang_tag": g.LangTag, "metadata": g.Metadata, "avatar_url": g.AvatarURL, "open": g.Open,
 		"edge_count": int64(g.EdgeCount), "max_count": int64(g.MaxCount),
 		"create_time": rfc3339(g.CreateTime), "update_time": rfc3339(g.UpdateTime),
+		"join_policy": string(g.JoinPolicy), "tag": g.Tag, "hidden": g.Hidden, "category": g.Category,
 	}
 }
 
@@ -34,6 +35,17 @@ func GroupNK(g groups.Group) map[string]any {
 		"lang_tag": g.LangTag, "metadata": ParseObject(g.Metadata), "avatar_url": g.AvatarURL, "open": g.Open,
 		"edge_count": int64(g.EdgeCount), "max_count": int64(g.MaxCount),
 		"create_time": g.CreateTime.Unix(), "update_time": g.UpdateTime.Unix(),
+		"join_policy": string(g.JoinPolicy), "tag": g.Tag, "hidden": g.Hidden, "category": g.Category,
+	}
+}
+
+// InvitationPayload is an invitation as hook payloads and nk carry it.
+func InvitationPayload(inv groups.Invitation) map[string]any {
+	return map[string]any{
+		"id": inv.ID, "group_id": inv.GroupID, "group_name": inv.GroupName, "inviter_id": inv.InviterID,
+		"user_id": inv.UserID, "message": inv.Message, "state": string(inv.State),
+		"create_time": rfc3339(inv.CreateTime), "update_time": rfc3339(inv.UpdateTime),
+		"expire_time": rfc3339(inv.ExpireTime),
 	}
 }
 

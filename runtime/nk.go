@@ -55,7 +55,7 @@ func (n *NK) GroupCreate(ctx context.Context, userID, name, creatorID, langTag, 
 	}
 	req := groups.CreateGroupRequest{
 		OwnerID: userID, CreatorID: creatorID, Name: name, Description: description, LangTag: langTag,
-		AvatarURL: avatarURL, Open: open, Metadata: meta,
+		AvatarURL: avatarURL, Open: &open, Metadata: meta,
 	}
 	if maxCount != nil {
 		req.MaxCount, req.MaxCountSet = *maxCount, true
@@ -163,10 +163,11 @@ func (n *NK) UserGroupsList(ctx context.Context, userID string, limit int, state
 // OpArgs are an nk function's arguments, by the operation's NK shape.
 type OpArgs struct {
 	GroupID  string
-	UserIDs  []string // NKGroupUsers
-	UserID   string   // NKGroupAsUser: the user acting (required)
-	Username string   // NKGroupAsUser
-	CallerID string   // NKGroupUsers: the user acting; "" is the system
+	UserIDs  []string       // NKGroupUsers
+	UserID   string         // NKGroupAsUser: the user acting (required)
+	Username string         // NKGroupAsUser
+	CallerID string         // NKGroupUsers, NKRequest: the user acting; "" is the system
+	Request  map[string]any // NKRequest: the request's fields
 }
 
 // Op runs a table operation's nk function (nk.groupUsersKick …,
@@ -174,6 +175,16 @@ type OpArgs struct {
 // row's shape, the service call alone (no client hooks).
 func (n *NK) Op(ctx context.Context, o hooks.Operation, a OpArgs) (any, error) {
 	plan, req := o.Plan(), o.NewRequest()
+	if o.Info().NK.Args == hooks.NKRequest {
+		if err := plan.FromPayload(a.Request, req); err != nil {
+			return nil, errs.Invalid("nk." + o.Info().NK.JS + ": the request has an unknown field or a value of the wrong type.")
+		}
+		resp, err := o.Exec(ctx, n.groups, actor(a.CallerID), req)
+		if err != nil {
+			return nil, err
+		}
+		return result(resp), nil
+	}
 	if f, ok := plan.Field("group_id"); ok {
 		plan.SetString(req, f, a.GroupID)
 	}

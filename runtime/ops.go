@@ -144,7 +144,7 @@ func result(resp any) any {
 	case *groups.GroupUserList:
 		items := make([]any, len(r.GroupUsers))
 		for i, gu := range r.GroupUsers {
-			items[i] = map[string]any{"user": UserPayload(gu.User), "state": int64(gu.State)}
+			items[i] = map[string]any{"user": UserPayload(gu.User), "state": int64(gu.State), "message": gu.Message}
 		}
 		return map[string]any{"group_users": items, "cursor": r.Cursor}
 	case *groups.UserGroupList:
@@ -159,6 +159,12 @@ func result(resp any) any {
 			items[i] = GroupPayload(g)
 		}
 		return map[string]any{"groups": items, "cursor": r.Cursor}
+	case *groups.InvitationList:
+		items := make([]any, len(r.Invitations))
+		for i, inv := range r.Invitations {
+			items[i] = InvitationPayload(inv)
+		}
+		return map[string]any{"invitations": items, "cursor": r.Cursor}
 	case *accounts.Session:
 		return sessionData(r)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -31,6 +32,9 @@ func TestConfigValidate(t *testing.T) {
 		{"session key = server key", func(c *Config) { c.SessionKey = c.ServerKey }, "session.key", "must differ from server.key"},
 		{"refresh key = http key", func(c *Config) { c.SessionRefreshKey = c.HTTPKey },
 			"session.refresh_key", "must differ from http.key"},
+		{"invitation ttl 0", func(c *Config) { c.GroupInvitationTTL = 0 }, "groups.invitation_ttl", "more than 0"},
+		{"invitation ttl over 30 days", func(c *Config) { c.GroupInvitationTTL = 721 * time.Hour }, "groups.invitation_ttl", "at most 720h"},
+		{"invitation ttl 30 days", func(c *Config) { c.GroupInvitationTTL = 720 * time.Hour }, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := DefaultConfig()

@@ -87,6 +87,18 @@ type Config struct {
 	// IdempotencyTTL is how long the answer to a request with an
 	// Idempotency-Key is kept for replay; 0 is idempotency.DefaultTTL.
 	IdempotencyTTL time.Duration
+	// GroupsEnabled off makes every group route and nk group call answer
+	// 403 "Groups are disabled." (authentication, accounts and RPCs stay).
+	GroupsEnabled bool
+	// GroupCategories: category → the most groups of it a user may be a
+	// member of (0 unlimited); "group" always exists. See ParseCategories.
+	GroupCategories map[string]int
+	// GroupInvitationTTL: how long an invitation without expires_in_sec
+	// stays pending.
+	GroupInvitationTTL time.Duration
+	// Clock replaces the group service's clock (tests: invitation expiry
+	// without sleeping); nil is the system clock. Not a flag.
+	Clock func() time.Time
 }
 
 // Published defaults of the secrets (Nakama's); Run warns while any is in use.
@@ -144,6 +156,8 @@ func DefaultConfig() Config {
 		AuditRetention:               DefaultAuditRetention,
 		AuditPurgeInterval:           DefaultAuditPurgeInterval,
 		IdempotencyTTL:               idempotency.DefaultTTL,
+		GroupsEnabled:                true,
+		GroupInvitationTTL:           groups.DefaultInvitationTTL,
 	}
 }
 
@@ -216,6 +230,9 @@ func (c Config) Validate() error {
 			return &ConfigError{Setting: r.name, Problem: "must not be negative; 0 turns the limit off"}
 		}
 	}
+	if c.GroupInvitationTTL <= 0 || c.GroupInvitationTTL > groups.MaxInvitationTTL {
+		return &ConfigError{Setting: "groups.invitation_ttl", Problem: "must be more than 0 and at most 720h (30 days)"}
+	}
 	return nil
 }
 
@@ -279,9 +296,16 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if cfg.AuditEnabled {
 		gs.EnableAudit(api.RequestID)
 	}
+	opts := []groups.Option{groups.WithJoinRequestNotifyWindow(cfg.GroupJoinRequestNotifyWindow),
+		groups.WithCategories(cfg.GroupCategories), groups.WithInvitationTTL(cfg.GroupInvitationTTL)}
+	if !cfg.GroupsEnabled {
+		opts = append(opts, groups.WithGroupsDisabled())
+	}
+	if cfg.Clock != nil {
+		opts = append(opts, groups.WithClock(cfg.Clock))
+	}
 	return &Server{
-		Config: cfg, DB: db, Groups: groups.NewService(gs,
-			groups.WithJoinRequestNotifyWindow(cfg.GroupJoinRequestNotifyWindow)), Accounts: acc,
+		Config: cfg, DB: db, Groups: groups.NewService(gs, opts...), Accounts: acc,
 		Hooks: hooks.New(log), Metrics: m, log: log, started: time.Now(), Audit: audit.New(gs),
 		Idempotency: idempotency.New(gs, idempotency.WithTTL(cfg.IdempotencyTTL), idempotency.WithLease(idempotencyLease(cfg))),
 	}, nil

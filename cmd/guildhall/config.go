@@ -15,9 +15,10 @@ import (
 // options are the server's settings plus the command's own (logging).
 type options struct {
 	server.Config
-	LogLevel  string
-	LogFormat string
-	Env       string // KEY=VALUE,… for the scripts' ctx.env
+	LogLevel   string
+	LogFormat  string
+	Env        string // KEY=VALUE,… for the scripts' ctx.env
+	Categories string // name=limit,… (server.ParseCategories)
 }
 
 // envName is a flag's environment variable: GUILDHALL_ and the flag name
@@ -41,6 +42,9 @@ func parseConfig(name string, args []string) (*options, error) {
 		return nil, err
 	}
 	o.Config.RuntimeEnv = env
+	if o.Config.GroupCategories, err = server.ParseCategories(o.Categories); err != nil {
+		return nil, err
+	}
 	return o, nil
 }
 
@@ -143,6 +147,9 @@ func newFlagSet(name string) (*options, *flag.FlagSet, error) {
 	dur(&c.RequestTimeout, "request.timeout", "deadline of one request")
 	dur(&c.GroupJoinRequestNotifyWindow, "group.join_request_notify_window",
 		"at most one join request notification per requester and group within this window; 0 is off")
+	boolean(&c.GroupsEnabled, "groups.enabled", "serve the group routes and nk group calls; false answers them 403")
+	str(&o.Categories, "groups.categories", "name=limit,… group categories and the most groups of each a user may be a member of (0 unlimited)")
+	dur(&c.GroupInvitationTTL, "groups.invitation_ttl", "how long an invitation without expires_in_sec stays pending")
 	num(&c.HTTPConcurrency, "http.concurrency", "connections served at once; over it new ones get 503")
 	num(&c.HTTPMaxConnsPerIP, "http.max_conns_per_ip", "open connections per client IP; 0 is unlimited")
 	list(&c.HTTPTrustedProxies, "http.trusted_proxies",

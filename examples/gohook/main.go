@@ -40,7 +40,7 @@ func main() {
 
 // Register adds this program's rules to a hook registry.
 func Register(reg *hooks.Registry, svc *groups.Service, log *slog.Logger) {
-	hooks.JoinGroup.Before(reg, func(ctx context.Context, c *hooks.Caller, req *groups.GroupRequest) (*groups.GroupRequest, error) {
+	hooks.JoinGroup.Before(reg, func(ctx context.Context, c *hooks.Caller, req *groups.JoinGroupRequest) (*groups.JoinGroupRequest, error) {
 		gs, err := svc.GetGroups(ctx, []string{req.GroupID})
 		if err != nil || len(gs) == 0 {
 			return req, err // unknown groups get the service's own answer

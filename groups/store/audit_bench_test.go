@@ -42,7 +42,7 @@ func BenchmarkAuditCost(b *testing.B) {
 			defer reportCPU(b)()
 			for i := 0; i < b.N; i++ {
 				_, err := svc.s.CreateGroup(bg, owner, groups.CreateGroupRequest{
-					Name: fmt.Sprintf("audit-cost-%d-%d", run, benchSeq.Add(1)), Open: true})
+					Name: fmt.Sprintf("audit-cost-%d-%d", run, benchSeq.Add(1)), Open: ptr(true)})
 				must(b, err)
 			}
 		})

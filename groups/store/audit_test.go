@@ -63,7 +63,7 @@ func TestAuditRolledBack(t *testing.T) {
 		e := newAuditEnv(t, dialect, url)
 		u := testapp.CreateUsers(t, e.db, 2)
 		rctx := context.WithValue(context.Background(), requestIDKey{}, "req-1")
-		g, err := e.svc.CreateGroup(rctx, groups.UserActor(u[0], ""), groups.CreateGroupRequest{Name: "kept", Open: true})
+		g, err := e.svc.CreateGroup(rctx, groups.UserActor(u[0], ""), groups.CreateGroupRequest{Name: "kept", Open: ptr(true)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,7 +117,7 @@ func TestAuditRoundTrips(t *testing.T) {
 		op   func() error
 	}{
 		{"create", 1, func() (err error) {
-			g, err = e.svc.CreateGroup(ctx, owner, groups.CreateGroupRequest{Name: "rt", Open: true})
+			g, err = e.svc.CreateGroup(ctx, owner, groups.CreateGroupRequest{Name: "rt", Open: ptr(true)})
 			return err
 		}},
 		{"add", 2, func() error {
@@ -127,7 +127,7 @@ func TestAuditRoundTrips(t *testing.T) {
 			return e.svc.KickUsers(ctx, owner, groups.GroupUsersRequest{GroupID: g.ID, UserIDs: []string{u[1]}})
 		}},
 		{"join", 2, func() error {
-			return e.svc.JoinGroup(ctx, groups.UserActor(u[1], ""), groups.GroupRequest{GroupID: g.ID})
+			return e.svc.JoinGroup(ctx, groups.UserActor(u[1], ""), groups.JoinGroupRequest{GroupID: g.ID})
 		}},
 	} {
 		before := e.st.RoundTrips()
@@ -162,7 +162,7 @@ func TestAuditPurge(t *testing.T) {
 		at := func(d time.Time) { e.clock.Store(&d) }
 		now := time.Now().UTC()
 		at(now.Add(-100 * 24 * time.Hour))
-		g, err := e.svc.CreateGroup(ctx, groups.UserActor(u[0], ""), groups.CreateGroupRequest{Name: "old", Open: true})
+		g, err := e.svc.CreateGroup(ctx, groups.UserActor(u[0], ""), groups.CreateGroupRequest{Name: "old", Open: ptr(true)})
 		if err != nil {
 			t.Fatal(err)
 		}

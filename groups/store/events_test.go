@@ -121,9 +121,9 @@ func TestEventsPublishedAfterCommit(t *testing.T) {
 		}
 		newName := "Closed"
 
-		ok(t, e.svc.JoinGroup(ctx, groups.UserActor(ann, "ann"), groups.GroupRequest{GroupID: g.ID}))
+		ok(t, e.svc.JoinGroup(ctx, groups.UserActor(ann, "ann"), groups.JoinGroupRequest{GroupID: g.ID}))
 		want("join request", "JoinRequested(ann)[owner]")
-		ok(t, e.svc.JoinGroup(ctx, groups.UserActor(ann, "ann"), groups.GroupRequest{GroupID: g.ID}))
+		ok(t, e.svc.JoinGroup(ctx, groups.UserActor(ann, "ann"), groups.JoinGroupRequest{GroupID: g.ID}))
 		want("repeated join request: nothing happens")
 		ok(t, e.svc.AddUsers(ctx, user(owner), users(ann, bob)))
 		want("add", "MembersAdded(owner)[bob] RequestsAccepted(owner)[ann]")
@@ -161,7 +161,7 @@ func TestEventsPublishedAfterCommit(t *testing.T) {
 
 		g = e.create(owner, "open", true, 0)
 		want("create", "GroupCreated(owner)[owner]")
-		ok(t, e.svc.JoinGroup(ctx, user(cat), groups.GroupRequest{GroupID: g.ID}))
+		ok(t, e.svc.JoinGroup(ctx, user(cat), groups.JoinGroupRequest{GroupID: g.ID}))
 		want("join", "MemberJoined(cat)")
 		ok(t, e.svc.DeleteGroup(ctx, user(owner), groups.GroupRequest{GroupID: g.ID}))
 		want("delete", "GroupDeleted(owner)")
@@ -202,7 +202,7 @@ func TestEventsRetriedOnce(t *testing.T) {
 		svc.Subscribe(rec.subscribe)
 		u := testapp.CreateUsers(t, e.db, 2)
 		g := e.create(u[0], "closed", false, 0)
-		ok(t, svc.JoinGroup(ctx, groups.UserActor(u[1], "ann"), groups.GroupRequest{GroupID: g.ID}))
+		ok(t, svc.JoinGroup(ctx, groups.UserActor(u[1], "ann"), groups.JoinGroupRequest{GroupID: g.ID}))
 		if !st.tried {
 			t.Fatal("the transaction was not retried")
 		}

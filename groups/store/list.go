@@ -12,7 +12,8 @@ import (
 
 // groupColumns are scanned by groupScan.
 const groupColumns = "g.id, g.creator_id, g.name, g.description, g.avatar_url, g.lang_tag, " +
-	"g.metadata, g.open, g.edge_count, g.max_count, g.create_time, g.update_time"
+	"g.metadata, g.open, g.edge_count, g.max_count, g.create_time, g.update_time, g.join_policy, g.tag, " +
+	"g.hidden, CASE WHEN g.category = '" + groups.DefaultCategory + "' THEN '' ELSE g.category END" // see txGroupColumns
 
 // rowScanner is what pgx.Rows and *sql.Rows have in common.
 type rowScanner interface {
@@ -103,7 +104,9 @@ const maxRune = "\U0010FFFF"
 // ListGroups runs one keyset query per order; each matches an index of the
 // groups table (see migrations), for its filter and its order.
 func (s *Groups) ListGroups(ctx context.Context, q groups.GroupQuery) ([]groups.Group, error) {
-	var where []string
+	// Hidden groups are never listed: a filter on the index scan (hidden
+	// groups are few, so it reads few rows it drops).
+	where := []string{"g.hidden = FALSE"}
 	args := make(sqlArgs, 0, 6)
 	add := func(cond string) { where = append(where, cond) }
 	order := ""
@@ -150,10 +153,7 @@ func (s *Groups) ListGroups(ctx context.Context, q groups.GroupQuery) ([]groups.
 		}
 		order = "g.edge_count DESC, g.id DESC"
 	}
-	sql := "SELECT " + groupColumns + " FROM groups g"
-	if len(where) > 0 {
-		sql += " WHERE " + strings.Join(where, " AND ")
-	}
+	sql := "SELECT " + groupColumns + " FROM groups g WHERE " + strings.Join(where, " AND ")
 	sql += " ORDER BY " + order + " LIMIT " + args.add(q.Limit)
 	out := make([]groups.Group, 0, q.Limit)
 	if err := s.read(ctx, sql, args, scanGroups(&out)); err != nil {
@@ -203,10 +203,11 @@ func (s *Groups) ListGroupUsers(ctx context.Context, q groups.MemberQuery) ([]gr
 	var u groups.User
 	var ct, ut, p int64
 	var st int16
+	var msg string
 	dest := []any{&u.ID, &u.Username, &u.DisplayName, &u.AvatarURL, &u.LangTag, &u.Location,
-		&u.Timezone, &u.Metadata, &ct, &ut, &st, &p}
+		&u.Timezone, &u.Metadata, &ct, &ut, &st, &p, &msg}
 	err := s.read(ctx, `SELECT u.id, u.username, u.display_name, u.avatar_url, u.lang_tag,
-		u.location, u.timezone, u.metadata, u.create_time, u.update_time, m.state, m.position
+		u.location, u.timezone, u.metadata, u.create_time, u.update_time, m.state, m.position, m.message
 		FROM group_members m JOIN users u ON u.id = m.user_id WHERE `+where, args, func(r rowScanner) error {
 		if err := r.Scan(dest...); err != nil {
 			return err
@@ -215,7 +216,7 @@ func (s *Groups) ListGroupUsers(ctx context.Context, q groups.MemberQuery) ([]gr
 			out = make([]groups.GroupUser, 0, q.Limit)
 			pos = make([]int64, 0, q.Limit)
 		}
-		gu := groups.GroupUser{User: u, State: groups.State(st)}
+		gu := groups.GroupUser{User: u, State: groups.State(st), Message: msg}
 		gu.User.CreateTime, gu.User.UpdateTime = micros(ct), micros(ut)
 		out = append(out, gu)
 		pos = append(pos, p)

@@ -16,7 +16,7 @@ func TestNotifications(t *testing.T) {
 		u := testapp.CreateUsers(t, e.db, 3)
 		owner, joiner, other := u[0], u[1], u[2]
 		g := e.create(owner, "closed", false, 0)
-		ok(t, e.svc.JoinGroup(ctx, groups.UserActor(joiner, "jo"), groups.GroupRequest{GroupID: g.ID}))
+		ok(t, e.svc.JoinGroup(ctx, groups.UserActor(joiner, "jo"), groups.JoinGroupRequest{GroupID: g.ID}))
 		ok(t, e.svc.AddUsers(ctx, user(owner), groups.GroupUsersRequest{GroupID: g.ID, UserIDs: []string{joiner}}))
 		ok(t, e.inbox.Send(ctx, inbox.Notification{UserID: joiner, Subject: "hi", Content: `{"a":1}`, Code: 7}))
 		wantCode(t, e.inbox.Send(ctx, inbox.Notification{UserID: joiner, Subject: "x", Code: -4}),

@@ -27,7 +27,7 @@ func TestRaceJoinCapacity(t *testing.T) {
 			go func(id string) {
 				defer wg.Done()
 				<-start
-				err := e.svc.JoinGroup(ctx, user(id), groups.GroupRequest{GroupID: g.ID})
+				err := e.svc.JoinGroup(ctx, user(id), groups.JoinGroupRequest{GroupID: g.ID})
 				if ge, ok := errs.AsError(err); ok && ge.Message == "Group is full." {
 					full.Add(1)
 				} else if err != nil {
@@ -88,7 +88,7 @@ func TestRaceMixedOperations(t *testing.T) {
 					case 4:
 						err = e.svc.LeaveGroup(ctx, actor, groups.GroupRequest{GroupID: g.ID})
 					case 5:
-						err = e.svc.JoinGroup(ctx, actor, groups.GroupRequest{GroupID: g.ID})
+						err = e.svc.JoinGroup(ctx, actor, groups.JoinGroupRequest{GroupID: g.ID})
 					case 6:
 						err = e.svc.AddUsers(ctx, actor, req)
 					}

@@ -33,16 +33,16 @@ func TestRoundTrips(t *testing.T) {
 		op   func() error
 	}{
 		{"create", 1, func() (err error) {
-			open, err = svc.CreateGroup(ctx, owner, groups.CreateGroupRequest{Name: "open", Open: true})
+			open, err = svc.CreateGroup(ctx, owner, groups.CreateGroupRequest{Name: "open", JoinPolicy: "open"})
 			return err
 		}},
 		{"create closed", 1, func() (err error) {
 			closed, err = svc.CreateGroup(ctx, owner, groups.CreateGroupRequest{Name: "closed"})
 			return err
 		}},
-		{"join", 2, func() error { return svc.JoinGroup(ctx, ann, groups.GroupRequest{GroupID: open.ID}) }},
+		{"join", 2, func() error { return svc.JoinGroup(ctx, ann, groups.JoinGroupRequest{GroupID: open.ID}) }},
 		{"leave", 2, func() error { return svc.LeaveGroup(ctx, ann, groups.GroupRequest{GroupID: open.ID}) }},
-		{"join request, notifying", 3, func() error { return svc.JoinGroup(ctx, ann, groups.GroupRequest{GroupID: closed.ID}) }},
+		{"join request, notifying", 3, func() error { return svc.JoinGroup(ctx, ann, groups.JoinGroupRequest{GroupID: closed.ID}) }},
 		{"add (accept)", 2, func() error { return svc.AddUsers(ctx, owner, users(closed, u[1])) }},
 		{"add (new)", 2, func() error { return svc.AddUsers(ctx, owner, users(closed, u[2], u[3])) }},
 		{"promote", 2, func() error { return svc.PromoteUsers(ctx, owner, users(closed, u[1])) }},

@@ -33,7 +33,7 @@ func user(id string) groups.Actor { return groups.UserActor(id, "") }
 
 func (e *env) create(owner, name string, open bool, max int) groups.Group {
 	e.t.Helper()
-	g, err := e.svc.CreateGroup(ctx, user(owner), groups.CreateGroupRequest{Name: name, Open: open, MaxCount: max})
+	g, err := e.svc.CreateGroup(ctx, user(owner), groups.CreateGroupRequest{Name: name, Open: &open, MaxCount: max})
 	if err != nil {
 		e.t.Fatalf("create %s: %v", name, err)
 	}
@@ -170,20 +170,20 @@ func TestJoinLeave(t *testing.T) {
 		e := setup(t, dialect, url)
 		u := testapp.CreateUsers(t, e.db, 5)
 		open := e.create(u[0], "open", true, 3)
-		ok(t, e.svc.JoinGroup(ctx, user(u[1]), groups.GroupRequest{GroupID: open.ID}))
-		ok(t, e.svc.JoinGroup(ctx, user(u[1]), groups.GroupRequest{GroupID: open.ID})) // repeat: no-op
+		ok(t, e.svc.JoinGroup(ctx, user(u[1]), groups.JoinGroupRequest{GroupID: open.ID}))
+		ok(t, e.svc.JoinGroup(ctx, user(u[1]), groups.JoinGroupRequest{GroupID: open.ID})) // repeat: no-op
 		if g := e.group(open.ID); g.EdgeCount != 2 {
 			t.Fatalf("edge_count %d", g.EdgeCount)
 		}
-		ok(t, e.svc.JoinGroup(ctx, user(u[2]), groups.GroupRequest{GroupID: open.ID}))
-		wantCode(t, e.svc.JoinGroup(ctx, user(u[3]), groups.GroupRequest{GroupID: open.ID}), errs.CodeInvalidArgument, "Group is full.")
+		ok(t, e.svc.JoinGroup(ctx, user(u[2]), groups.JoinGroupRequest{GroupID: open.ID}))
+		wantCode(t, e.svc.JoinGroup(ctx, user(u[3]), groups.JoinGroupRequest{GroupID: open.ID}), errs.CodeInvalidArgument, "Group is full.")
 		// Capacity is checked before membership, as in Nakama.
-		wantCode(t, e.svc.JoinGroup(ctx, user(u[1]), groups.GroupRequest{GroupID: open.ID}), errs.CodeInvalidArgument, "Group is full.")
-		wantCode(t, e.svc.JoinGroup(ctx, user(u[1]), groups.GroupRequest{GroupID: "6ba7b810-9dad-11d1-80b4-00c04fd430c8"}), errs.CodeNotFound, "Group not found.")
+		wantCode(t, e.svc.JoinGroup(ctx, user(u[1]), groups.JoinGroupRequest{GroupID: open.ID}), errs.CodeInvalidArgument, "Group is full.")
+		wantCode(t, e.svc.JoinGroup(ctx, user(u[1]), groups.JoinGroupRequest{GroupID: "6ba7b810-9dad-11d1-80b4-00c04fd430c8"}), errs.CodeNotFound, "Group not found.")
 
 		closed := e.create(u[0], "closed", false, 0)
 		ok(t, e.svc.PromoteUsers(ctx, user(u[0]), groups.GroupUsersRequest{GroupID: closed.ID, UserIDs: nil}))
-		ok(t, e.svc.JoinGroup(ctx, groups.UserActor(u[4], "joiner"), groups.GroupRequest{GroupID: closed.ID}))
+		ok(t, e.svc.JoinGroup(ctx, groups.UserActor(u[4], "joiner"), groups.JoinGroupRequest{GroupID: closed.ID}))
 		if st := e.states(closed.ID)[u[4]]; st != groups.JoinRequest {
 			t.Fatalf("closed join gives a request, got %d", st)
 		}
@@ -229,7 +229,7 @@ func TestMemberOperations(t *testing.T) {
 			return groups.GroupUsersRequest{GroupID: gid, UserIDs: ids}
 		}
 		ok(t, e.svc.AddUsers(ctx, user(owner), batch("", admin, m1, m2)))
-		ok(t, e.svc.JoinGroup(ctx, user(req), groups.GroupRequest{GroupID: gid}))
+		ok(t, e.svc.JoinGroup(ctx, user(req), groups.JoinGroupRequest{GroupID: gid}))
 		ok(t, e.svc.PromoteUsers(ctx, user(owner), batch("", admin)))
 		want := map[string]groups.State{owner: 0, admin: 1, m1: 2, m2: 2, req: 3}
 		if got := e.states(gid); fmt.Sprint(got) != fmt.Sprint(want) {
@@ -264,7 +264,7 @@ func TestMemberOperations(t *testing.T) {
 		if st := e.states(gid)[m2]; st != groups.Banned {
 			t.Fatalf("ban: %d", st)
 		}
-		ok(t, e.svc.JoinGroup(ctx, user(m2), groups.GroupRequest{GroupID: gid}))
+		ok(t, e.svc.JoinGroup(ctx, user(m2), groups.JoinGroupRequest{GroupID: gid}))
 		ok(t, e.svc.AddUsers(ctx, user(owner), batch("", m2)))
 		ok(t, e.svc.LeaveGroup(ctx, user(m2), groups.GroupRequest{GroupID: gid}))
 		if st := e.states(gid)[m2]; st != groups.Banned {

@@ -114,6 +114,7 @@ func retryable(err error) bool {
 // a nil one leaves the database's error as it is.
 type violations struct {
 	unique, foreignKey, check error
+	tag                       error // a unique violation of groups.tag_key
 }
 
 func (v violations) mapErr(err error) error {
@@ -121,6 +122,9 @@ func (v violations) mapErr(err error) error {
 	switch violated(err) {
 	case uniqueViolation:
 		s = v.unique
+		if v.tag != nil && onTagKey(err) {
+			s = v.tag
+		}
 	case foreignKeyViolation:
 		s = v.foreignKey
 	case checkViolation:
@@ -130,4 +134,14 @@ func (v violations) mapErr(err error) error {
 		return s
 	}
 	return err
+}
+
+// onTagKey reports whether a unique violation is of groups_tag_key_idx
+// (PostgreSQL names the index, SQLite the column).
+func onTagKey(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.ConstraintName == "groups_tag_key_idx"
+	}
+	return strings.Contains(err.Error(), "groups.tag_key")
 }

@@ -25,14 +25,18 @@ func (t *txSQL) init(ex executor, lockSuffix string) {
 
 var _ groups.Tx = (*txSQL)(nil)
 
+// The default category is read as "" (groupScan maps it back): an empty
+// string costs the scan no allocation, and most groups have that category.
 const txGroupColumns = "id, creator_id, name, description, avatar_url, lang_tag, metadata, open, edge_count, " +
-	"max_count, create_time, update_time"
+	"max_count, create_time, update_time, join_policy, tag, hidden, " +
+	"CASE WHEN category = '" + groups.DefaultCategory + "' THEN '' ELSE category END"
 
 // groupScan reads rows of txGroupColumns (then extra columns) with one set of
 // scan destinations for all rows: no allocation per row beyond the strings.
 type groupScan struct {
 	g       groups.Group
 	creator pgtype.Text
+	policy  int16
 	ct, ut  int64
 	dest    []any
 }
@@ -40,7 +44,8 @@ type groupScan struct {
 func newGroupScan(extra ...any) *groupScan {
 	s := &groupScan{}
 	s.dest = append([]any{&s.g.ID, &s.creator, &s.g.Name, &s.g.Description, &s.g.AvatarURL, &s.g.LangTag,
-		&s.g.Metadata, &s.g.Open, &s.g.EdgeCount, &s.g.MaxCount, &s.ct, &s.ut}, extra...)
+		&s.g.Metadata, &s.g.Open, &s.g.EdgeCount, &s.g.MaxCount, &s.ct, &s.ut, &s.policy, &s.g.Tag, &s.g.Hidden,
+		&s.g.Category}, extra...)
 	return s
 }
 
@@ -50,6 +55,12 @@ func (s *groupScan) scan(r rowScanner) (groups.Group, error) {
 	}
 	g := s.g
 	g.CreatorID = s.creator.String
+	if g.Category == "" {
+		g.Category = groups.DefaultCategory
+	}
+	if s.policy >= 0 && int(s.policy) < len(policies) {
+		g.JoinPolicy = policies[s.policy]
+	}
 	g.CreateTime, g.UpdateTime = micros(s.ct), micros(s.ut)
 	return g, nil
 }
@@ -117,7 +128,7 @@ func scanNames(m map[string]string) func(rowScanner) error {
 
 // The sentinels of the writes' constraint violations.
 var (
-	nameTaken   = violations{unique: groups.ErrNameTaken}
+	nameTaken   = violations{unique: groups.ErrNameTaken, tag: groups.ErrTagTaken}
 	userMissing = violations{foreignKey: groups.ErrNotFound}
 	overLimit   = violations{check: groups.ErrFull}
 )
@@ -130,18 +141,59 @@ func nullID(id string) any {
 }
 
 func (t *txSQL) InsertGroup(ctx context.Context, g groups.Group) {
+	g = withDefaults(g)
 	t.ex.write(ctx, nameTaken, `INSERT INTO groups (id, creator_id, name, name_key, description, avatar_url,
-		lang_tag, metadata, open, edge_count, max_count, create_time, update_time)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		lang_tag, metadata, open, edge_count, max_count, create_time, update_time, join_policy, tag, tag_key,
+		hidden, category)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 		g.ID, nullID(g.CreatorID), g.Name, strings.ToLower(g.Name), g.Description, g.AvatarURL, g.LangTag,
-		g.Metadata, g.Open, g.EdgeCount, g.MaxCount, g.CreateTime.UnixMicro(), g.UpdateTime.UnixMicro())
+		g.Metadata, g.Open, g.EdgeCount, g.MaxCount, g.CreateTime.UnixMicro(), g.UpdateTime.UnixMicro(),
+		policyCode(g.JoinPolicy), g.Tag, tagKey(g.Tag), g.Hidden, g.Category)
+}
+
+// policies are the join policies by their stored number (migration 00007).
+var policies = [...]groups.JoinPolicy{groups.PolicyOpen, groups.PolicyRequest, groups.PolicyInviteOnly, groups.PolicyClosed}
+
+func policyCode(p groups.JoinPolicy) int16 {
+	for i, x := range policies {
+		if x == p {
+			return int16(i)
+		}
+	}
+	return 1 // request, as the column's default
+}
+
+// withDefaults fills a group's policy and category when unset (a Group
+// built without them): the policy from open, the default category.
+func withDefaults(g groups.Group) groups.Group {
+	if g.JoinPolicy == "" {
+		g.JoinPolicy = groups.PolicyRequest
+		if g.Open {
+			g.JoinPolicy = groups.PolicyOpen
+		}
+	}
+	if g.Category == "" {
+		g.Category = groups.DefaultCategory
+	}
+	return g
+}
+
+// tagKey is a tag's unique key: lower case, NULL for no tag (NULLs never
+// collide in a unique index, on either database).
+func tagKey(tag string) any {
+	if tag == "" {
+		return nil
+	}
+	return strings.ToLower(tag)
 }
 
 func (t *txSQL) UpdateGroup(ctx context.Context, g groups.Group) {
+	g = withDefaults(g)
 	t.ex.write(ctx, nameTaken, `UPDATE groups SET creator_id = $2, name = $3, name_key = $4, description = $5,
-		avatar_url = $6, lang_tag = $7, metadata = $8, open = $9, max_count = $10, update_time = $11 WHERE id = $1`,
+		avatar_url = $6, lang_tag = $7, metadata = $8, open = $9, max_count = $10, update_time = $11,
+		join_policy = $12, tag = $13, tag_key = $14, hidden = $15 WHERE id = $1`,
 		g.ID, nullID(g.CreatorID), g.Name, strings.ToLower(g.Name), g.Description, g.AvatarURL, g.LangTag,
-		g.Metadata, g.Open, g.MaxCount, g.UpdateTime.UnixMicro())
+		g.Metadata, g.Open, g.MaxCount, g.UpdateTime.UnixMicro(), policyCode(g.JoinPolicy), g.Tag, tagKey(g.Tag), g.Hidden)
 }
 
 func (t *txSQL) DeleteGroup(ctx context.Context, id string) {
@@ -209,8 +261,13 @@ func (t *txSQL) InsertMember(ctx context.Context, groupID, userID string, s grou
 		groupID, userID, int16(s), now.UnixNano(), now.UnixMicro())
 }
 
+func (t *txSQL) InsertJoinRequest(ctx context.Context, groupID, userID, message string, now time.Time) {
+	t.ex.write(ctx, userMissing, "INSERT INTO group_members (group_id, user_id, state, position, update_time, message) "+
+		"VALUES ($1, $2, $3, $4, $5, $6)", groupID, userID, int16(groups.JoinRequest), now.UnixNano(), now.UnixMicro(), message)
+}
+
 func (t *txSQL) SetState(ctx context.Context, groupID, userID string, s groups.State, now time.Time) {
-	t.ex.write(ctx, violations{}, "UPDATE group_members SET state = $1, update_time = $2 WHERE group_id = $3 AND user_id = $4",
+	t.ex.write(ctx, violations{}, "UPDATE group_members SET state = $1, update_time = $2, message = '' WHERE group_id = $3 AND user_id = $4",
 		int16(s), now.UnixMicro(), groupID, userID)
 }
 
@@ -228,6 +285,36 @@ func (t *txSQL) DeleteMembers(ctx context.Context, groupID string, userIDs []str
 // COMMIT had already been sent with it. The group row is locked, so it exists.
 func (t *txSQL) AddEdgeCount(ctx context.Context, groupID string, delta int, now time.Time) {
 	t.ex.write(ctx, overLimit, "UPDATE groups SET edge_count = edge_count + $1, update_time = $2 WHERE id = $3", delta, now.UnixMicro(), groupID)
+}
+
+// CategoryCounts locks the users' rows first (PostgreSQL; SQLite's single
+// writer serialises already), then counts in the same round trip: each
+// statement of a batch reads a fresh snapshot, so the count sees every
+// membership committed before the lock was granted.
+func (t *txSQL) CategoryCounts(ctx context.Context, userIDs []string, category string) (map[string]int, error) {
+	counts := make(map[string]int, len(userIDs))
+	if len(userIDs) == 0 {
+		return counts, nil
+	}
+	if t.lockSuffix != "" {
+		t.ex.read(ctx, "SELECT id FROM users WHERE id IN ("+placeholders(1, len(userIDs))+") ORDER BY id"+t.lockSuffix,
+			func(r rowScanner) error { var id string; return r.Scan(&id) }, idArgs(nil, userIDs)...)
+	}
+	var id string
+	var n int
+	t.ex.read(ctx, "SELECT m.user_id, count(*) FROM group_members m JOIN groups g ON g.id = m.group_id "+
+		"WHERE m.user_id IN ("+placeholders(2, len(userIDs))+") AND m.state <= 2 AND g.category = $1 GROUP BY m.user_id",
+		func(r rowScanner) error {
+			if err := r.Scan(&id, &n); err != nil {
+				return err
+			}
+			counts[id] = n
+			return nil
+		}, idArgs(category, userIDs)...)
+	if err := t.ex.flush(ctx); err != nil {
+		return nil, err
+	}
+	return counts, nil
 }
 
 func (t *txSQL) Usernames(ctx context.Context, userIDs []string) (map[string]string, error) {

@@ -212,7 +212,7 @@ func TestUpperCaseIDs(t *testing.T) {
 
 		// Join a closed group twice: one request, the second join a no-op.
 		for i := 0; i < 2; i++ {
-			ok(t, e.svc.JoinGroup(ctx, user(up(joiner)), groups.GroupRequest{GroupID: up(closed.ID)}))
+			ok(t, e.svc.JoinGroup(ctx, user(up(joiner)), groups.JoinGroupRequest{GroupID: up(closed.ID)}))
 		}
 		if st := e.states(closed.ID); len(st) != 2 || st[joiner] != groups.JoinRequest {
 			t.Fatalf("after join: %v", st)
@@ -235,7 +235,7 @@ func TestUpperCaseIDs(t *testing.T) {
 
 		// Open group: join, repeat, the counter moves once.
 		for i := 0; i < 2; i++ {
-			ok(t, e.svc.JoinGroup(ctx, user(up(joiner)), groups.GroupRequest{GroupID: opened.ID}))
+			ok(t, e.svc.JoinGroup(ctx, user(up(joiner)), groups.JoinGroupRequest{GroupID: opened.ID}))
 		}
 		if g := e.group(opened.ID); g.EdgeCount != 2 {
 			t.Fatalf("edge count %d", g.EdgeCount)
@@ -282,7 +282,7 @@ func TestJoinRequestNotifyWindow(t *testing.T) {
 		}
 		cycle := func(svc *groups.Service, uid string) {
 			t.Helper()
-			ok(t, svc.JoinGroup(ctx, user(uid), groups.GroupRequest{GroupID: g.ID}))
+			ok(t, svc.JoinGroup(ctx, user(uid), groups.JoinGroupRequest{GroupID: g.ID}))
 			if st := throttled.states(g.ID)[uid]; st != groups.JoinRequest {
 				t.Fatalf("state %d after join", st)
 			}
@@ -327,7 +327,7 @@ func TestUserGroupsHideBans(t *testing.T) {
 		e := setup(t, dialect, url)
 		u := testapp.CreateUsers(t, e.db, 2)
 		g := e.create(u[0], "club", true, 0)
-		ok(t, e.svc.JoinGroup(ctx, user(u[1]), groups.GroupRequest{GroupID: g.ID}))
+		ok(t, e.svc.JoinGroup(ctx, user(u[1]), groups.JoinGroupRequest{GroupID: g.ID}))
 		ok(t, e.svc.BanUsers(ctx, user(u[0]), groups.GroupUsersRequest{GroupID: g.ID, UserIDs: []string{u[1]}}))
 		banned := groups.Banned
 		for _, st := range []*groups.State{nil, &banned} {

@@ -98,7 +98,17 @@ var testLog = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level
 // then call Start.
 func New(t testing.TB, dialect, url string) *App {
 	t.Helper()
-	srv, err := server.New(context.Background(), Config(dialect, url), testLog)
+	return NewWith(t, dialect, url, nil)
+}
+
+// NewWith is New with Config changed by mod (nil: unchanged) first.
+func NewWith(t testing.TB, dialect, url string, mod func(*server.Config)) *App {
+	t.Helper()
+	cfg := Config(dialect, url)
+	if mod != nil {
+		mod(&cfg)
+	}
+	srv, err := server.New(context.Background(), cfg, testLog)
 	if err != nil {
 		t.Fatalf("server.New on %s: %v", dialect, err)
 	}

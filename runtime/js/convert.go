@@ -96,16 +96,20 @@ func (v *vm) groupsArray(gs []groups.Group) goja.Value {
 		obj := v.rt.NewObject()
 		// In the sorted order of the snake_case names, as toJS sets them.
 		_ = obj.Set("avatarUrl", g.AvatarURL)
+		_ = obj.Set("category", g.Category)
 		_ = obj.Set("createTime", g.CreateTime.Unix())
 		_ = obj.Set("creatorId", g.CreatorID)
 		_ = obj.Set("description", g.Description)
 		_ = obj.Set("edgeCount", int64(g.EdgeCount))
+		_ = obj.Set("hidden", g.Hidden)
 		_ = obj.Set("id", g.ID)
+		_ = obj.Set("joinPolicy", string(g.JoinPolicy))
 		_ = obj.Set("langTag", g.LangTag)
 		_ = obj.Set("maxCount", int64(g.MaxCount))
 		_ = obj.Set("metadata", v.toJS(runtime.ParseObject(g.Metadata), true))
 		_ = obj.Set("name", g.Name)
 		_ = obj.Set("open", g.Open)
+		_ = obj.Set("tag", g.Tag)
 		_ = obj.Set("updateTime", g.UpdateTime.Unix())
 		items[i] = obj
 	}

@@ -103,12 +103,17 @@ func (v *vm) newNK() goja.Value {
 				in.GroupID, in.UserID, in.Username = a.str(0, "groupId"), a.str(1, "userId"), deref(a.optStr(2, "username"))
 			case hooks.NKGroupUsers:
 				in.GroupID, in.UserIDs, in.CallerID = a.str(0, "groupId"), a.strs(1, "userIds"), deref(a.optStr(2, "callerId"))
+			case hooks.NKRequest:
+				in.Request, in.CallerID = a.object(0, "request"), deref(a.optStr(1, "userId"))
 			default:
 				in.GroupID = a.str(0, "groupId")
 			}
-			_, err := a.nk().Op(v.context(), o, in)
+			out, err := a.nk().Op(v.context(), o, in)
 			a.check(err)
-			return goja.Undefined()
+			if out == nil {
+				return goja.Undefined()
+			}
+			return v.toJS(out, false)
 		})
 	}
 

@@ -54,8 +54,8 @@ function InitModule(ctx, logger, nk, initializer) { initializer.registerBefore%s
 func TestPayloadKeyOrderJS(t *testing.T) {
 	for name, want := range map[string]string{
 		"ListGroups":     "cursor,langTag,limit,members,name,open",
-		"CreateGroup":    "avatarUrl,description,langTag,maxCount,name,open",
-		"UpdateGroup":    "avatarUrl,description,groupId,langTag,name,open",
+		"CreateGroup":    "avatarUrl,category,description,hidden,joinPolicy,langTag,maxCount,name,open,tag",
+		"UpdateGroup":    "avatarUrl,description,groupId,hidden,joinPolicy,langTag,name,open,tag",
 		"KickGroupUsers": "groupId,userIds",
 	} {
 		o, _ := hooks.OpByName(name)

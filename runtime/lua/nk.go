@@ -331,13 +331,20 @@ func (v *vm) opFunc(o hooks.Operation, fn hooks.NK) glua.LGFunction {
 			in.GroupID, in.UserID, in.Username = a.need(1, "group_id"), a.need(2, "user_id"), a.str(3, "username")
 		case hooks.NKGroupUsers:
 			in.GroupID, in.UserIDs, in.CallerID = a.need(1, "group_id"), a.strings(2, "user ids"), a.str(3, "caller_id")
+		case hooks.NKRequest:
+			in.Request, in.CallerID = a.object(1, "request"), a.str(2, "user_id")
 		default:
 			in.GroupID = a.need(1, "group_id")
 		}
-		if _, err := v.r.nk.Op(v.ctx(), o, in); err != nil {
+		out, err := v.r.nk.Op(v.ctx(), o, in)
+		if err != nil {
 			return v.fail(L, err)
 		}
-		return 0
+		if out == nil {
+			return 0
+		}
+		L.Push(toLua(L, out))
+		return 1
 	}
 }
 
