@@ -20,6 +20,13 @@ require (
 )
 
 require (
+	github.com/fasthttp/websocket v1.5.7 // indirect
+	github.com/gofiber/contrib/websocket v1.3.0 // indirect
+	github.com/savsgio/gotils v0.0.0-20230208104028-c358bd845dee // indirect
+	golang.org/x/net v0.61.0 // indirect
+)
+
+require (
 	github.com/dlclark/regexp2/v2 v2.5.2
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/glebarez/go-sqlite v1.21.2 // indirect

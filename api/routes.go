@@ -7,6 +7,9 @@ import "github.com/gofiber/fiber/v2"
 func (s *Server) routes(app *fiber.App) {
 	app.Use(s.authBeforeRouting)
 	app.Get("/healthcheck", func(c *fiber.Ctx) error { return empty(c) })
+	if s.cfg.Socket != nil {
+		app.Get("/ws", s.cfg.Socket) // its own token check: ?token= or Bearer, 401 before the upgrade
+	}
 
 	serverKey := s.serverKeyAuth
 	app.Post("/v2/account/authenticate/device", serverKey, s.authenticateDevice)
@@ -33,6 +36,7 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/v2/user/:user_id/group", session, s.listUserGroups)
 	app.Get("/v2/notification", session, s.listNotifications)
 	app.Delete("/v2/notification", session, s.deleteNotifications)
+	app.Get("/v2/channel/:channel_id", session, s.listChannelMessages)
 
 	app.Get("/v2/rpc/:id", s.rpc)
 	app.Post("/v2/rpc/:id", s.rpc)

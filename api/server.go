@@ -16,6 +16,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/guildhall/guildhall/accounts"
+	"github.com/guildhall/guildhall/chat"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/hooks"
 	"github.com/guildhall/guildhall/inbox"
@@ -35,6 +36,10 @@ type Config struct {
 	// Inbox serves /v2/notification; nil means the inbox over the groups
 	// service's store (inbox.FromGroups).
 	Inbox *inbox.Service
+	// Socket serves GET /ws (the realtime socket); nil leaves it out.
+	Socket fiber.Handler
+	// Chat serves GET /v2/channel/{channel_id}; nil answers 404.
+	Chat *chat.Service
 }
 
 // DefaultConcurrency is fasthttp's own default.

@@ -400,6 +400,8 @@ type batch struct {
 	done   []string // targets changed, for the operation's event
 	// accepted are the join requests AddUsers accepted (done are those it added).
 	accepted []string
+	// members are the targets of a kick or ban that were members (states 0–2).
+	members []string
 }
 
 // batchRule describes one batch operation.
@@ -542,11 +544,16 @@ func (s *Service) KickUsers(ctx context.Context, a Actor, req GroupUsersRequest)
 		}
 		if st.Counts() {
 			b.delta--
+			b.members = append(b.members, t)
 		}
 		b.tx.DeleteMembers(ctx, b.group.ID, []string{t})
 		b.done = append(b.done, t)
 		return nil
-	}, record: targetsEvent(func(m EventMeta, t []string) Event { return MembersKicked{m, t} })})
+	}, record: func(b *batch, m EventMeta) {
+		if len(b.done) > 0 {
+			b.tx.Record(MembersKicked{EventMeta: m, Targets: b.done, Members: b.members})
+		}
+	}})
 }
 
 // BanUsers bans users that have a row in the group; a ban keeps them out until lifted.
@@ -561,11 +568,16 @@ func (s *Service) BanUsers(ctx context.Context, a Actor, req GroupUsersRequest) 
 		}
 		if st.Counts() {
 			b.delta--
+			b.members = append(b.members, t)
 		}
 		b.tx.SetState(ctx, b.group.ID, t, Banned, b.now)
 		b.done = append(b.done, t)
 		return nil
-	}, record: targetsEvent(func(m EventMeta, t []string) Event { return MembersBanned{m, t} })})
+	}, record: func(b *batch, m EventMeta) {
+		if len(b.done) > 0 {
+			b.tx.Record(MembersBanned{EventMeta: m, Targets: b.done, Members: b.members})
+		}
+	}})
 }
 
 // UnbanUsers lifts bans; the users may then join or be added again.

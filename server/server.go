@@ -22,9 +22,12 @@ import (
 
 	"github.com/guildhall/guildhall/accounts"
 	"github.com/guildhall/guildhall/api"
+	"github.com/guildhall/guildhall/chat"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/groups/store"
 	"github.com/guildhall/guildhall/hooks"
+	"github.com/guildhall/guildhall/realtime"
+	"github.com/guildhall/guildhall/realtime/ws"
 	"github.com/guildhall/guildhall/runtime"
 	"github.com/guildhall/guildhall/runtime/js"
 	"github.com/guildhall/guildhall/runtime/lua"
@@ -159,6 +162,8 @@ type Server struct {
 	Groups   *groups.Service
 	Accounts *accounts.Service
 	Hooks    *hooks.Registry
+	Chat     *chat.Service // channel messages and history
+	Hub      *realtime.Hub // the realtime socket's sessions and channels
 	log      *slog.Logger
 }
 
@@ -188,11 +193,23 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 		EncryptionKey: cfg.SessionKey, RefreshEncryptionKey: cfg.SessionRefreshKey,
 		TokenExpiry: cfg.SessionExpiry, RefreshTokenExpiry: cfg.SessionRefreshExpiry,
 	}, accounts.WithReadDB(db.Read))
-	return &Server{
-		Config: cfg, DB: db, Groups: groups.NewService(store.NewGroups(db),
+	st := store.NewGroups(db)
+	srv := &Server{
+		Config: cfg, DB: db, Groups: groups.NewService(st,
 			groups.WithJoinRequestNotifyWindow(cfg.GroupJoinRequestNotifyWindow)), Accounts: acc,
-		Hooks: hooks.New(log), log: log,
-	}, nil
+		Hooks: hooks.New(log), Chat: chat.New(st), log: log,
+	}
+	srv.wireRealtime(st)
+	return srv, nil
+}
+
+// wireRealtime builds the socket's hub: what a commit wrote goes live after
+// it (handed off, the request does not wait), a logout closes the sockets of
+// the sessions it revoked.
+func (s *Server) wireRealtime(st *store.Groups) {
+	s.Hub = realtime.New(s.Chat, realtime.Options{Log: s.log})
+	st.OnWritten(func(w store.Written) { s.Hub.Committed(w.Events, w.Notifications, w.Messages) })
+	s.Accounts.OnSessionsRevoked(s.Hub.SessionsRevoked)
 }
 
 // LoadScripts loads the JavaScript and Lua modules of the runtime path into
@@ -223,6 +240,7 @@ func (s *Server) App() *fiber.App {
 	return api.New(api.Config{
 		ServerKey: s.Config.ServerKey, HTTPKey: s.Config.HTTPKey, RequestTimeout: s.Config.RequestTimeout, Logger: s.log,
 		Concurrency: s.Config.HTTPConcurrency, MaxConnsPerIP: s.Config.HTTPMaxConnsPerIP,
+		Socket: ws.Handler(ws.Config{Hub: s.Hub, Verify: s.verifySocket, Log: s.log}), Chat: s.Chat,
 	}, s.Groups, s.Accounts, s.Hooks)
 }
 
@@ -230,6 +248,7 @@ func (s *Server) App() *fiber.App {
 // shuts down gracefully and closes the database.
 func (s *Server) Run(ctx context.Context) error {
 	defer s.DB.Close()
+	defer s.Hub.Close() // sockets end before the database closes
 	for _, name := range s.Config.DefaultSecrets() {
 		s.log.Warn("SECURITY: " + name + " is the published default; set it before exposing this server")
 	}
@@ -262,6 +281,16 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.log.Info("shutting down")
 	return app.ShutdownWithTimeout(10 * time.Second)
+}
+
+// verifySocket checks a socket's session token as every session route does.
+func (s *Server) verifySocket(ctx context.Context, token string) (realtime.SessionInfo, error) {
+	c, err := s.Accounts.VerifySession(ctx, token)
+	if err != nil {
+		return realtime.SessionInfo{}, err
+	}
+	return realtime.SessionInfo{UserID: c.UserID, Username: c.Username, TokenID: c.TokenID,
+		Expires: time.Unix(c.ExpiresAt, 0)}, nil
 }
 
 // startSessionPurge deletes expired sessions now and then every

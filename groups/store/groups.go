@@ -22,6 +22,8 @@ type Groups struct {
 	// batches counts the PostgreSQL batches transactions sent: their round
 	// trips, which tests hold to account.
 	batches atomic.Int64
+	// written is the OnWritten hook (chat.go).
+	written writtenHook
 }
 
 // NewGroups returns the store of groups over db.

@@ -69,12 +69,15 @@ func (s *Groups) Tx(ctx context.Context, fn func(groups.Tx) error, committed fun
 		}
 		var events []groups.Event
 		var err error
+		var w Written
 		if s.db.Dialect == Postgres {
-			events, err = s.pgTx(ctx, fn)
+			events, err = s.pgTx(ctx, fn, &w)
 		} else {
-			events, err = s.liteTx(ctx, fn)
+			events, err = s.liteTx(ctx, fn, &w)
 		}
 		if err == nil {
+			w.Events = events
+			s.publishWritten(w)
 			if committed != nil {
 				committed(events)
 			}
@@ -93,14 +96,18 @@ func (s *Groups) Tx(ctx context.Context, fn func(groups.Tx) error, committed fun
 	}
 }
 
-// finish queues the notifications of the transaction's events, the last
-// writes before COMMIT (on PostgreSQL in COMMIT's batch: no round trip of
-// their own).
-func (t *txSQL) finish(ctx context.Context) {
-	if ns := inbox.GroupNotifications(t.events); len(ns) > 0 {
+// finish queues the notifications and group event messages of the
+// transaction's events, the last writes before COMMIT (on PostgreSQL in
+// COMMIT's batch: no round trip of their own), and notes them in w for the
+// OnWritten hook.
+func (t *txSQL) finish(ctx context.Context, w *Written) {
+	ns := inbox.GroupNotifications(t.events)
+	if len(ns) > 0 {
 		q, args := insertNotifications(ns)
 		t.ex.write(ctx, violations{}, q, args...)
 	}
+	w.Notifications = ns
+	w.Messages = t.chatWrites(ctx)
 }
 
 // pgConn runs fn on one connection of the pool, as a pgx.Conn.
@@ -120,7 +127,7 @@ func (s *Groups) pgConn(ctx context.Context, fn func(*pgx.Conn) error) error {
 }
 
 // pgTx is one attempt of a PostgreSQL transaction.
-func (s *Groups) pgTx(ctx context.Context, fn func(groups.Tx) error) ([]groups.Event, error) {
+func (s *Groups) pgTx(ctx context.Context, fn func(groups.Tx) error, w *Written) ([]groups.Event, error) {
 	var events []groups.Event
 	err := s.pgConn(ctx, func(c *pgx.Conn) error {
 		a := &struct { // one allocation for both parts
@@ -132,7 +139,7 @@ func (s *Groups) pgTx(ctx context.Context, fn func(groups.Tx) error) ([]groups.E
 		t.init(p, " FOR UPDATE")
 		err := fn(t)
 		if err == nil {
-			t.finish(ctx)
+			t.finish(ctx, w)
 			err = p.commit(ctx)
 		}
 		if err != nil {
@@ -256,7 +263,7 @@ func (p *pgTx) rollback(ctx context.Context) {
 }
 
 // liteTx is one attempt of an SQLite transaction.
-func (s *Groups) liteTx(ctx context.Context, fn func(groups.Tx) error) ([]groups.Event, error) {
+func (s *Groups) liteTx(ctx context.Context, fn func(groups.Tx) error, w *Written) ([]groups.Event, error) {
 	tx, err := s.sqlDB.BeginTx(ctx, nil) // BEGIN IMMEDIATE (_txlock in the DSN)
 	if err != nil {
 		return nil, err
@@ -269,7 +276,7 @@ func (s *Groups) liteTx(ctx context.Context, fn func(groups.Tx) error) ([]groups
 	l.tx = tx
 	t.init(l, "")
 	if err = fn(t); err == nil {
-		t.finish(ctx)
+		t.finish(ctx, w)
 		err = l.err
 	}
 	if err != nil {

@@ -61,6 +61,21 @@ var forbidden = map[string][]string{
 	"migrations":          {module + "/"},
 	// server assembles everything, but never the binaries built on it.
 	"server": {module + "/cmd/"},
+	// The channels are a domain package like the inbox: groups, never above.
+	"chat": {
+		fiber, "gorm.io/", goja, lua,
+		"net/http", fasthttp, "github.com/jackc/", "github.com/glebarez/",
+		module + "/api", module + "/hooks", module + "/runtime", module + "/accounts", module + "/groups/store",
+		module + "/inbox", module + "/realtime",
+	},
+	// The hub knows no transport, SQL or scripts; realtime/ws is its one
+	// Fiber adapter.
+	"realtime": {
+		fiber, fasthttp, "github.com/fasthttp/", "net/http", "gorm.io/", goja, lua, "github.com/jackc/", "github.com/glebarez/",
+		module + "/api", module + "/hooks", module + "/runtime", module + "/groups/store", module + "/server",
+		module + "/realtime/",
+	},
+	"realtime/ws": {goja, lua, "gorm.io/", module + "/api", module + "/runtime", module + "/groups/store", module + "/server"},
 }
 
 // stdlibOnly lists packages that may import nothing outside the standard library.
