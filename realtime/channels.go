@@ -95,9 +95,12 @@ func (h *Hub) leaveLocked(channelID, sessionID string) (presenceChange, bool) {
 	return pc, true
 }
 
-// join adds a session to a channel; it returns the reply and whether this was
-// a new presence (a same-session re-join keeps the first one's flags).
-func (h *Hub) join(s *Session, c chat.Channel, persistence, hidden bool) (channelJSON, presenceChange, bool) {
+// join adds a session to a channel and answers it. A new presence is
+// announced to this node's sessions of the channel (the joiner's too) under
+// the same lock that adds it, so every session sees joins in one order; the
+// returned change is for the other nodes. A same-session re-join keeps the
+// first one's flags and announces nothing.
+func (h *Hub) join(s *Session, cid string, c chat.Channel, persistence, hidden bool) (presenceChange, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	cs := h.channels[c.ID]
@@ -125,7 +128,16 @@ func (h *Hub) join(s *Session, c chat.Channel, persistence, hidden bool) (channe
 	} else {
 		pc.Joins = []Presence{m.p}
 	}
-	return reply, pc, !again
+	if !again && !hidden {
+		b := encode(envelope{ChannelPresenceEvent: &presenceEventJSON{ChannelID: c.ID, Joins: pc.Joins, channelParts: parts(c)}})
+		for _, o := range cs.members {
+			if o.session != nil {
+				o.session.send(b)
+			}
+		}
+	}
+	s.send(encode(envelope{Cid: cid, Channel: &reply}))
+	return pc, !again
 }
 
 // joined returns the session's presence in a channel.
@@ -270,10 +282,8 @@ func (h *Hub) channelJoin(ctx context.Context, s *Session, in inbound) {
 	}
 	persist := persistence == nil || *persistence
 	hide := hidden != nil && *hidden
-	reply, pc, isNew := h.join(s, c, persist, hide)
-	s.send(encode(envelope{Cid: in.cid, Channel: &reply}))
-	if isNew {
-		h.announce(pc, true)
+	if pc, isNew := h.join(s, in.cid, c, persist, hide); isNew && h.bus != nil {
+		h.bus.Publish(Delivery{Node: h.node, Presence: &pc})
 	}
 }
 

@@ -20,10 +20,12 @@ type client struct {
 	t      *testing.T
 	conn   *websocket.Conn
 	frames chan map[string]any
-	mu     sync.Mutex
-	code   int
-	reason string
-	ended  chan struct{}
+	// pending holds frames a wait for another one passed over, oldest first.
+	pending []map[string]any
+	mu      sync.Mutex
+	code    int
+	reason  string
+	ended   chan struct{}
 }
 
 const wait = 5 * time.Second
@@ -88,56 +90,56 @@ func (c *client) send(frame string) {
 // next returns the next frame.
 func (c *client) next() map[string]any {
 	c.t.Helper()
-	select {
-	case m, ok := <-c.frames:
-		if !ok {
-			c.t.Fatalf("socket closed (%d %q) while a frame was expected", c.code, c.reason)
-		}
-		return m
-	case <-time.After(wait):
-		c.t.Fatal("no frame within 5 s")
-	}
-	return nil
+	return c.nextWhere("a frame", func(map[string]any) bool { return true })
 }
 
-// nextWith returns the next frame with the message key, skipping others
-// (presence events arrive asynchronously, in no fixed order with replies).
-func (c *client) nextWith(key string) map[string]any {
+// nextWhere returns the oldest frame (passed-over ones first) that match
+// accepts; frames it passes over stay pending for later waits.
+func (c *client) nextWhere(what string, match func(map[string]any) bool) map[string]any {
 	c.t.Helper()
+	for i, m := range c.pending {
+		if match(m) {
+			c.pending = append(c.pending[:i:i], c.pending[i+1:]...)
+			return m
+		}
+	}
 	deadline := time.After(wait)
 	for {
 		select {
 		case m, ok := <-c.frames:
 			if !ok {
-				c.t.Fatalf("socket closed (%d %q) while %s was expected", c.code, c.reason, key)
+				c.t.Fatalf("socket closed (%d %q) while %s was expected", c.code, c.reason, what)
 			}
-			if _, has := m[key]; has {
+			if match(m) {
 				return m
 			}
+			c.pending = append(c.pending, m)
 		case <-deadline:
-			c.t.Fatalf("no %s within 5 s", key)
+			c.t.Fatalf("no %s within 5 s", what)
 		}
 	}
+}
+
+// nextWith returns the next frame with the message key (presence events
+// arrive asynchronously, in no fixed order with replies).
+func (c *client) nextWith(key string) map[string]any {
+	c.t.Helper()
+	return c.nextWhere(key, func(m map[string]any) bool { _, has := m[key]; return has })
+}
+
+// nextMessage returns the next channel_message with the code (the event
+// message of a change made just before a join may arrive after it:
+// deliveries are asynchronous).
+func (c *client) nextMessage(code float64) map[string]any {
+	c.t.Helper()
+	return c.nextWhere("channel_message", func(m map[string]any) bool { return get(m, "channel_message", "code") == code })
 }
 
 // request sends a frame with a cid and returns the frame answering it.
 func (c *client) request(cid, frame string) map[string]any {
 	c.t.Helper()
 	c.send(frame)
-	deadline := time.After(wait)
-	for {
-		select {
-		case m, ok := <-c.frames:
-			if !ok {
-				c.t.Fatalf("socket closed (%d %q) awaiting cid %s", c.code, c.reason, cid)
-			}
-			if m["cid"] == cid {
-				return m
-			}
-		case <-deadline:
-			c.t.Fatalf("no answer to cid %s within 5 s", cid)
-		}
-	}
+	return c.nextWhere("the answer to cid "+cid, func(m map[string]any) bool { return m["cid"] == cid })
 }
 
 // closed waits for the connection to end and returns the close frame's code
