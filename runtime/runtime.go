@@ -54,6 +54,9 @@ type Deps struct {
 	Groups *groups.Service
 	Hooks  *hooks.Registry
 	Log    *slog.Logger
+	// Channels sends channel messages (nk.channelMessageSend); nil leaves
+	// that function failing.
+	Channels ChannelSender
 }
 
 // Execution modes (ctx.executionMode).

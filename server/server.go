@@ -220,7 +220,7 @@ func (s *Server) LoadScripts(ctx context.Context) (func(), error) {
 		Path: s.Config.RuntimePath, PoolSize: s.Config.RuntimePoolSize, CallTimeout: s.Config.RuntimeCallTimeout,
 		Env: s.Config.RuntimeEnv, MaxCallMemory: s.Config.RuntimeMaxCallMemory,
 	}
-	deps := runtime.Deps{Groups: s.Groups, Hooks: s.Hooks, Log: s.log}
+	deps := runtime.Deps{Groups: s.Groups, Hooks: s.Hooks, Log: s.log, Channels: s.Hub}
 	// Lua before JavaScript: hooks chain in registration order, so Go, Lua and
 	// JavaScript hooks run in Nakama's precedence (Go over Lua over JS).
 	luaRT, err := lua.Load(ctx, cfg, deps)

@@ -49,6 +49,7 @@ func (v *vm) nkModule() *glua.LTable {
 		"Promote": "promote", "Demote": "demote"} {
 		fns["group_users_"+lname] = v.groupUsersBatch("group_users_"+lname, suffix)
 	}
+	v.channelFuncs(fns)
 	tb := v.L.CreateTable(0, len(fns))
 	for name, fn := range fns {
 		tb.RawSetString(name, v.L.NewFunction(fn))
