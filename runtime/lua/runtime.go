@@ -52,7 +52,7 @@ type Runtime struct {
 	groups  *groups.Service
 	nk      *runtime.NK
 	batch   map[string]runtime.BatchFunc
-	chans   *runtime.Channels // nk.channel_message_send (nk_channels.go)
+	chans   *runtime.Channels  // nk.channel_message_send (nk_channels.go)
 	modules []*module          // in module-name order
 	byName  map[string]*module // for require
 	regs    []registration     // the first VM's registrations, in order
