@@ -57,8 +57,8 @@ func (h *Hub) localMembers(channelID string) []*Session {
 // announce sends a presence event to this node's sessions in the channel,
 // and (publish) to the other nodes.
 func (h *Hub) announce(pc presenceChange, publish bool) {
-	if publish && h.bus != nil {
-		h.bus.Publish(Delivery{Node: h.node, Presence: &pc})
+	if publish {
+		h.publish(Delivery{Node: h.node, Presence: &pc})
 	}
 	if len(pc.Joins) == 0 && len(pc.Leaves) == 0 {
 		return
@@ -155,6 +155,7 @@ func (h *Hub) joined(s *Session, channelID string) (Presence, bool) {
 // broadcastMessage sends a channel message to this node's sessions in its
 // channel.
 func (h *Hub) broadcastMessage(m chat.Message) {
+	h.recent.add(messageKey(m))
 	targets := h.localMembers(m.ChannelID)
 	if len(targets) == 0 {
 		return
@@ -282,8 +283,8 @@ func (h *Hub) channelJoin(ctx context.Context, s *Session, in inbound) {
 	}
 	persist := persistence == nil || *persistence
 	hide := hidden != nil && *hidden
-	if pc, isNew := h.join(s, in.cid, c, persist, hide); isNew && h.bus != nil {
-		h.bus.Publish(Delivery{Node: h.node, Presence: &pc})
+	if pc, isNew := h.join(s, in.cid, c, persist, hide); isNew {
+		h.publish(Delivery{Node: h.node, Presence: &pc})
 	}
 }
 
@@ -372,9 +373,7 @@ func (h *Hub) messageOp(ctx context.Context, s *Session, in inbound) {
 // to the other nodes.
 func (h *Hub) Publish(m chat.Message) {
 	h.broadcastMessage(m)
-	if h.bus != nil {
-		h.bus.Publish(Delivery{Node: h.node, Messages: []chat.Message{m}})
-	}
+	h.publish(Delivery{Node: h.node, Messages: []chat.Message{m}})
 }
 
 // SendMessage sends a message to a channel as a script does

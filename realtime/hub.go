@@ -10,6 +10,7 @@ package realtime
 import (
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -60,7 +61,7 @@ type Hub struct {
 	log      *slog.Logger
 	chat     *chat.Service
 	node     string
-	bus      Bus
+	bus      atomic.Pointer[Bus] // nil: one node
 	queueLen int
 
 	mu       sync.RWMutex
@@ -68,6 +69,7 @@ type Hub struct {
 	users    map[string]map[string]*Session // user id → session id → session
 	channels map[string]*channelState       // by channel id
 
+	recent  recent        // keys of what was delivered, against catch-up repeats
 	work    chan Delivery // committed writes, handed off by the committing goroutine
 	stop    chan struct{}
 	stopped sync.WaitGroup
@@ -84,9 +86,12 @@ func New(c *chat.Service, o Options) *Hub {
 	if o.QueueLen <= 0 {
 		o.QueueLen = outgoingQueueLen
 	}
-	h := &Hub{log: o.Log, chat: c, node: o.Node, bus: o.Bus, queueLen: o.QueueLen,
+	h := &Hub{log: o.Log, chat: c, node: o.Node, queueLen: o.QueueLen,
 		sessions: map[string]*Session{}, users: map[string]map[string]*Session{}, channels: map[string]*channelState{},
 		work: make(chan Delivery, 8192), stop: make(chan struct{})}
+	if o.Bus != nil {
+		h.SetBus(o.Bus)
+	}
 	h.stopped.Add(1)
 	go h.deliverLoop()
 	return h
@@ -95,8 +100,15 @@ func New(c *chat.Service, o Options) *Hub {
 // Node is this hub's node name.
 func (h *Hub) Node() string { return h.node }
 
-// SetBus sets the bus before the hub serves (the bus needs the hub to deliver to).
-func (h *Hub) SetBus(b Bus) { h.bus = b }
+// SetBus sets the bus (built after the hub: it needs the hub to deliver to).
+func (h *Hub) SetBus(b Bus) { h.bus.Store(&b) }
+
+// publish sends a delivery of this node to the others.
+func (h *Hub) publish(d Delivery) {
+	if b := h.bus.Load(); b != nil {
+		(*b).Publish(d)
+	}
+}
 
 // Close disconnects every session and stops the delivery goroutine.
 func (h *Hub) Close() {
@@ -314,12 +326,12 @@ func (h *Hub) deliverLoop() {
 		case <-h.stop:
 			return
 		case d := <-h.work:
-			local := d.Node == ""
-			if local {
+			switch d.Node {
+			case "":
 				d.Node = h.node
-				if h.bus != nil {
-					h.bus.Publish(d)
-				}
+				h.publish(d)
+			case CatchUpNode:
+				d = h.fresh(d)
 			}
 			h.apply(d)
 		}
@@ -356,6 +368,7 @@ func (h *Hub) pushNotifications(ns []inbox.Notification) {
 	byUser := map[string][]notificationJSON{}
 	var order []string
 	for _, n := range ns {
+		h.recent.add(notificationKey(n))
 		if _, seen := byUser[n.UserID]; !seen {
 			order = append(order, n.UserID)
 		}

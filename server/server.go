@@ -27,6 +27,7 @@ import (
 	"github.com/guildhall/guildhall/groups/store"
 	"github.com/guildhall/guildhall/hooks"
 	"github.com/guildhall/guildhall/realtime"
+	"github.com/guildhall/guildhall/realtime/pgbus"
 	"github.com/guildhall/guildhall/realtime/ws"
 	"github.com/guildhall/guildhall/runtime"
 	"github.com/guildhall/guildhall/runtime/js"
@@ -39,6 +40,10 @@ type Config struct {
 	DatabaseURL          string // postgres://…; empty means SQLite in DataDir
 	DataDir              string
 	DatabaseMaxConns     int
+	// DatabaseListenURL is the direct PostgreSQL connection of the realtime
+	// bus (LISTEN needs a session, not a transaction pooler); empty is
+	// DatabaseURL.
+	DatabaseListenURL string
 	Migrate              bool
 	RuntimePath          string
 	RuntimePoolSize      int
@@ -257,6 +262,16 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	defer closeScripts()
+	if s.DB.Dialect == store.Postgres {
+		// Nodes on one PostgreSQL reach each other's sockets through it.
+		url := s.Config.DatabaseListenURL
+		if url == "" {
+			url = s.Config.DatabaseURL
+		}
+		bus := pgbus.Start(ctx, url, s.Hub, s.log)
+		s.Hub.SetBus(bus)
+		defer bus.Close()
+	}
 	stopPurge := s.startSessionPurge(ctx)
 	defer stopPurge() // before the database closes (defers run last-in first-out)
 	if s.Config.PProf != "" {

@@ -75,7 +75,9 @@ var forbidden = map[string][]string{
 		module + "/api", module + "/hooks", module + "/runtime", module + "/groups/store", module + "/server",
 		module + "/realtime/",
 	},
-	"realtime/ws": {goja, lua, "gorm.io/", module + "/api", module + "/runtime", module + "/groups/store", module + "/server"},
+	// The bus speaks PostgreSQL (pgx) and the hub, nothing of HTTP or scripts.
+	"realtime/pgbus": {fiber, fasthttp, goja, lua, "gorm.io/", module + "/api", module + "/runtime", module + "/groups/store", module + "/server"},
+	"realtime/ws":    {goja, lua, "gorm.io/", module + "/api", module + "/runtime", module + "/groups/store", module + "/server"},
 }
 
 // stdlibOnly lists packages that may import nothing outside the standard library.

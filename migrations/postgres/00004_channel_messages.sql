@@ -17,5 +17,15 @@ CREATE TABLE channel_messages (
 -- History pages in (create_time, id) order, either way.
 CREATE INDEX channel_messages_channel_idx ON channel_messages (channel_id, create_time, id);
 
+-- Realtime deliveries too large for one NOTIFY payload (8000 bytes): the
+-- publishing node stores the delivery here and notifies its id; the others
+-- read it. Rows older than a minute are deleted by the publishers.
+CREATE TABLE realtime_payloads (
+    id          UUID PRIMARY KEY,
+    payload     TEXT NOT NULL,
+    create_time BIGINT NOT NULL
+);
+
 -- +goose Down
+DROP TABLE realtime_payloads;
 DROP TABLE channel_messages;
