@@ -27,7 +27,7 @@ func TestChannelHistory(t *testing.T) {
 					"messages.0.create_time": isTime, "next_cursor": present, "cacheable_cursor": present},
 				absent: []string{"prev_cursor"}},
 			{name: "all, in order", fired: unchecked, method: "GET", path: "/v2/channel/{chan}?limit=100", auth: as("alice"), status: 200,
-				want: fields{"messages.#": 2, "messages.0.code": 3, "messages.1.code": 6, "messages.1.sender_id": "{bob}"},
+				want:   fields{"messages.#": 2, "messages.0.code": 3, "messages.1.code": 6, "messages.1.sender_id": "{bob}"},
 				absent: []string{"next_cursor", "prev_cursor"}},
 			{name: "newest first", fired: unchecked, method: "GET", path: "/v2/channel/{chan}?forward=false", auth: as("alice"), status: 200,
 				want: fields{"messages.#": 1, "messages.0.code": 6, "next_cursor": present}},

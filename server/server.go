@@ -36,14 +36,14 @@ import (
 
 // Config is every setting of a server. DefaultConfig's values run locally.
 type Config struct {
-	Listen               string
-	DatabaseURL          string // postgres://…; empty means SQLite in DataDir
-	DataDir              string
-	DatabaseMaxConns     int
+	Listen           string
+	DatabaseURL      string // postgres://…; empty means SQLite in DataDir
+	DataDir          string
+	DatabaseMaxConns int
 	// DatabaseListenURL is the direct PostgreSQL connection of the realtime
 	// bus (LISTEN needs a session, not a transaction pooler); empty is
 	// DatabaseURL.
-	DatabaseListenURL string
+	DatabaseListenURL    string
 	Migrate              bool
 	RuntimePath          string
 	RuntimePoolSize      int
