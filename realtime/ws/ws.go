@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fasthttp/websocket"
@@ -61,7 +62,10 @@ func Handler(cfg Config) fiber.Handler {
 	if cfg.HandlerTimeout <= 0 {
 		cfg.HandlerTimeout = 10 * time.Second
 	}
-	upgrade := fws.New(func(c *fws.Conn) { serve(c, cfg) }, fws.Config{ReadBufferSize: 4096, WriteBufferSize: 4096})
+	// Small read buffers and pooled write buffers: an idle socket then holds
+	// no write buffer at all (10k idle sockets are the common case).
+	upgrade := fws.New(func(c *fws.Conn) { serve(c, cfg) }, fws.Config{ReadBufferSize: 1024, WriteBufferSize: 4096,
+		WriteBufferPool: &sync.Pool{}})
 	return func(c *fiber.Ctx) error {
 		switch c.Query("format") {
 		case "", "json":
