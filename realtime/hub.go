@@ -69,10 +69,11 @@ type Hub struct {
 	users    map[string]map[string]*Session // user id → session id → session
 	channels map[string]*channelState       // by channel id
 
-	recent  recent        // keys of what was delivered, against catch-up repeats
-	work    chan Delivery // committed writes, handed off by the committing goroutine
-	stop    chan struct{}
-	stopped sync.WaitGroup
+	recent    recent        // keys of what was delivered, against catch-up repeats
+	work      chan Delivery // committed writes, handed off by the committing goroutine
+	stop      chan struct{}
+	stopped   sync.WaitGroup
+	closeOnce sync.Once
 }
 
 // New returns a hub over the chat service; Close stops it.
@@ -110,8 +111,11 @@ func (h *Hub) publish(d Delivery) {
 	}
 }
 
-// Close disconnects every session and stops the delivery goroutine.
-func (h *Hub) Close() {
+// Close disconnects every session and stops the delivery goroutine; later
+// calls do nothing.
+func (h *Hub) Close() { h.closeOnce.Do(h.close) }
+
+func (h *Hub) close() {
 	h.mu.RLock()
 	all := make([]*Session, 0, len(h.sessions))
 	for _, s := range h.sessions {

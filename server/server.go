@@ -295,6 +295,7 @@ func (s *Server) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	s.log.Info("shutting down")
+	s.Hub.Close() // sockets get their close frame before the listener goes
 	return app.ShutdownWithTimeout(10 * time.Second)
 }
 
