@@ -214,6 +214,12 @@ func (h *Hub) dropChannel(channelID string) {
 // applyRemotePresence tracks another node's joins and leaves and announces
 // them to this node's sessions in the channel.
 func (h *Hub) applyRemotePresence(pc presenceChange) {
+	h.trackRemote(pc)
+	h.announce(pc, false)
+}
+
+// trackRemote records another node's joins and leaves of a channel.
+func (h *Hub) trackRemote(pc presenceChange) {
 	h.mu.Lock()
 	cs := h.channels[pc.Channel.ID]
 	if cs == nil && (len(pc.Joins) > 0 || len(pc.HiddenJoins) > 0) {
@@ -237,7 +243,6 @@ func (h *Hub) applyRemotePresence(pc presenceChange) {
 		}
 	}
 	h.mu.Unlock()
-	h.announce(pc, false)
 }
 
 // socketError turns an error of a handler into the error envelope's code and

@@ -282,6 +282,11 @@ type Delivery struct {
 	Deleted       []string             `json:"d,omitempty"` // group ids
 	Presence      *presenceChange      `json:"p,omitempty"`
 	Revoked       *Revocation          `json:"x,omitempty"`
+	// SyncRequest asks every node for its sessions' presences (a node that
+	// starts, or reconnects, learns the channels' members this way).
+	SyncRequest bool `json:"s,omitempty"`
+	// Snapshot answers a SyncRequest: presences to track without announcing.
+	Snapshot []presenceChange `json:"ss,omitempty"`
 }
 
 // Revocation names revoked sessions: the token ids, or all of the user's.
@@ -292,7 +297,7 @@ type Revocation struct {
 
 func (d Delivery) empty() bool {
 	return len(d.Messages) == 0 && len(d.Notifications) == 0 && len(d.Removed) == 0 && len(d.Deleted) == 0 &&
-		d.Presence == nil && d.Revoked == nil
+		d.Presence == nil && d.Revoked == nil && !d.SyncRequest && len(d.Snapshot) == 0
 }
 
 // Deliver hands a delivery of this node over to the hub's goroutine without
@@ -361,6 +366,41 @@ func (h *Hub) apply(d Delivery) {
 	if d.Revoked != nil {
 		h.CloseUser(d.Revoked.UserID, d.Revoked.TokenIDs, ReasonLoggedOut)
 	}
+	for _, pc := range d.Snapshot {
+		h.trackRemote(pc)
+	}
+	if d.SyncRequest && d.Node != h.node {
+		if snap := h.snapshot(); len(snap) > 0 {
+			h.publish(Delivery{Node: h.node, Snapshot: snap})
+		}
+	}
+}
+
+// RequestSync asks the other nodes for their presences (the bus calls it
+// once it listens).
+func (h *Hub) RequestSync() { h.publish(Delivery{Node: h.node, SyncRequest: true}) }
+
+// snapshot lists this node's sessions' presences, per channel.
+func (h *Hub) snapshot() []presenceChange {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	var out []presenceChange
+	for _, cs := range h.channels {
+		pc := presenceChange{Channel: cs.ch}
+		for _, m := range cs.members {
+			switch {
+			case m.session == nil:
+			case m.hidden:
+				pc.HiddenJoins = append(pc.HiddenJoins, m.p)
+			default:
+				pc.Joins = append(pc.Joins, m.p)
+			}
+		}
+		if len(pc.Joins)+len(pc.HiddenJoins) > 0 {
+			out = append(out, pc)
+		}
+	}
+	return out
 }
 
 // pushNotifications sends each recipient one notifications envelope with

@@ -140,4 +140,37 @@ func TestTwoNodes(t *testing.T) {
 	if !strings.Contains(b.srv.Output(), "listener connection lost") {
 		t.Errorf("B did not log the lost listener:\n%s", childserver.Tail(b.srv.Output(), 2048))
 	}
+
+	// A node started now learns who is in the channel from the others.
+	c := node{t, childserver.Start(t, childserver.Options{Env: env})}
+	carolTok, carolID := c.session("multinode-carol")
+	a.call("POST", "/v2/group/"+gid+"/add?user_ids="+carolID, aliceTok, "")
+	cs := c.dial(carolTok)
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		got := cs.request("j", join)
+		var users []string
+		for _, p := range asList(get(got, "channel", "presences")) {
+			users = append(users, get(p, "user_id").(string))
+		}
+		if len(users) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a node started later lists presences %v, want alice's and bob's", users)
+		}
+		cs.request("l", `{"cid":"l","channel_leave":{"channel_id":"`+chID+`"}}`)
+		time.Sleep(100 * time.Millisecond) // the snapshot is on its way
+	}
+}
+
+func asList(v any) []map[string]any {
+	items, _ := v.([]any)
+	out := make([]map[string]any, 0, len(items))
+	for _, it := range items {
+		if m, ok := it.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -191,6 +191,8 @@ func (b *Bus) listenLoop(ctx context.Context) {
 		b.mu.Lock()
 		b.listener = conn
 		b.mu.Unlock()
+		// Listening now: ask the other nodes who is in which channel.
+		b.hub.RequestSync()
 		if !lost.IsZero() {
 			if err := b.catchUp(ctx, conn, lost.Add(-catchUpMargin)); err != nil {
 				b.log.Warn("realtime bus: catch-up failed", "error", err)
