@@ -21,6 +21,7 @@ type member struct {
 	p       Presence
 	hidden  bool
 	session *Session
+	node    string // the node of a remote session
 }
 
 // presenceChange is a channel's joins and leaves, announced to its sessions
@@ -213,13 +214,13 @@ func (h *Hub) dropChannel(channelID string) {
 
 // applyRemotePresence tracks another node's joins and leaves and announces
 // them to this node's sessions in the channel.
-func (h *Hub) applyRemotePresence(pc presenceChange) {
-	h.trackRemote(pc)
+func (h *Hub) applyRemotePresence(node string, pc presenceChange) {
+	h.trackRemote(node, pc)
 	h.announce(pc, false)
 }
 
 // trackRemote records another node's joins and leaves of a channel.
-func (h *Hub) trackRemote(pc presenceChange) {
+func (h *Hub) trackRemote(node string, pc presenceChange) {
 	h.mu.Lock()
 	cs := h.channels[pc.Channel.ID]
 	if cs == nil && (len(pc.Joins) > 0 || len(pc.HiddenJoins) > 0) {
@@ -228,10 +229,10 @@ func (h *Hub) trackRemote(pc presenceChange) {
 	}
 	if cs != nil {
 		for _, p := range pc.Joins {
-			cs.members[p.SessionID] = &member{p: p}
+			cs.members[p.SessionID] = &member{p: p, node: node}
 		}
 		for _, p := range pc.HiddenJoins {
-			cs.members[p.SessionID] = &member{p: p, hidden: true}
+			cs.members[p.SessionID] = &member{p: p, hidden: true, node: node}
 		}
 		for _, p := range pc.Leaves {
 			if m := cs.members[p.SessionID]; m != nil && m.session == nil {
@@ -424,5 +425,33 @@ func (h *Hub) Handle(ctx context.Context, s *Session, data []byte) {
 	default:
 		s.sendError(in.cid, ErrUnrecognizedPayload, "Unrecognized message.")
 		s.Close(ReasonError)
+	}
+}
+
+// nodeGone forgets the presences of a node that shut down; this node's
+// sessions see them leave.
+func (h *Hub) nodeGone(node string) {
+	h.mu.Lock()
+	var changes []presenceChange
+	for id, cs := range h.channels {
+		pc := presenceChange{Channel: cs.ch}
+		for sid, m := range cs.members {
+			if m.session == nil && m.node == node {
+				delete(cs.members, sid)
+				if !m.hidden {
+					pc.Leaves = append(pc.Leaves, m.p)
+				}
+			}
+		}
+		if len(cs.members) == 0 {
+			delete(h.channels, id)
+		}
+		if len(pc.Leaves) > 0 {
+			changes = append(changes, pc)
+		}
+	}
+	h.mu.Unlock()
+	for _, pc := range changes {
+		h.announce(pc, false)
 	}
 }

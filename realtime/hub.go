@@ -116,6 +116,9 @@ func (h *Hub) publish(d Delivery) {
 func (h *Hub) Close() { h.closeOnce.Do(h.close) }
 
 func (h *Hub) close() {
+	// The other nodes drop this node's presences at once (best effort: a
+	// node that dies without closing leaves them listed there).
+	h.publish(Delivery{Node: h.node, Gone: true})
 	h.mu.RLock()
 	all := make([]*Session, 0, len(h.sessions))
 	for _, s := range h.sessions {
@@ -287,6 +290,8 @@ type Delivery struct {
 	SyncRequest bool `json:"s,omitempty"`
 	// Snapshot answers a SyncRequest: presences to track without announcing.
 	Snapshot []presenceChange `json:"ss,omitempty"`
+	// Gone says the node shuts down: its presences leave.
+	Gone bool `json:"g,omitempty"`
 }
 
 // Revocation names revoked sessions: the token ids, or all of the user's.
@@ -297,7 +302,7 @@ type Revocation struct {
 
 func (d Delivery) empty() bool {
 	return len(d.Messages) == 0 && len(d.Notifications) == 0 && len(d.Removed) == 0 && len(d.Deleted) == 0 &&
-		d.Presence == nil && d.Revoked == nil && !d.SyncRequest && len(d.Snapshot) == 0
+		d.Presence == nil && d.Revoked == nil && !d.SyncRequest && len(d.Snapshot) == 0 && !d.Gone
 }
 
 // Deliver hands a delivery of this node over to the hub's goroutine without
@@ -361,13 +366,16 @@ func (h *Hub) apply(d Delivery) {
 		h.dropChannel(chat.GroupChannelID(gid))
 	}
 	if d.Presence != nil {
-		h.applyRemotePresence(*d.Presence)
+		h.applyRemotePresence(d.Node, *d.Presence)
 	}
 	if d.Revoked != nil {
 		h.CloseUser(d.Revoked.UserID, d.Revoked.TokenIDs, ReasonLoggedOut)
 	}
+	if d.Gone && d.Node != h.node {
+		h.nodeGone(d.Node)
+	}
 	for _, pc := range d.Snapshot {
-		h.trackRemote(pc)
+		h.trackRemote(d.Node, pc)
 	}
 	if d.SyncRequest && d.Node != h.node {
 		if snap := h.snapshot(); len(snap) > 0 {

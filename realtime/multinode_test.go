@@ -162,6 +162,17 @@ func TestTwoNodes(t *testing.T) {
 		cs.request("l", `{"cid":"l","channel_leave":{"channel_id":"`+chID+`"}}`)
 		time.Sleep(100 * time.Millisecond) // the snapshot is on its way
 	}
+
+	// A node that shuts down takes its presences with it, on the others too;
+	// its sockets get the shutdown close frame (not a cut connection).
+	c.srv.Stop(t)
+	if code, reason := cs.closed(); code != websocket.CloseNormalClosure || reason != "server shutting down" {
+		t.Errorf("C's socket closed %d %q on C's shutdown", code, reason)
+	}
+	within(t, as, 3*time.Second, "carol's leave on A", func(m map[string]any) bool {
+		leaves := asList(get(m, "channel_presence_event", "leaves"))
+		return len(leaves) == 1 && get(leaves[0], "user_id") == carolID
+	})
 }
 
 func asList(v any) []map[string]any {
