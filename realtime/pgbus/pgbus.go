@@ -39,7 +39,11 @@ type Bus struct {
 	log  *slog.Logger
 	out  chan realtime.Delivery
 	stop context.CancelFunc
-	wg   sync.WaitGroup
+	// closing tells the publisher to send what is queued and end (a node
+	// shutting down still tells the others it goes).
+	closing chan struct{}
+	pubDone chan struct{} // closed when the publisher ends
+	wg      sync.WaitGroup
 
 	mu       sync.Mutex
 	listener *pgx.Conn // for tests: KillListener
@@ -52,15 +56,21 @@ func Start(ctx context.Context, url string, hub *realtime.Hub, log *slog.Logger)
 		log = slog.Default()
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	b := &Bus{url: url, hub: hub, log: log.With("component", "realtime-bus"), out: make(chan realtime.Delivery, 4096), stop: cancel}
+	b := &Bus{url: url, hub: hub, log: log.With("component", "realtime-bus"), out: make(chan realtime.Delivery, 4096),
+		stop: cancel, closing: make(chan struct{}), pubDone: make(chan struct{})}
 	b.wg.Add(2)
 	go b.publishLoop(ctx)
 	go b.listenLoop(ctx)
 	return b
 }
 
-// Close stops the bus.
+// Close sends what is queued (for at most 2 s), then stops the bus.
 func (b *Bus) Close() {
+	close(b.closing)
+	select {
+	case <-b.pubDone:
+	case <-time.After(2 * time.Second):
+	}
 	b.stop()
 	b.wg.Wait()
 }
@@ -103,6 +113,7 @@ func backoff(ctx context.Context, attempt int) bool {
 
 func (b *Bus) publishLoop(ctx context.Context) {
 	defer b.wg.Done()
+	defer close(b.pubDone)
 	var conn *pgx.Conn
 	defer func() {
 		if conn != nil {
@@ -110,12 +121,24 @@ func (b *Bus) publishLoop(ctx context.Context) {
 		}
 	}()
 	lastSweep := time.Now()
+	closing := false
 	for {
 		var d realtime.Delivery
-		select {
-		case <-ctx.Done():
-			return
-		case d = <-b.out:
+		if closing {
+			select {
+			case d = <-b.out:
+			default:
+				return // everything queued was sent
+			}
+		} else {
+			select {
+			case <-ctx.Done():
+				return
+			case <-b.closing:
+				closing = true
+				continue
+			case d = <-b.out:
+			}
 		}
 		for attempt := 0; ; attempt++ {
 			if conn == nil {
