@@ -1,9 +1,13 @@
 package realtime
 
 import (
+	"context"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/guildhall/guildhall/chat"
 	"github.com/guildhall/guildhall/inbox"
 )
 
@@ -46,4 +50,89 @@ func TestTimestamp(t *testing.T) {
 			t.Errorf("%d ns: %s, want %s", ns, got, want)
 		}
 	}
+}
+
+// memBus hands every delivery to the other hubs, as the PostgreSQL bus does.
+type memBus struct {
+	mu    sync.Mutex
+	peers []*Hub
+}
+
+func (b *memBus) Publish(d Delivery) {
+	b.mu.Lock()
+	peers := append([]*Hub(nil), b.peers...)
+	b.mu.Unlock()
+	for _, p := range peers {
+		p.Receive(d)
+	}
+}
+
+// frames reads a session's queued frames until one contains want.
+func frameWith(t *testing.T, s *Session, want string) string {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case b := <-s.Outbound():
+			if strings.Contains(string(b), want) {
+				return string(b)
+			}
+		case <-deadline:
+			t.Fatalf("no frame with %s", want)
+		}
+	}
+}
+
+// TestHubsAcrossNodes: presences, messages, a late node's snapshot and a
+// node's shutdown travel between hubs over a bus (no database: rooms,
+// non-persistent).
+func TestHubsAcrossNodes(t *testing.T) {
+	bus := &memBus{}
+	c := chat.New(nil)
+	a, b := New(c, Options{Node: "a", Bus: bus}), New(c, Options{Node: "b", Bus: bus})
+	bus.peers = []*Hub{a, b}
+	defer b.Close()
+	ctx := context.Background()
+	join := []byte(`{"cid":"j","channel_join":{"target":"lobby","type":1,"persistence":false}}`)
+
+	sa := a.Register(SessionInfo{UserID: "00000000-0000-4000-8000-00000000000a", Username: "ann"})
+	a.Handle(ctx, sa, join)
+	frameWith(t, sa, `"cid":"j"`)
+	sb := b.Register(SessionInfo{UserID: "00000000-0000-4000-8000-00000000000b", Username: "bob"})
+	b.Handle(ctx, sb, join)
+	if reply := frameWith(t, sb, `"cid":"j"`); !strings.Contains(reply, `"username":"ann"`) {
+		t.Fatalf("bob's join lists %s, want ann's presence", reply)
+	}
+	frameWith(t, sa, `"joins":[{"user_id":"00000000-0000-4000-8000-00000000000b"`)
+
+	b.Handle(ctx, sb, []byte(`{"cid":"m","channel_message_send":{"channel_id":"2...lobby","content":"{\"x\":1}"}}`))
+	if m := frameWith(t, sa, `"channel_message"`); !strings.Contains(m, `"sender_id":"00000000-0000-4000-8000-00000000000b"`) {
+		t.Fatalf("ann got %s", m)
+	}
+
+	// A hub started later learns the room's members from a snapshot.
+	late := New(c, Options{Node: "late", Bus: bus})
+	defer late.Close()
+	bus.mu.Lock()
+	bus.peers = append(bus.peers, late)
+	bus.mu.Unlock()
+	late.RequestSync()
+	sl := late.Register(SessionInfo{UserID: "00000000-0000-4000-8000-00000000000c", Username: "cat"})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		late.Handle(ctx, sl, join)
+		reply := frameWith(t, sl, `"cid":"j"`)
+		if strings.Contains(reply, `"username":"ann"`) && strings.Contains(reply, `"username":"bob"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the late hub's join lists %s", reply)
+		}
+		late.Handle(ctx, sl, []byte(`{"cid":"l","channel_leave":{"channel_id":"2...lobby"}}`))
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	// Node a shuts down: b's session sees ann leave.
+	a.Close()
+	frameWith(t, sb, `"leaves":[{"user_id":"00000000-0000-4000-8000-00000000000a"`)
 }
