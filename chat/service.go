@@ -31,6 +31,8 @@ type Store interface {
 	ListMessages(ctx context.Context, channelID string, after *Cursor, forward bool, limit int) ([]Message, error)
 	// MemberState returns userID's state in the group; found=false without a row.
 	MemberState(ctx context.Context, groupID, userID string) (groups.State, bool, error)
+	// Usernames returns id → username of the users that exist.
+	Usernames(ctx context.Context, ids []string) (map[string]string, error)
 }
 
 // Sender is who sends a message: a user, or the system (empty UserID).
@@ -76,6 +78,30 @@ func CheckMessageID(id string) (string, error) {
 		return u.String(), nil
 	}
 	return "", errMessageID
+}
+
+// FillUsernames sets the username of the messages that have none (group
+// event messages, written without one) from the users table, in one read.
+func (s *Service) FillUsernames(ctx context.Context, msgs []Message) error {
+	var ids []string
+	for _, m := range msgs {
+		if m.Username == "" && m.SenderID != "" && m.SenderID != SystemUserID {
+			ids = append(ids, m.SenderID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	names, err := s.store.Usernames(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range msgs {
+		if msgs[i].Username == "" {
+			msgs[i].Username = names[msgs[i].SenderID]
+		}
+	}
+	return nil
 }
 
 // CanJoinGroup refuses a user who is not a member (states 0–2) of the group.

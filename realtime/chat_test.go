@@ -202,6 +202,7 @@ func TestGroupChannel(t *testing.T) {
 		for _, c := range []*client{as, bs} {
 			k := c.nextMessage(6)
 			if get(k, "channel_message", "code") != 6.0 || get(k, "channel_message", "sender_id") != bob.UserID ||
+				get(k, "channel_message", "username") == nil ||
 				get(k, "channel_message", "content") != "{}" || get(k, "channel_message", "group_id") != gid {
 				t.Fatalf("kick event message %v", k)
 			}

@@ -8,6 +8,7 @@
 package realtime
 
 import (
+	"context"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -343,12 +344,26 @@ func (h *Hub) deliverLoop() {
 			switch d.Node {
 			case "":
 				d.Node = h.node
+				h.fillUsernames(d.Messages)
 				h.publish(d)
 			case CatchUpNode:
 				d = h.fresh(d)
 			}
 			h.apply(d)
 		}
+	}
+}
+
+// fillUsernames completes committed event messages (stored without a
+// username) before they go out: here, after the commit, not in the request.
+func (h *Hub) fillUsernames(msgs []chat.Message) {
+	if h.chat == nil || len(msgs) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := h.chat.FillUsernames(ctx, msgs); err != nil {
+		h.log.Warn("realtime: reading event messages' usernames", "error", err)
 	}
 }
 

@@ -289,8 +289,10 @@ func (b *Bus) catchUp(ctx context.Context, conn *pgx.Conn, from time.Time) error
 		}
 	}
 	if len(channels) > 0 {
-		rows, err := conn.Query(ctx, `SELECT id, channel_id, code, sender_id, username, content, create_time, update_time
-			FROM channel_messages WHERE create_time >= $1 AND channel_id = ANY($2) ORDER BY create_time, id`, from.UnixMicro(), channels)
+		rows, err := conn.Query(ctx, `SELECT m.id, m.channel_id, m.code, m.sender_id, COALESCE(NULLIF(m.username, ''), u.username, ''),
+			m.content, m.create_time, m.update_time
+			FROM channel_messages m LEFT JOIN users u ON u.id = m.sender_id
+			WHERE m.create_time >= $1 AND m.channel_id = ANY($2) ORDER BY m.create_time, m.id`, from.UnixMicro(), channels)
 		if err != nil {
 			return err
 		}
