@@ -90,6 +90,8 @@ type Service struct {
 	legacyTokens bool
 
 	bcryptCost int // bcrypt.DefaultCost; tests lower it
+
+	revoked revokedHook // OnSessionsRevoked
 }
 
 // Option adjusts a Service made by New.

@@ -200,6 +200,7 @@ func (s *Service) Logout(ctx context.Context, caller Claims, token, refreshToken
 	} else {
 		s.cache.forgetUser(caller.UserID)
 	}
+	s.sessionsRevoked(caller.UserID, tids)
 	return nil
 }
 

@@ -12,6 +12,9 @@ func (s *Server) routes(app *fiber.App) {
 	app.Use("/v2", s.limitGroupMutation)
 	app.Use("/v2/group", s.idempotent) // Idempotency-Key on the group mutations (after authentication)
 	app.Get("/healthcheck", func(c *fiber.Ctx) error { return empty(c) })
+	if s.cfg.Socket != nil {
+		app.Get("/ws", s.cfg.Socket) // its own token check: ?token= or Bearer, 401 before the upgrade
+	}
 
 	// The operation table's rows: groups (client and server twins) and the
 	// authentication routes, whose handlers are not generic.
@@ -27,6 +30,7 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/v2/user", session, s.getUsers)
 	app.Get("/v2/notification", session, s.listNotifications)
 	app.Delete("/v2/notification", session, s.deleteNotifications)
+	app.Get("/v2/channel/:channel_id", session, s.listChannelMessages)
 
 	app.Get("/v2/rpc/:id", s.rpc)
 	app.Post("/v2/rpc/:id", s.rpc)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/guildhall/guildhall/accounts"
 	"github.com/guildhall/guildhall/audit"
+	"github.com/guildhall/guildhall/chat"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/hooks"
 	"github.com/guildhall/guildhall/idempotency"
@@ -60,6 +61,10 @@ type Config struct {
 	// Idempotency serves Idempotency-Key on the client's group mutations;
 	// nil ignores the header.
 	Idempotency *idempotency.Service
+	// Socket serves GET /ws (the realtime socket); nil leaves it out.
+	Socket fiber.Handler
+	// Chat serves GET /v2/channel/{channel_id}; nil answers 404.
+	Chat *chat.Service
 }
 
 // DefaultConcurrency is fasthttp's own default.

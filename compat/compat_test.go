@@ -70,7 +70,7 @@ func runFlow(t *testing.T, node, jsDir string, env map[string]string) {
 	host, port, _ := net.SplitHostPort(srv.Addr)
 	ctx, cancel := context.WithTimeout(context.Background(), nodeTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec", "flow.test.mjs")
+	cmd := exec.CommandContext(ctx, node, append(websocketFlag(node), "--test", "--test-reporter=spec", "flow.test.mjs")...)
 	cmd.Dir = jsDir
 	cmd.Env = append(childserver.WithoutEnv(os.Environ(), "GUILDHALL_", "NODE_OPTIONS"),
 		"GUILDHALL_HOST="+host,
@@ -97,6 +97,16 @@ func runFlow(t *testing.T, node, jsDir string, env map[string]string) {
 	}
 
 	srv.Stop(t)
+}
+
+// websocketFlag turns on Node's global WebSocket, which nakama-js's socket
+// uses, where it is still behind a flag (Node 20, 21).
+func websocketFlag(node string) []string {
+	out, err := exec.Command(node, "-p", "typeof WebSocket").Output()
+	if err == nil && strings.TrimSpace(string(out)) == "function" {
+		return nil
+	}
+	return []string{"--experimental-websocket"}
 }
 
 func requireTool(t *testing.T, name, hint string) string {

@@ -70,11 +70,13 @@ type (
 	MembersKicked struct {
 		EventMeta
 		Targets []string
+		Members []string // the targets that were members (states 0–2) before the kick
 	}
 	// MembersBanned: users were banned.
 	MembersBanned struct {
 		EventMeta
 		Targets []string
+		Members []string // the targets that were members (states 0–2) before the ban
 	}
 	// MembersUnbanned: bans were lifted.
 	MembersUnbanned struct {

@@ -497,6 +497,8 @@ type batch struct {
 	// accepted are the join requests AddUsers accepted (done are those it added).
 	accepted []string
 	svc      *Service
+	// members are the targets of a kick or ban that were members (states 0–2).
+	members []string
 }
 
 // batchRule describes one batch operation.
@@ -642,11 +644,16 @@ func (s *Service) KickUsers(ctx context.Context, a Actor, req GroupUsersRequest)
 		}
 		if st.Counts() {
 			b.delta--
+			b.members = append(b.members, t)
 		}
 		b.tx.DeleteMembers(ctx, b.group.ID, []string{t})
 		b.done = append(b.done, t)
 		return nil
-	}, record: targetsEvent(func(m EventMeta, t []string) Event { return MembersKicked{m, t} })})
+	}, record: func(b *batch, m EventMeta) {
+		if len(b.done) > 0 {
+			b.tx.Record(MembersKicked{EventMeta: m, Targets: b.done, Members: b.members})
+		}
+	}})
 }
 
 // BanUsers bans users that have a row in the group; a ban keeps them out until lifted.
@@ -661,11 +668,16 @@ func (s *Service) BanUsers(ctx context.Context, a Actor, req GroupUsersRequest) 
 		}
 		if st.Counts() {
 			b.delta--
+			b.members = append(b.members, t)
 		}
 		b.tx.SetState(ctx, b.group.ID, t, Banned, b.now)
 		b.done = append(b.done, t)
 		return nil
-	}, record: targetsEvent(func(m EventMeta, t []string) Event { return MembersBanned{m, t} })})
+	}, record: func(b *batch, m EventMeta) {
+		if len(b.done) > 0 {
+			b.tx.Record(MembersBanned{EventMeta: m, Targets: b.done, Members: b.members})
+		}
+	}})
 }
 
 // UnbanUsers lifts bans; the users may then join or be added again.

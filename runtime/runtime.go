@@ -60,6 +60,9 @@ type Deps struct {
 	// Metrics receives call durations and outcomes and the VM pools' state;
 	// nil measures nothing.
 	Metrics Metrics
+	// Channels sends channel messages (nk.channelMessageSend); nil leaves
+	// that function failing.
+	Channels ChannelSender
 }
 
 // Execution modes (ctx.executionMode).

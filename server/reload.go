@@ -49,7 +49,7 @@ func (s *Server) loadGeneration(ctx context.Context, cfg runtime.Config) error {
 	s.scripts.mu.Lock()
 	defer s.scripts.mu.Unlock()
 	staged := s.Hooks.Stage()
-	deps := runtime.Deps{Groups: s.Groups, Hooks: staged, Log: s.log}
+	deps := runtime.Deps{Groups: s.Groups, Hooks: staged, Log: s.log, Channels: s.Hub}
 	if s.Metrics != nil { // a nil *metrics.Metrics in the interface would not be nil
 		deps.Metrics = s.Metrics
 	}

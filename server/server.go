@@ -30,15 +30,23 @@ import (
 	"github.com/guildhall/guildhall/hooks"
 	"github.com/guildhall/guildhall/idempotency"
 	"github.com/guildhall/guildhall/metrics"
+	"github.com/guildhall/guildhall/chat"
+	"github.com/guildhall/guildhall/realtime"
+	"github.com/guildhall/guildhall/realtime/pgbus"
+	"github.com/guildhall/guildhall/realtime/ws"
 	"github.com/guildhall/guildhall/runtime"
 )
 
 // Config is every setting of a server. DefaultConfig's values run locally.
 type Config struct {
-	Listen               string
-	DatabaseURL          string // postgres://…; empty means SQLite in DataDir
-	DataDir              string
-	DatabaseMaxConns     int
+	Listen           string
+	DatabaseURL      string // postgres://…; empty means SQLite in DataDir
+	DataDir          string
+	DatabaseMaxConns int
+	// DatabaseListenURL is the direct PostgreSQL connection of the realtime
+	// bus (LISTEN needs a session, not a transaction pooler); empty is
+	// DatabaseURL.
+	DatabaseListenURL    string
 	Migrate              bool
 	RuntimePath          string
 	RuntimePoolSize      int
@@ -244,6 +252,8 @@ type Server struct {
 	Groups   *groups.Service
 	Accounts *accounts.Service
 	Hooks    *hooks.Registry
+	Chat     *chat.Service // channel messages and history
+	Hub      *realtime.Hub // the realtime socket's sessions and channels
 	log      *slog.Logger
 	scripts  scriptState // the live script generation (reload.go)
 	// Metrics holds the Prometheus series (nil when Config.MetricsListen is
@@ -304,11 +314,22 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	if cfg.Clock != nil {
 		opts = append(opts, groups.WithClock(cfg.Clock))
 	}
-	return &Server{
+	srv := &Server{
 		Config: cfg, DB: db, Groups: groups.NewService(gs, opts...), Accounts: acc,
-		Hooks: hooks.New(log), Metrics: m, log: log, started: time.Now(), Audit: audit.New(gs),
+		Hooks: hooks.New(log), Chat: chat.New(gs), Metrics: m, log: log, started: time.Now(), Audit: audit.New(gs),
 		Idempotency: idempotency.New(gs, idempotency.WithTTL(cfg.IdempotencyTTL), idempotency.WithLease(idempotencyLease(cfg))),
-	}, nil
+	}
+	srv.wireRealtime(gs)
+	return srv, nil
+}
+
+// wireRealtime builds the socket's hub: what a commit wrote goes live after
+// it (handed off, the request does not wait), a logout closes the sockets of
+// the sessions it revoked.
+func (s *Server) wireRealtime(st *store.Groups) {
+	s.Hub = realtime.New(s.Chat, realtime.Options{Log: s.log})
+	st.OnWritten(func(w store.Written) { s.Hub.Committed(w.Events, w.Notifications, w.Messages) })
+	s.Accounts.OnSessionsRevoked(s.Hub.SessionsRevoked)
 }
 
 // LoadScripts loads the JavaScript and Lua modules of the runtime path into
@@ -347,6 +368,7 @@ func (s *Server) App() *fiber.App {
 		AuthRateLimit:  api.RateLimit{Rate: s.Config.RateLimitAuthRate, Burst: s.Config.RateLimitAuthBurst},
 		GroupRateLimit: api.RateLimit{Rate: s.Config.RateLimitGroupRate, Burst: s.Config.RateLimitGroupBurst},
 		Audit:          s.Audit, Idempotency: s.Idempotency,
+		Socket: ws.Handler(ws.Config{Hub: s.Hub, Verify: s.verifySocket, Log: s.log}), Chat: s.Chat,
 	}, s.Groups, s.Accounts, s.Hooks)
 	s.mountConsole(app)
 	return app
@@ -356,6 +378,7 @@ func (s *Server) App() *fiber.App {
 // shuts down gracefully and closes the database.
 func (s *Server) Run(ctx context.Context) error {
 	defer s.DB.Close()
+	defer s.Hub.Close() // sockets end before the database closes
 	for _, name := range s.Config.DefaultSecrets() {
 		s.log.Warn("SECURITY: " + name + " is the published default; set it before exposing this server")
 	}
@@ -370,6 +393,16 @@ func (s *Server) Run(ctx context.Context) error {
 			return err
 		}
 		defer stopWatch()
+	}
+	if s.DB.Dialect == store.Postgres {
+		// Nodes on one PostgreSQL reach each other's sockets through it.
+		url := s.Config.DatabaseListenURL
+		if url == "" {
+			url = s.Config.DatabaseURL
+		}
+		bus := pgbus.Start(ctx, url, s.Hub, s.log)
+		s.Hub.SetBus(bus)
+		defer bus.Close()
 	}
 	stopPurge := s.startSessionPurge(ctx)
 	defer stopPurge() // before the database closes (defers run last-in first-out)
@@ -405,7 +438,18 @@ func (s *Server) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	s.log.Info("shutting down")
+	s.Hub.Close() // sockets get their close frame before the listener goes
 	return app.ShutdownWithTimeout(10 * time.Second)
+}
+
+// verifySocket checks a socket's session token as every session route does.
+func (s *Server) verifySocket(ctx context.Context, token string) (realtime.SessionInfo, error) {
+	c, err := s.Accounts.VerifySession(ctx, token)
+	if err != nil {
+		return realtime.SessionInfo{}, err
+	}
+	return realtime.SessionInfo{UserID: c.UserID, Username: c.Username, TokenID: c.TokenID,
+		Expires: time.Unix(c.ExpiresAt, 0)}, nil
 }
 
 // startSessionPurge deletes expired sessions now and then every

@@ -400,3 +400,13 @@ func TestSessionRenewalTiming(t *testing.T) {
 		t.Errorf("unparsable token: life %v", l)
 	}
 }
+
+func TestSentStamp(t *testing.T) {
+	frame := []byte(`{"channel_message":{"channel_id":"3.x..","content":"{\"sent\":1733440000123456789,\"seq\":3}","code":0}}`)
+	if got := sentStamp(frame); got != 1733440000123456789 {
+		t.Errorf("sentStamp = %d", got)
+	}
+	if got := sentStamp([]byte(`{"cid":"m1","channel_message_ack":{"channel_id":"3.x.."}}`)); got != 0 {
+		t.Errorf("an ack: %d, want 0", got)
+	}
+}

@@ -135,6 +135,9 @@ type report struct {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "sockets" { // the realtime socket's load (sockets.go)
+		return runSockets(args[1:], stdout, stderr)
+	}
 	cfg, err := parseFlags(args, stderr)
 	if err == flag.ErrHelp {
 		return 0

@@ -130,6 +130,7 @@ func newFlagSet(name string) (*options, *flag.FlagSet, error) {
 	str(&c.DatabaseURL, "database.url", "postgres://… URL; empty uses embedded SQLite in --data.dir")
 	str(&c.DataDir, "data.dir", "directory of the embedded SQLite database")
 	num(&c.DatabaseMaxConns, "database.max_conns", "PostgreSQL connection pool size")
+	str(&c.DatabaseListenURL, "database.listen_url", "direct (not transaction-pooled) PostgreSQL URL of the realtime LISTEN/NOTIFY bus; empty uses --database.url")
 	boolean(&c.Migrate, "migrate", "apply pending migrations at start")
 	str(&c.RuntimePath, "runtime.path", "directory of JavaScript (index.js) and Lua (*.lua) modules")
 	num(&c.RuntimePoolSize, "runtime.pool_size", "script VMs per language")

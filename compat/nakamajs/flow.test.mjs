@@ -730,6 +730,127 @@ flow("profiles: updateAccount and getUsers", (step) => {
 
 // ---------------------------------------------------------------------------
 
+/**
+ * Collects what a socket hands its callbacks, so a step can wait for one
+ * item (within 5 s) and check it.
+ */
+function inbox() {
+  const items = [];
+  const waiters = [];
+  return {
+    push(x) {
+      items.push(x);
+      for (const w of [...waiters]) w();
+    },
+    async next(what, pred) {
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        const i = items.findIndex(pred);
+        if (i >= 0) return items.splice(i, 1)[0];
+        const left = deadline - Date.now();
+        if (left <= 0) assert.fail(`${what}: nothing within 5 s (got ${JSON.stringify(items)})`);
+        await new Promise((resolve) => {
+          const w = () => { clearTimeout(timer); waiters.splice(waiters.indexOf(w), 1); resolve(); };
+          const timer = setTimeout(w, left);
+          waiters.push(w);
+        });
+      }
+    },
+  };
+}
+
+/** A connected socket whose notifications and channel messages are collected. */
+async function connect(user) {
+  const socket = client.createSocket(false, false);
+  const notes = inbox();
+  const messages = inbox();
+  socket.onnotification = (n) => notes.push(n);
+  socket.onchannelmessage = (m) => messages.push(m);
+  const session = await socket.connect(user.session, false);
+  assert.equal(session.user_id, user.id, "socket.connect resolves with the session");
+  return { socket, notes, messages };
+}
+
+flow("realtime socket: notifications and group chat", (step) => {
+  let owner, member, admin, requester;
+  let sockets = [];
+  let closed, open, channel;
+
+  step("set up users, groups and sockets", async () => {
+    owner = await newUser("rt-owner");
+    member = await newUser("rt-member");
+    admin = await newUser("rt-admin");
+    requester = await newUser("rt-requester");
+    closed = await client.createGroup(admin.session, { name: `ghrt${run}-closed`, open: false });
+    open = await client.createGroup(owner.session, { name: `ghrt${run}-open`, open: true });
+    for (const u of [owner, member, admin, requester]) {
+      u.rt = await connect(u);
+      sockets.push(u.rt.socket);
+    }
+  });
+
+  step("onnotification: -5 to the admin on a join request, -4 to the requester on the accept", async () => {
+    await client.joinGroup(requester.session, closed.id);
+    const req = await admin.rt.notes.next("the admin's -5", (n) => n.code === -5);
+    assert.match(req.id, UUID, "-5: id");
+    assert.equal(req.sender_id, requester.id, "-5: sender_id");
+    assert.equal(req.persistent, true, "-5: persistent");
+    assert.deepStrictEqual(req.content, { group_id: closed.id, username: requester.username }, "-5: content parsed");
+    assertTimestamp(req.create_time, "-5: create_time");
+    await client.addGroupUsers(admin.session, closed.id, [requester.id]);
+    const add = await requester.rt.notes.next("the requester's -4", (n) => n.code === -4);
+    assert.equal(add.sender_id, admin.id, "-4: sender_id");
+    assert.deepStrictEqual(add.content, { group_id: closed.id, name: closed.name }, "-4: content parsed");
+  });
+
+  step("joinChat(groupId, 3, true, false): members only", async () => {
+    channel = await owner.rt.socket.joinChat(open.id, 3, true, false);
+    assert.equal(channel.id, `3.${open.id}..`, "channel id");
+    assert.equal(channel.group_id, open.id, "channel group_id");
+    assert.equal(channel.self.user_id, owner.id, "channel self");
+    await assert.rejects(member.rt.socket.joinChat(open.id, 3, true, false),
+      (err) => err.code === 3 && err.message === "Group not found: Invalid channel target",
+      "a non-member's joinChat rejects with Nakama's error");
+    await client.joinGroup(member.session, open.id);
+    const joined = await member.rt.socket.joinChat(open.id, 3, true, false);
+    assert.equal(joined.id, channel.id, "the member's channel id");
+    assert.ok(joined.presences.some((p) => p.user_id === owner.id), "the member sees the owner's presence");
+    await owner.rt.messages.next("the join event message", (m) => m.code === 3 && m.sender_id === member.id);
+  });
+
+  step("writeChatMessage and onchannelmessage", async () => {
+    const ack = await member.rt.socket.writeChatMessage(channel.id, { text: "hello" });
+    assert.match(ack.message_id, UUID, "ack: message_id");
+    assert.equal(ack.channel_id, channel.id, "ack: channel_id");
+    const got = await owner.rt.messages.next("the member's message", (m) => m.message_id === ack.message_id);
+    assert.deepStrictEqual(got.content, { text: "hello" }, "message content parsed");
+    assert.equal(got.sender_id, member.id, "message sender_id");
+    assert.equal(got.username, member.username, "message username");
+    assert.equal(got.code, 0, "message code");
+    assert.equal(got.group_id, open.id, "message group_id");
+  });
+
+  step("a kick writes its event message, then listChannelMessages has join, message, kick in order", async () => {
+    await client.kickGroupUsers(owner.session, open.id, [member.id]);
+    const kick = await member.rt.messages.next("the kick event message", (m) => m.code === 6);
+    assert.equal(kick.sender_id, member.id, "kick message: the kicked user is the sender");
+    const list = await client.listChannelMessages(owner.session, channel.id, 100, true);
+    assert.deepStrictEqual(list.messages.map((m) => [m.code, m.sender_id]),
+      [[3, member.id], [0, member.id], [6, member.id]], "history: join, message, kick");
+    assert.deepStrictEqual(list.messages[1].content, { text: "hello" }, "history content parsed");
+    const first = await client.listChannelMessages(owner.session, channel.id);
+    assert.equal(first.messages.length, 1, "listChannelMessages default limit is 1");
+    assert.ok(first.next_cursor, "a next_cursor when more rows exist");
+  });
+
+  step("disconnect", async () => {
+    for (const s of sockets) s.disconnect(false);
+    sockets = [];
+  });
+});
+
+// ---------------------------------------------------------------------------
+
 describe("error messages match Nakama's", () => {
   // Runs last (node:test runs top-level suites in order).
   it("every refusal above carried Nakama's message text", () => {

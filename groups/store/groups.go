@@ -26,6 +26,8 @@ type Groups struct {
 	// auditRequestID is set by EnableAudit: transactions then write their
 	// audit entry (audit.go); nil writes none.
 	auditRequestID func(context.Context) string
+	// written is the OnWritten hook (chat.go).
+	written writtenHook
 }
 
 // NewGroups returns the store of groups over db.

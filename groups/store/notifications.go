@@ -38,6 +38,7 @@ func (s *Groups) InsertNotifications(ctx context.Context, ns []inbox.Notificatio
 	if err != nil {
 		return userMissing.mapErr(err)
 	}
+	s.publishWritten(Written{Notifications: ns})
 	return nil
 }
 

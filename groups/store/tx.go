@@ -69,12 +69,15 @@ func (s *Groups) Tx(ctx context.Context, fn func(groups.Tx) error, committed fun
 		}
 		var events []groups.Event
 		var err error
+		var w Written
 		if s.db.Dialect == Postgres {
-			events, err = s.pgTx(ctx, fn)
+			events, err = s.pgTx(ctx, fn, &w)
 		} else {
-			events, err = s.liteTx(ctx, fn)
+			events, err = s.liteTx(ctx, fn, &w)
 		}
 		if err == nil {
+			w.Events = events
+			s.publishWritten(w)
 			if committed != nil {
 				committed(events)
 			}
@@ -93,14 +96,19 @@ func (s *Groups) Tx(ctx context.Context, fn func(groups.Tx) error, committed fun
 	}
 }
 
-// finish queues the notifications of the transaction's events and its audit
-// entry (when the audit log is on), the last writes before COMMIT (on
-// PostgreSQL in COMMIT's batch: no round trip of their own).
-func (t *txSQL) finish(ctx context.Context, auditRequestID func(context.Context) string) {
-	if ns := inbox.GroupNotifications(t.events); len(ns) > 0 {
+// finish queues the notifications and group event messages of the
+// transaction's events and its audit entry (when the audit log is on), the
+// last writes before COMMIT (on PostgreSQL in COMMIT's batch: no round trip
+// of their own), and notes the notifications and messages in w for the
+// OnWritten hook.
+func (t *txSQL) finish(ctx context.Context, w *Written, auditRequestID func(context.Context) string) {
+	ns := inbox.GroupNotifications(t.events)
+	if len(ns) > 0 {
 		q, args := insertNotifications(ns)
 		t.ex.write(ctx, violations{}, q, args...)
 	}
+	w.Notifications = ns
+	w.Messages = t.chatWrites(ctx)
 	if auditRequestID != nil {
 		t.writeAudit(ctx, auditRequestID)
 	}
@@ -123,7 +131,7 @@ func (s *Groups) pgConn(ctx context.Context, fn func(*pgx.Conn) error) error {
 }
 
 // pgTx is one attempt of a PostgreSQL transaction.
-func (s *Groups) pgTx(ctx context.Context, fn func(groups.Tx) error) ([]groups.Event, error) {
+func (s *Groups) pgTx(ctx context.Context, fn func(groups.Tx) error, w *Written) ([]groups.Event, error) {
 	var events []groups.Event
 	err := s.pgConn(ctx, func(c *pgx.Conn) error {
 		a := &struct { // one allocation for both parts
@@ -135,7 +143,7 @@ func (s *Groups) pgTx(ctx context.Context, fn func(groups.Tx) error) ([]groups.E
 		t.init(p, " FOR UPDATE")
 		err := fn(t)
 		if err == nil {
-			t.finish(ctx, s.auditRequestID)
+			t.finish(ctx, w, s.auditRequestID)
 			err = p.commit(ctx)
 		}
 		if err != nil {
@@ -259,7 +267,7 @@ func (p *pgTx) rollback(ctx context.Context) {
 }
 
 // liteTx is one attempt of an SQLite transaction.
-func (s *Groups) liteTx(ctx context.Context, fn func(groups.Tx) error) ([]groups.Event, error) {
+func (s *Groups) liteTx(ctx context.Context, fn func(groups.Tx) error, w *Written) ([]groups.Event, error) {
 	tx, err := s.sqlDB.BeginTx(ctx, nil) // BEGIN IMMEDIATE (_txlock in the DSN)
 	if err != nil {
 		return nil, err
@@ -272,7 +280,7 @@ func (s *Groups) liteTx(ctx context.Context, fn func(groups.Tx) error) ([]groups
 	l.tx = tx
 	t.init(l, "")
 	if err = fn(t); err == nil {
-		t.finish(ctx, s.auditRequestID)
+		t.finish(ctx, w, s.auditRequestID)
 		err = l.err
 	}
 	if err != nil {

@@ -91,6 +91,23 @@ var forbidden = map[string][]string{
 	// The module test runner sits on server like a binary, but is a library
 	// of cmd/guildhall: never the other way round, never the test helpers.
 	"hooktest": {module + "/cmd/", module + "/internal/"},
+	// The channels are a domain package like the inbox: groups, never above.
+	"chat": {
+		fiber, "gorm.io/", goja, lua,
+		"net/http", fasthttp, "github.com/jackc/", "github.com/glebarez/",
+		module + "/api", module + "/hooks", module + "/runtime", module + "/accounts", module + "/groups/store",
+		module + "/inbox", module + "/realtime",
+	},
+	// The hub knows no transport, SQL or scripts; realtime/ws is its one
+	// Fiber adapter.
+	"realtime": {
+		fiber, fasthttp, "github.com/fasthttp/", "net/http", "gorm.io/", goja, lua, "github.com/jackc/", "github.com/glebarez/",
+		module + "/api", module + "/hooks", module + "/runtime", module + "/groups/store", module + "/server",
+		module + "/realtime/",
+	},
+	// The bus speaks PostgreSQL (pgx) and the hub, nothing of HTTP or scripts.
+	"realtime/pgbus": {fiber, fasthttp, goja, lua, "gorm.io/", module + "/api", module + "/runtime", module + "/groups/store", module + "/server"},
+	"realtime/ws":    {goja, lua, "gorm.io/", module + "/api", module + "/runtime", module + "/groups/store", module + "/server"},
 }
 
 // stdlibOnly lists packages that may import nothing outside the standard library.

@@ -36,6 +36,7 @@ type Runtime struct {
 	path    string // full path, named in load errors
 	prg     *goja.Program
 	nk      *runtime.NK
+	chans   *runtime.Channels // nk.channelMessageSend (nk_channels.go)
 	regs    []*registration
 	pool    *pool
 	mem     *runtime.MemWatch
@@ -76,6 +77,7 @@ func Load(ctx context.Context, cfg runtime.Config, deps runtime.Deps) (*Runtime,
 		return nil, errors.New("javascript: no hooks registry to register into")
 	}
 	r.module, r.path = m.Name, m.Path
+	r.chans = &runtime.Channels{Sender: deps.Channels}
 	r.log = log.With("runtime", "javascript", "module", m.Name)
 	if deps.Groups != nil {
 		r.nk = runtime.NewNK(deps.Groups, deps.Hooks)

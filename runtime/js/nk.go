@@ -228,6 +228,7 @@ func (v *vm) newNK() goja.Value {
 			return v.rt.ToValue(string(b))
 		})
 	}
+	v.channelFuncs(set)
 	return nk
 }
 

@@ -48,6 +48,7 @@ func (v *vm) nkModule() *glua.LTable {
 			fns[fn.Lua()] = v.opFunc(o, fn)
 		}
 	}
+	v.channelFuncs(fns)
 	tb := v.L.CreateTable(0, len(fns))
 	for name, fn := range fns {
 		tb.RawSetString(name, v.L.NewFunction(fn))

@@ -52,6 +52,7 @@ type Runtime struct {
 	log     *slog.Logger
 	groups  *groups.Service
 	nk      *runtime.NK
+	chans   *runtime.Channels  // nk.channel_message_send (nk_channels.go)
 	modules []*module          // in module-name order
 	byName  map[string]*module // for require
 	regs    []registration     // the first VM's registrations, in order
@@ -109,6 +110,7 @@ func Load(ctx context.Context, cfg runtime.Config, deps runtime.Deps) (*Runtime,
 	}
 	r.groups = deps.Groups
 	r.nk = runtime.NewNK(deps.Groups, deps.Hooks)
+	r.chans = &runtime.Channels{Sender: deps.Channels}
 	for _, m := range mods {
 		cm, err := compile(cfg.Path, m)
 		if err != nil {
