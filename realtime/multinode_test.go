@@ -124,7 +124,7 @@ func TestTwoNodes(t *testing.T) {
 	got := map[string]bool{}
 	deadline := time.Now().Add(10 * time.Second)
 	for len(got) < n && time.Now().Before(deadline) {
-		m := bs.nextWith("channel_message")
+		m := bs.nextMessage(0) // chat messages only, not event messages
 		var c struct{ N int }
 		if s, ok := get(m, "channel_message", "content").(string); ok && json.Unmarshal([]byte(s), &c) == nil && c.N >= 0 {
 			id := get(m, "channel_message", "message_id").(string)
