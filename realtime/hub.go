@@ -70,11 +70,13 @@ type Hub struct {
 	users    map[string]map[string]*Session // user id → session id → session
 	channels map[string]*channelState       // by channel id
 
-	recent    recent        // keys of what was delivered, against catch-up repeats
-	work      chan Delivery // committed writes, handed off by the committing goroutine
-	stop      chan struct{}
-	stopped   sync.WaitGroup
-	closeOnce sync.Once
+	droppedTotal  atomic.Int64  // live pushes a full queue dropped
+	droppedLogged atomic.Int64  // unix nanoseconds of the last warning
+	recent        recent        // keys of what was delivered, against catch-up repeats
+	work          chan Delivery // committed writes, handed off by the committing goroutine
+	stop          chan struct{}
+	stopped       sync.WaitGroup
+	closeOnce     sync.Once
 }
 
 // New returns a hub over the chat service; Close stops it.
@@ -317,8 +319,7 @@ func (h *Hub) Deliver(d Delivery) {
 	select {
 	case h.work <- d:
 	default:
-		h.log.Warn("realtime: delivery queue full, live push dropped",
-			"messages", len(d.Messages), "notifications", len(d.Notifications))
+		h.dropped("realtime: delivery queue full, live pushes dropped")
 	}
 }
 
@@ -330,7 +331,7 @@ func (h *Hub) Receive(d Delivery) {
 	select {
 	case h.work <- d:
 	default:
-		h.log.Warn("realtime: delivery queue full, remote push dropped")
+		h.dropped("realtime: delivery queue full, remote pushes dropped")
 	}
 }
 
@@ -345,12 +346,13 @@ func (h *Hub) deliverLoop() {
 			case "":
 				d.Node = h.node
 				h.fillUsernames(d.Messages)
-				h.publish(d)
+				h.publish(d) // a node with a recipient fills what is still missing
 			default:
 				// A catch-up read and the other nodes' NOTIFYs can carry the
 				// same rows (one committed between LISTEN and the catch-up's
 				// read arrives both ways): whichever comes second is dropped.
 				d = h.fresh(d)
+				h.fillUsernames(d.Messages)
 			}
 			h.apply(d)
 		}
@@ -359,14 +361,35 @@ func (h *Hub) deliverLoop() {
 
 // fillUsernames completes committed event messages (stored without a
 // username) before they go out: here, after the commit, not in the request.
+//
+// Only the messages a socket of this node will show are filled: a read per
+// commit for channels nobody here watches was most of the hub's cost under
+// load; another node fills what its own sockets show.
 func (h *Hub) fillUsernames(msgs []chat.Message) {
 	if h.chat == nil || len(msgs) == 0 {
 		return
 	}
+	var idx []int
+	for i := range msgs {
+		if msgs[i].Username == "" && h.watched(msgs[i].ChannelID) {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) == 0 {
+		return
+	}
+	sub := make([]chat.Message, len(idx))
+	for j, i := range idx {
+		sub[j] = msgs[i]
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := h.chat.FillUsernames(ctx, msgs); err != nil {
+	if err := h.chat.FillUsernames(ctx, sub); err != nil {
 		h.log.Warn("realtime: reading event messages' usernames", "error", err)
+		return
+	}
+	for j, i := range idx {
+		msgs[i].Username = sub[j].Username
 	}
 }
 
@@ -471,4 +494,30 @@ func (h *Hub) pushNotifications(ns []inbox.Notification) {
 // out of groups leave the groups' channels, deleted groups' channels go.
 func (h *Hub) Committed(events []groups.Event, ns []inbox.Notification, msgs []chat.Message) {
 	h.Deliver(Delivery{Messages: msgs, Notifications: ns, Removed: chat.RemovedUsers(events), Deleted: chat.DeletedGroups(events)})
+}
+
+// dropped counts a dropped live push and logs it at most once a second (an
+// overloaded hub must not also flood the log; the rows stay readable).
+func (h *Hub) dropped(msg string) {
+	n := h.droppedTotal.Add(1)
+	now := time.Now().UnixNano()
+	if last := h.droppedLogged.Load(); now-last > int64(time.Second) && h.droppedLogged.CompareAndSwap(last, now) {
+		h.log.Warn(msg, "dropped_total", n)
+	}
+}
+
+// watched reports whether a session of this node is in the channel.
+func (h *Hub) watched(channelID string) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	cs := h.channels[channelID]
+	if cs == nil {
+		return false
+	}
+	for _, m := range cs.members {
+		if m.session != nil {
+			return true
+		}
+	}
+	return false
 }

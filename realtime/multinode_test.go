@@ -114,7 +114,7 @@ func TestTwoNodes(t *testing.T) {
 	defer cancel()
 	var killed int
 	if err := db.QueryRowContext(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-		WHERE application_name LIKE 'guildhall-realtime-listen-%'`).Scan(&killed); err != nil || killed != 2 {
+		WHERE application_name LIKE 'guildhall-realtime-listen-%' AND datname = current_database()`).Scan(&killed); err != nil || killed != 2 {
 		t.Fatalf("killed %d listeners (%v), want both nodes'", killed, err)
 	}
 	const n = 20

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -47,6 +48,9 @@ type Bus struct {
 
 	mu       sync.Mutex
 	listener *pgx.Conn // for tests: KillListener
+
+	dropped       atomic.Int64 // deliveries a full queue dropped
+	droppedLogged atomic.Int64 // unix nanoseconds of the last warning
 }
 
 // Start connects a node's bus at url (a direct, not transaction-pooled,
@@ -81,9 +85,18 @@ func (b *Bus) Publish(d realtime.Delivery) {
 	select {
 	case b.out <- d:
 	default:
-		b.log.Warn("realtime bus: publish queue full, delivery dropped")
+		// Logged at most once a second with the count, so an overloaded
+		// publisher does not also flood the log.
+		n := b.dropped.Add(1)
+		now := time.Now().UnixNano()
+		if last := b.droppedLogged.Load(); now-last > int64(time.Second) && b.droppedLogged.CompareAndSwap(last, now) {
+			b.log.Warn("realtime bus: publish queue full, deliveries dropped", "dropped_total", n)
+		}
 	}
 }
+
+// maxBatch is how many queued deliveries one round trip publishes.
+const maxBatch = 64
 
 // envelope is a NOTIFY payload: a delivery, or the id of a stored one.
 type envelope struct {
@@ -122,6 +135,7 @@ func (b *Bus) publishLoop(ctx context.Context) {
 	}()
 	lastSweep := time.Now()
 	closing := false
+	batch := make([]realtime.Delivery, 0, maxBatch)
 	for {
 		var d realtime.Delivery
 		if closing {
@@ -140,6 +154,18 @@ func (b *Bus) publishLoop(ctx context.Context) {
 			case d = <-b.out:
 			}
 		}
+		// Whatever else is queued goes in the same round trip (and the same
+		// implicit transaction: one commit for the batch's NOTIFYs).
+		batch = append(batch[:0], d)
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case more := <-b.out:
+				batch = append(batch, more)
+			default:
+				break drain
+			}
+		}
 		for attempt := 0; ; attempt++ {
 			if conn == nil {
 				c, err := b.connect(ctx, "publish")
@@ -152,7 +178,7 @@ func (b *Bus) publishLoop(ctx context.Context) {
 				}
 				conn = c
 			}
-			if err := b.send(ctx, conn, d); err != nil {
+			if err := b.send(ctx, conn, batch); err != nil {
 				b.log.Warn("realtime bus: publish failed", "error", err)
 				_ = conn.Close(context.Background())
 				conn = nil
@@ -170,21 +196,24 @@ func (b *Bus) publishLoop(ctx context.Context) {
 	}
 }
 
-func (b *Bus) send(ctx context.Context, conn *pgx.Conn, d realtime.Delivery) error {
-	raw, err := json.Marshal(envelope{D: &d})
-	if err != nil {
-		return err
-	}
-	if len(raw) > maxPayload {
-		id := uuid.NewString()
-		if _, err := conn.Exec(ctx, "INSERT INTO realtime_payloads (id, payload, create_time) VALUES ($1, $2, $3)",
-			id, string(raw), time.Now().UnixMicro()); err != nil {
+func (b *Bus) send(ctx context.Context, conn *pgx.Conn, ds []realtime.Delivery) error {
+	batch := &pgx.Batch{}
+	for i := range ds {
+		raw, err := json.Marshal(envelope{D: &ds[i]})
+		if err != nil {
 			return err
 		}
-		raw, _ = json.Marshal(envelope{Ref: id})
+		if len(raw) > maxPayload {
+			id := uuid.NewString()
+			if _, err := conn.Exec(ctx, "INSERT INTO realtime_payloads (id, payload, create_time) VALUES ($1, $2, $3)",
+				id, string(raw), time.Now().UnixMicro()); err != nil {
+				return err
+			}
+			raw, _ = json.Marshal(envelope{Ref: id})
+		}
+		batch.Queue("SELECT pg_notify($1, $2)", Channel, string(raw))
 	}
-	_, err = conn.Exec(ctx, "SELECT pg_notify($1, $2)", Channel, string(raw))
-	return err
+	return conn.SendBatch(ctx, batch).Close()
 }
 
 func (b *Bus) listenLoop(ctx context.Context) {
