@@ -426,7 +426,7 @@ func (h *Hub) apply(d Delivery) {
 }
 
 // RequestSync asks the other nodes for their presences (the bus calls it
-// once it listens).
+// when it first hears of another node).
 func (h *Hub) RequestSync() { h.publish(Delivery{Node: h.node, SyncRequest: true}) }
 
 // snapshot lists this node's sessions' presences, per channel.

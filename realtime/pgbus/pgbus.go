@@ -5,12 +5,21 @@
 // connection drops reconnects and catches up from the stored rows
 // (notifications of its sockets' users, messages of its channels) since a
 // little before the loss; the hub drops what it already delivered.
+//
+// A node publishes only while it knows another node is alive: every node
+// says hello when it starts listening and beats every few seconds, and one
+// that hears no other node sends nothing. So a single node pays nothing for
+// the bus (a NOTIFY per commit was most of the regression measured in
+// docs/performance.md), and a node that stops beating — crashed, or cut off
+// — has its presences dropped by the others.
 package pgbus
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,18 +42,35 @@ const maxPayload = 7900
 // catchUpMargin is how far before a lost connection a catch-up reads.
 const catchUpMargin = 10 * time.Second
 
+// beatEvery is how often a node tells the others it is alive; a node not
+// heard from for peerTTL is gone (its presences leave, and when it was the
+// last one the others stop publishing).
+// (A variable: tests shorten it.)
+var beatEvery = 5 * time.Second
+
+func peerTTL() time.Duration { return 3 * beatEvery }
+
 // Bus is one node's publisher and listener.
 type Bus struct {
-	url  string
-	hub  *realtime.Hub
-	log  *slog.Logger
-	out  chan realtime.Delivery
-	stop context.CancelFunc
+	url string
+	hub *realtime.Hub
+	log *slog.Logger
+	out chan item
+	// self is the start of this node's own payloads: the listener hears its
+	// own NOTIFYs too and skips them before decoding.
+	self string
+	// peersUntil is when, in unix nanoseconds, the last other node heard
+	// from stops counting as alive; Publish drops deliveries after it.
+	peersUntil atomic.Int64
+	// peers is when each other node was last heard from (listener goroutine only).
+	peers map[string]time.Time
+	stop  context.CancelFunc
 	// closing tells the publisher to send what is queued and end (a node
 	// shutting down still tells the others it goes).
-	closing chan struct{}
-	pubDone chan struct{} // closed when the publisher ends
-	wg      sync.WaitGroup
+	closing   chan struct{}
+	pubDone   chan struct{} // closed when the publisher ends
+	closeOnce sync.Once
+	wg        sync.WaitGroup
 
 	mu       sync.Mutex
 	listener *pgx.Conn // for tests: KillListener
@@ -60,7 +86,9 @@ func Start(ctx context.Context, url string, hub *realtime.Hub, log *slog.Logger)
 		log = slog.Default()
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	b := &Bus{url: url, hub: hub, log: log.With("component", "realtime-bus"), out: make(chan realtime.Delivery, 4096),
+	node, _ := json.Marshal(hub.Node())
+	b := &Bus{url: url, hub: hub, log: log.With("component", "realtime-bus"), out: make(chan item, 4096),
+		self: `{"n":` + string(node) + `,`, peers: map[string]time.Time{},
 		stop: cancel, closing: make(chan struct{}), pubDone: make(chan struct{})}
 	b.wg.Add(2)
 	go b.publishLoop(ctx)
@@ -68,8 +96,11 @@ func Start(ctx context.Context, url string, hub *realtime.Hub, log *slog.Logger)
 	return b
 }
 
-// Close sends what is queued (for at most 2 s), then stops the bus.
-func (b *Bus) Close() {
+// Close sends what is queued (for at most 2 s), then stops the bus; later
+// calls do nothing.
+func (b *Bus) Close() { b.closeOnce.Do(b.close) }
+
+func (b *Bus) close() {
 	close(b.closing)
 	select {
 	case <-b.pubDone:
@@ -79,11 +110,21 @@ func (b *Bus) Close() {
 	b.wg.Wait()
 }
 
-// Publish queues a delivery for the other nodes without waiting; a full
-// queue drops it (logged).
+// Publish queues a delivery for the other nodes without waiting. Nothing is
+// sent while no other node is alive; a full queue drops it (logged).
 func (b *Bus) Publish(d realtime.Delivery) {
+	if !b.HasPeers() {
+		return
+	}
+	b.queue(item{d: d})
+}
+
+// HasPeers reports whether another node was heard from within peerTTL.
+func (b *Bus) HasPeers() bool { return time.Now().UnixNano() < b.peersUntil.Load() }
+
+func (b *Bus) queue(it item) {
 	select {
-	case b.out <- d:
+	case b.out <- it:
 	default:
 		// Logged at most once a second with the count, so an overloaded
 		// publisher does not also flood the log.
@@ -98,10 +139,21 @@ func (b *Bus) Publish(d realtime.Delivery) {
 // maxBatch is how many queued deliveries one round trip publishes.
 const maxBatch = 64
 
-// envelope is a NOTIFY payload: a delivery, or the id of a stored one.
+// item is one queued NOTIFY: a delivery, or the bus's own hello or beat.
+type item struct {
+	d     realtime.Delivery
+	hello bool
+	beat  bool
+}
+
+// envelope is a NOTIFY payload: a delivery, or the id of a stored one, or a
+// hello or beat. N, the sending node, is always first (see Bus.self).
 type envelope struct {
-	Ref string             `json:"ref,omitempty"`
-	D   *realtime.Delivery `json:"d,omitempty"`
+	N     string             `json:"n"`
+	Hello bool               `json:"hello,omitempty"`
+	Beat  bool               `json:"beat,omitempty"`
+	Ref   string             `json:"ref,omitempty"`
+	D     *realtime.Delivery `json:"d,omitempty"`
 }
 
 func (b *Bus) connect(ctx context.Context, name string) (*pgx.Conn, error) {
@@ -135,9 +187,11 @@ func (b *Bus) publishLoop(ctx context.Context) {
 	}()
 	lastSweep := time.Now()
 	closing := false
-	batch := make([]realtime.Delivery, 0, maxBatch)
+	beat := time.NewTicker(beatEvery)
+	defer beat.Stop()
+	batch := make([]item, 0, maxBatch)
 	for {
-		var d realtime.Delivery
+		var d item
 		if closing {
 			select {
 			case d = <-b.out:
@@ -151,6 +205,8 @@ func (b *Bus) publishLoop(ctx context.Context) {
 			case <-b.closing:
 				closing = true
 				continue
+			case <-beat.C:
+				d = item{beat: true}
 			case d = <-b.out:
 			}
 		}
@@ -196,10 +252,15 @@ func (b *Bus) publishLoop(ctx context.Context) {
 	}
 }
 
-func (b *Bus) send(ctx context.Context, conn *pgx.Conn, ds []realtime.Delivery) error {
+func (b *Bus) send(ctx context.Context, conn *pgx.Conn, items []item) error {
 	batch := &pgx.Batch{}
-	for i := range ds {
-		raw, err := json.Marshal(envelope{D: &ds[i]})
+	node := b.hub.Node()
+	for i := range items {
+		env := envelope{N: node, Hello: items[i].hello, Beat: items[i].beat}
+		if !env.Hello && !env.Beat {
+			env.D = &items[i].d
+		}
+		raw, err := json.Marshal(env)
 		if err != nil {
 			return err
 		}
@@ -209,7 +270,7 @@ func (b *Bus) send(ctx context.Context, conn *pgx.Conn, ds []realtime.Delivery) 
 				id, string(raw), time.Now().UnixMicro()); err != nil {
 				return err
 			}
-			raw, _ = json.Marshal(envelope{Ref: id})
+			raw, _ = json.Marshal(envelope{N: node, Ref: id})
 		}
 		batch.Queue("SELECT pg_notify($1, $2)", Channel, string(raw))
 	}
@@ -243,8 +304,11 @@ func (b *Bus) listenLoop(ctx context.Context) {
 		b.mu.Lock()
 		b.listener = conn
 		b.mu.Unlock()
-		// Listening now: ask the other nodes who is in which channel.
-		b.hub.RequestSync()
+		// Listening now: say hello. Every node that hears it answers with a
+		// beat, and each side asks the other for its presences when it first
+		// hears of it (heard, below) — so forget who was known before a loss.
+		b.peers = map[string]time.Time{}
+		b.queue(item{hello: true})
 		if !lost.IsZero() {
 			if err := b.catchUp(ctx, conn, lost.Add(-catchUpMargin)); err != nil {
 				b.log.Warn("realtime bus: catch-up failed", "error", err)
@@ -265,13 +329,31 @@ func (b *Bus) listenLoop(ctx context.Context) {
 
 func (b *Bus) listen(ctx context.Context, conn *pgx.Conn) error {
 	for {
-		n, err := conn.WaitForNotification(ctx)
+		wctx, cancel := context.WithTimeout(ctx, beatEvery)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) && !conn.IsClosed() {
+			// No NOTIFY for a while: check for silent nodes and wait on (a
+			// timed-out wait keeps the connection).
+			b.expire()
+			continue
+		}
 		if err != nil {
 			return err
+		}
+		if strings.HasPrefix(n.Payload, b.self) {
+			continue // this node's own
 		}
 		var env envelope
 		if err := json.Unmarshal([]byte(n.Payload), &env); err != nil {
 			b.log.Warn("realtime bus: bad payload", "error", err)
+			continue
+		}
+		if env.N != "" {
+			b.heard(env.N, env.Hello)
+		}
+		if env.Hello || env.Beat {
+			b.expire()
 			continue
 		}
 		if env.Ref != "" {
@@ -287,6 +369,9 @@ func (b *Bus) listen(ctx context.Context, conn *pgx.Conn) error {
 		}
 		if env.D != nil {
 			b.hub.Receive(*env.D)
+			if env.D.Gone {
+				b.forget(env.D.Node)
+			}
 		}
 	}
 }
@@ -347,6 +432,55 @@ func (b *Bus) catchUp(ctx context.Context, conn *pgx.Conn, from time.Time) error
 	}
 	b.hub.Receive(d)
 	return nil
+}
+
+// heard notes a NOTIFY from another node. A node heard of for the first
+// time (or first since this node's listener reconnected) is asked for its
+// presences, and a hello is answered at once, so the new node learns of this
+// one without waiting for a beat.
+func (b *Bus) heard(node string, hello bool) {
+	now := time.Now()
+	_, known := b.peers[node]
+	b.peers[node] = now
+	if until := now.Add(peerTTL()).UnixNano(); until > b.peersUntil.Load() {
+		b.peersUntil.Store(until) // only the listener goroutine stores
+	}
+	if hello {
+		b.queue(item{beat: true})
+	}
+	if !known {
+		b.hub.RequestSync()
+	}
+}
+
+// expire forgets the nodes not heard from within peerTTL; their presences
+// leave this node's channels as if they had shut down.
+func (b *Bus) expire() {
+	now := time.Now()
+	for node, seen := range b.peers {
+		if now.Sub(seen) > peerTTL() {
+			b.log.Warn("realtime bus: node silent, dropping its presences", "node", node)
+			b.forget(node)
+			b.hub.Receive(realtime.Delivery{Node: node, Gone: true})
+		}
+	}
+}
+
+// forget drops a node that said it is gone (or went silent): when it was
+// the last one, this node stops publishing at once.
+func (b *Bus) forget(node string) {
+	delete(b.peers, node)
+	var last time.Time
+	for _, seen := range b.peers {
+		if seen.After(last) {
+			last = seen
+		}
+	}
+	if last.IsZero() {
+		b.peersUntil.Store(0)
+	} else {
+		b.peersUntil.Store(last.Add(peerTTL()).UnixNano())
+	}
 }
 
 // KillListener closes the listener connection (tests: a lost connection).
