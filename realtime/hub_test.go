@@ -142,3 +142,46 @@ func TestHubsAcrossNodes(t *testing.T) {
 	a.Close()
 	frameWith(t, sb, `"leaves":[{"user_id":"00000000-0000-4000-8000-00000000000a"`)
 }
+
+// peerBus is a bus that can tell whether another node is alive.
+type peerBus struct {
+	memBus
+	peers bool
+}
+
+func (b *peerBus) HasPeers() bool { return b.peers }
+
+// TestCommittedNobodySees: a commit no socket of this node can show and no
+// other node is alive to receive is dropped in the committing goroutine
+// (the hand-off to the hub's goroutine per commit was measurable); one a
+// local socket can show, or any while another node listens, is handed off.
+func TestCommittedNobodySees(t *testing.T) {
+	const user = "00000000-0000-4000-8000-000000000001"
+	gid := "00000000-0000-4000-8000-0000000000aa"
+	msg := chat.Message{ID: "m", ChannelID: chat.GroupChannelID(gid), Code: 3, SenderID: user}
+	note := inbox.Notification{ID: "n", UserID: user, Subject: "s", Content: "{}", Code: -4}
+	for _, c := range []struct {
+		name    string
+		bus     Bus
+		session bool
+		want    int
+	}{
+		{"one node, no sockets", nil, false, 0},
+		{"one node, the notified user's socket", nil, true, 1},
+		{"no other node alive", &peerBus{}, false, 0},
+		{"another node alive", &peerBus{peers: true}, false, 1},
+		{"a bus that cannot tell", &memBus{}, false, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := New(nil, Options{Bus: c.bus})
+			h.Close() // the hub's goroutine stops: what is handed off stays queued
+			if c.session {
+				h.Register(SessionInfo{UserID: user})
+			}
+			h.Committed(nil, []inbox.Notification{note}, []chat.Message{msg})
+			if got := len(h.work); got != c.want {
+				t.Fatalf("%d deliveries handed off, want %d", got, c.want)
+			}
+		})
+	}
+}
