@@ -49,18 +49,21 @@ const insertEventMessage = `INSERT INTO channel_messages (id, channel_id, code, 
 	VALUES ($1, $2, $3, $4, '', $5, $6, $6)`
 
 // chatWrites queues the group event messages of the transaction's events
-// (on PostgreSQL in the COMMIT batch) and the deletion of deleted groups'
-// channels; it returns the messages, without usernames.
-func (t *txSQL) chatWrites(ctx context.Context) []chat.Message {
-	msgs := chat.GroupEventMessages(t.events)
+// (msgs, without usernames; on PostgreSQL in the COMMIT batch) and the
+// deletion of deleted groups' channels.
+func (t *txSQL) chatWrites(ctx context.Context, msgs []chat.Message) {
 	for i := range msgs {
 		m := &msgs[i]
 		t.ex.write(ctx, violations{}, insertEventMessage, m.ID, m.ChannelID, m.Code, m.SenderID, m.Content, m.CreateTime.UnixMicro())
 	}
+	t.chatDeletes(ctx)
+}
+
+// chatDeletes queues the deletion of the transaction's deleted groups' channels.
+func (t *txSQL) chatDeletes(ctx context.Context) {
 	for _, gid := range chat.DeletedGroups(t.events) {
 		t.ex.write(ctx, violations{}, "DELETE FROM channel_messages WHERE channel_id = $1", chat.GroupChannelID(gid))
 	}
-	return msgs
 }
 
 const messageColumns = "id, channel_id, code, sender_id, username, content, create_time, update_time"

@@ -10,6 +10,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/guildhall/guildhall/audit"
+	"github.com/guildhall/guildhall/chat"
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/inbox"
 )
@@ -108,7 +110,18 @@ func (t *txSQL) finish(ctx context.Context, w *Written, auditRequestID func(cont
 		t.ex.write(ctx, violations{}, q, args...)
 	}
 	w.Notifications = ns
-	w.Messages = t.chatWrites(ctx)
+	msgs := chat.GroupEventMessages(t.events)
+	w.Messages = msgs
+	if auditRequestID != nil && len(msgs) == 1 && t.lockSuffix != "" { // PostgreSQL
+		if e, ok := audit.FromEvents(t.events, auditRequestID(ctx), audit.Reason(ctx)); ok {
+			m := &msgs[0]
+			t.ex.write(ctx, violations{}, insertEventMessageAndAudit, append([]any{m.ID, m.ChannelID, m.Code, m.SenderID,
+				m.Content, m.CreateTime.UnixMicro()}, auditArgs(e)...)...)
+			t.chatDeletes(ctx)
+			return
+		}
+	}
+	t.chatWrites(ctx, msgs)
 	if auditRequestID != nil {
 		t.writeAudit(ctx, auditRequestID)
 	}
