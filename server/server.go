@@ -46,7 +46,13 @@ type Config struct {
 	// DatabaseListenURL is the direct PostgreSQL connection of the realtime
 	// bus (LISTEN needs a session, not a transaction pooler); empty is
 	// DatabaseURL.
-	DatabaseListenURL    string
+	DatabaseListenURL string
+	// DatabaseReadURL is a streaming replica the group listings read from
+	// (store.Options.ReadURL); empty reads everything from DatabaseURL.
+	DatabaseReadURL string
+	// DatabasePooler is what sits between the server and PostgreSQL:
+	// "auto" (detects PgBouncer), "none" or "transaction" (store.Options.Pooler).
+	DatabasePooler       string
 	Migrate              bool
 	RuntimePath          string
 	RuntimePoolSize      int
@@ -137,6 +143,7 @@ func DefaultConfig() Config {
 		Listen:                       "127.0.0.1:7350",
 		DataDir:                      "./data",
 		DatabaseMaxConns:             32,
+		DatabasePooler:               store.PoolerAuto,
 		Migrate:                      true,
 		RuntimePath:                  "./modules",
 		RuntimePoolSize:              16,
@@ -280,7 +287,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	// Records logged with a request's context (by hooks, runtimes, services)
 	// carry its request_id.
 	log = slog.New(api.LogHandler(log.Handler()))
-	db, err := store.Open(store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, MaxConns: cfg.DatabaseMaxConns})
+	db, err := store.Open(store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, MaxConns: cfg.DatabaseMaxConns,
+		ReadURL: cfg.DatabaseReadURL, Pooler: cfg.DatabasePooler, Log: log})
 	if err != nil {
 		return nil, err
 	}
@@ -430,7 +438,8 @@ func (s *Server) Run(ctx context.Context) error {
 	app := s.App()
 	errc := make(chan error, 1)
 	go func() { errc <- app.Listener(ln) }()
-	s.log.Info("guildhall listening", "addr", ln.Addr().String(), "database", s.DB.Dialect,
+	s.log.Info("guildhall listening", "addr", ln.Addr().String(), "database", s.DB.Dialect, "pooler", s.DB.Pooler,
+		"read_replica", s.DB.Replica != nil,
 		"runtime_path", s.Config.RuntimePath, "rpcs", s.Hooks.RPCIDs())
 	select {
 	case err := <-errc:
