@@ -139,25 +139,28 @@ func waitPort(port int, exited <-chan struct{}, d time.Duration) error {
 }
 
 // Query runs one statement on url and scans its one row into dest (none:
-// the statement returns no row).
+// the statement returns no row); an error fails the test.
 func Query(t testing.TB, url, query string, dest ...any) {
 	t.Helper()
+	if err := TryQuery(url, query, dest...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
+// TryQuery is Query returning the error.
+func TryQuery(url, query string, dest ...any) error {
 	db, err := sql.Open("pgx", url)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer db.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if len(dest) == 0 {
-		if _, err := db.ExecContext(ctx, query); err != nil {
-			t.Fatalf("%s: %v", query, err)
-		}
-		return
+		_, err = db.ExecContext(ctx, query)
+		return err
 	}
-	if err := db.QueryRowContext(ctx, query).Scan(dest...); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
+	return db.QueryRowContext(ctx, query).Scan(dest...)
 }
 
 var aptMu sync.Mutex
