@@ -406,6 +406,10 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.DB.Dialect == store.Postgres {
 		// Nodes on one PostgreSQL reach each other's sockets through it.
 		url := s.Config.DatabaseListenURL
+		if url == "" && s.DB.Pooler == store.PoolerTransaction {
+			s.log.Warn("the database URL goes through a transaction pooler but --database.listen_url is not set: " +
+				"LISTEN needs a direct connection, so sockets miss what other nodes deliver")
+		}
 		if url == "" {
 			url = s.Config.DatabaseURL
 		}

@@ -169,6 +169,11 @@ func openPostgres(opts Options, cfg *gorm.Config) (*DB, error) {
 func openPrimary(raw string, pooled bool, n int, cfg *gorm.Config) (*gorm.DB, error) {
 	db, err := gorm.Open(postgres.Open(pgURL(raw, pooled)), cfg)
 	if err != nil {
+		if db != nil && db.ConnPool != nil { // gorm's own ping failed
+			if p, e := db.DB(); e == nil {
+				p.Close()
+			}
+		}
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
 	sqlDB, err := db.DB()
