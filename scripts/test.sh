@@ -75,6 +75,11 @@ go run ./cmd/guildhall hooks test examples/
 echo "==> go test -race (hooks, runtimes, examples, service)"
 go test -race -count=1 -timeout 20m ./hooks/... ./runtime/... ./examples/... ./groups/...
 
+# The service's race tests once more, through a PgBouncer in transaction
+# pooling mode (the store detects it and keeps no session state).
+echo "==> go test -race -run ^TestRace ./groups/store/ through PgBouncer"
+./scripts/with-pgbouncer.sh go test -race -count=1 -timeout 10m -run '^TestRace' ./groups/store/
+
 # Short native fuzzing runs over what a client controls: request bodies,
 # query strings and list cursors (the seeds also run in the plain go test).
 # FUZZTIME=0 skips these runs (e.g. while iterating locally).
