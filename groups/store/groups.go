@@ -39,7 +39,7 @@ func NewGroups(db *DB) *Groups {
 		s.readDB, _ = db.Read.DB()
 	}
 	if db != nil && db.Replica != nil {
-		s.replica = &replica{db: db.Replica, log: db.log}
+		s.replica = &replica{db: db.Replica, log: db.log, now: time.Now}
 	}
 	return s
 }

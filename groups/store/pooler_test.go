@@ -1,9 +1,12 @@
 package store
 
 import (
+	"errors"
+	"log/slog"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestPgURL: a direct URL gets plan_cache_mode; a pooled one gets pgx's
@@ -53,5 +56,39 @@ func TestOpenRefusesBadSettings(t *testing.T) {
 		if !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Open(%+v): %v, want %q", c.opts, err, c.want)
 		}
+	}
+}
+
+// TestReplicaHealth: after a failure the listings leave the replica for
+// replicaRetry; then exactly one listing probes it while the others stay on
+// the primary, and a success brings them all back.
+func TestReplicaHealth(t *testing.T) {
+	now := time.Unix(1000, 0)
+	var logs strings.Builder
+	r := &replica{log: slog.New(slog.NewTextHandler(&logs, nil)), now: func() time.Time { return now }}
+	if !r.use() {
+		t.Fatal("a healthy replica is not used")
+	}
+	r.failed(errors.New("connection refused"))
+	r.failed(errors.New("connection refused")) // a second request of the same outage
+	if n := strings.Count(logs.String(), "read replica unavailable"); n != 1 {
+		t.Fatalf("%d warnings for one outage, want 1:\n%s", n, logs.String())
+	}
+	if r.use() {
+		t.Fatal("the replica is used right after a failure")
+	}
+	now = now.Add(replicaRetry)
+	if !r.use() {
+		t.Fatal("no probe after replicaRetry")
+	}
+	if r.use() {
+		t.Fatal("a second listing probes the replica at once")
+	}
+	r.worked()
+	if !r.use() || !r.use() {
+		t.Fatal("the replica is not used after a successful probe")
+	}
+	if !strings.Contains(logs.String(), "read replica is back") {
+		t.Fatalf("no recovery line:\n%s", logs.String())
 	}
 }

@@ -27,19 +27,39 @@ const replicaRetry = 5 * time.Second
 
 // replica is the listings' pool and its health.
 type replica struct {
-	db        *sql.DB
-	log       *slog.Logger
-	downUntil atomic.Int64 // unix nanoseconds; while ahead, listings read the primary
+	db  *sql.DB
+	log *slog.Logger
+	// downUntil is 0 while the replica is healthy; after a failure, the unix
+	// nanoseconds until which listings read the primary.
+	downUntil atomic.Int64
+	now       func() time.Time // time.Now; tests move it
 }
 
-func (r *replica) up() bool { return time.Now().UnixNano() >= r.downUntil.Load() }
+// use reports whether a listing reads the replica: always while it is
+// healthy; after a failure, none for replicaRetry, then one listing probes it
+// while the others still read the primary (an unreachable replica then costs
+// one request's wait per period, not every request's).
+func (r *replica) use() bool {
+	d := r.downUntil.Load()
+	if d == 0 {
+		return true
+	}
+	now := r.now().UnixNano()
+	return now >= d && r.downUntil.CompareAndSwap(d, now+int64(replicaRetry))
+}
 
 // failed sends the listings to the primary for replicaRetry, logging the
 // first failure of an outage.
 func (r *replica) failed(err error) {
-	now := time.Now()
-	if r.downUntil.Swap(now.Add(replicaRetry).UnixNano()) < now.UnixNano()-int64(replicaRetry) {
-		r.log.Warn("read replica unavailable; listings read the primary", "retry_in", replicaRetry.String(), "error", err)
+	if r.downUntil.Swap(r.now().Add(replicaRetry).UnixNano()) == 0 {
+		r.log.Warn("read replica unavailable; listings read the primary", "retry_every", replicaRetry.String(), "error", err)
+	}
+}
+
+// worked marks the replica healthy again after an outage.
+func (r *replica) worked() {
+	if r.downUntil.Load() != 0 && r.downUntil.Swap(0) != 0 {
+		r.log.Info("read replica is back; listings read it again")
 	}
 }
 
@@ -47,7 +67,7 @@ func (r *replica) failed(err error) {
 // else (or when it fails before its first row) on the primary.
 func (s *Groups) list(ctx context.Context, query string, args []any, scan func(rowScanner) error) error {
 	r := s.replica
-	if r == nil || !r.up() {
+	if r == nil || !r.use() {
 		return s.read(ctx, query, args, scan)
 	}
 	rows := 0
@@ -65,11 +85,20 @@ func (s *Groups) list(ctx context.Context, query string, args []any, scan func(r
 		}
 		return res.Err()
 	})
+	if err == nil {
+		r.worked()
+		return nil
+	}
 	// Rows already scanned are in the caller's page: only a failure before
 	// the first one can be answered again from the primary.
-	if err == nil || rows > 0 || ctx.Err() != nil {
+	if rows > 0 {
 		return err
 	}
+	// A replica that made the request run out of time counts as down too
+	// (an unreachable host fails by the deadline, not by an error).
 	r.failed(err)
+	if ctx.Err() != nil {
+		return err
+	}
 	return s.read(ctx, query, args, scan)
 }
