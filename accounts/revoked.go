@@ -16,3 +16,15 @@ func (s *Service) sessionsRevoked(userID string, tids []string) {
 		(*fn)(userID, tids)
 	}
 }
+
+// ForgetSessions drops this process's cached VerifySession answers for
+// sessions another process revoked (no token ids: every session of the
+// user), so they are refused here at once instead of after VerifyCacheTTL.
+// The realtime bus calls it when another node's logout reaches this one.
+func (s *Service) ForgetSessions(userID string, tokenIDs []string) {
+	if len(tokenIDs) > 0 {
+		s.cache.forget(tokenIDs...)
+	} else {
+		s.cache.forgetUser(userID)
+	}
+}

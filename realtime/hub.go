@@ -50,6 +50,10 @@ type Options struct {
 	Bus Bus
 	// QueueLen is each session's outgoing queue (64, Nakama's default).
 	QueueLen int
+	// OnRemoteRevoked is called, on the bus's goroutine, with the sessions
+	// another node's logout revoked (no token ids: all of the user's), so
+	// this node's session caches drop them at once. It must not block.
+	OnRemoteRevoked func(userID string, tokenIDs []string)
 }
 
 // Bus carries deliveries between nodes. Publish must not block for long.
@@ -77,6 +81,8 @@ type Hub struct {
 	stop          chan struct{}
 	stopped       sync.WaitGroup
 	closeOnce     sync.Once
+
+	onRemoteRevoked func(userID string, tokenIDs []string) // Options.OnRemoteRevoked
 }
 
 // New returns a hub over the chat service; Close stops it.
@@ -96,6 +102,7 @@ func New(c *chat.Service, o Options) *Hub {
 	if o.Bus != nil {
 		h.SetBus(o.Bus)
 	}
+	h.onRemoteRevoked = o.OnRemoteRevoked
 	h.stopped.Add(1)
 	go h.deliverLoop()
 	return h
@@ -327,6 +334,10 @@ func (h *Hub) Deliver(d Delivery) {
 func (h *Hub) Receive(d Delivery) {
 	if d.Node == h.node || d.empty() {
 		return
+	}
+	if d.Revoked != nil && h.onRemoteRevoked != nil {
+		// Before the queue, which may be full: a logout must not be dropped.
+		h.onRemoteRevoked(d.Revoked.UserID, d.Revoked.TokenIDs)
 	}
 	select {
 	case h.work <- d:

@@ -26,6 +26,21 @@ if ! command -v chromium >/dev/null 2>&1 && [[ -z "${GUILDHALL_CHROMIUM:-}" ]]; 
 	fi
 fi
 
+# The deployment tests (internal/cluster) put a real PgBouncer in front of
+# PostgreSQL: install Debian's pgbouncer when missing, and stop here if that
+# fails (the tests fail rather than skip without it).
+if ! command -v pgbouncer >/dev/null 2>&1 && [[ ! -x /usr/sbin/pgbouncer ]]; then
+	echo "==> apt-get install pgbouncer (for the PgBouncer deployment tests)"
+	if [[ $(id -u) -ne 0 ]]; then
+		echo "test.sh: pgbouncer is missing and this is not root: apt-get install pgbouncer" >&2
+		exit 1
+	fi
+	if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbouncer; }; then
+		echo "test.sh: could not install pgbouncer; the PgBouncer deployment tests need it" >&2
+		exit 1
+	fi
+fi
+
 echo "==> gofmt"
 unformatted=$(find . \( -name .git -o -name node_modules -o -name testdata -o -name vendor \) -prune \
 	-o -name '*.go' -type f -print0 | xargs -0 -r gofmt -l)
@@ -59,6 +74,11 @@ go run ./cmd/guildhall hooks test examples/
 # requests, the service's race tests) also run under the race detector.
 echo "==> go test -race (hooks, runtimes, examples, service)"
 go test -race -count=1 -timeout 20m ./hooks/... ./runtime/... ./examples/... ./groups/...
+
+# The service's race tests once more, through a PgBouncer in transaction
+# pooling mode (the store detects it and keeps no session state).
+echo "==> go test -race -run ^TestRace ./groups/store/ through PgBouncer"
+./scripts/with-pgbouncer.sh go test -race -count=1 -timeout 10m -run '^TestRace' ./groups/store/
 
 # Short native fuzzing runs over what a client controls: request bodies,
 # query strings and list cursors (the seeds also run in the plain go test).

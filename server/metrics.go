@@ -17,13 +17,17 @@ import (
 const MetricsPath = "/metrics"
 
 // watchDB reports the database pools: "write" always, "read" when it is a
-// pool of its own (SQLite's read-only connections).
+// pool of its own (SQLite's read-only connections), "replica" with a read
+// replica.
 func watchDB(m *metrics.Metrics, db *store.DB) error {
 	w, err := db.Write.DB()
 	if err != nil {
 		return err
 	}
 	m.WatchDB("write", w)
+	if db.Replica != nil {
+		m.WatchDB("replica", db.Replica)
+	}
 	if db.Read != db.Write {
 		r, err := db.Read.DB()
 		if err != nil {

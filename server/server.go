@@ -46,7 +46,13 @@ type Config struct {
 	// DatabaseListenURL is the direct PostgreSQL connection of the realtime
 	// bus (LISTEN needs a session, not a transaction pooler); empty is
 	// DatabaseURL.
-	DatabaseListenURL    string
+	DatabaseListenURL string
+	// DatabaseReadURL is a streaming replica the group listings read from
+	// (store.Options.ReadURL); empty reads everything from DatabaseURL.
+	DatabaseReadURL string
+	// DatabasePooler is what sits between the server and PostgreSQL:
+	// "auto" (detects PgBouncer), "none" or "transaction" (store.Options.Pooler).
+	DatabasePooler       string
 	Migrate              bool
 	RuntimePath          string
 	RuntimePoolSize      int
@@ -137,6 +143,7 @@ func DefaultConfig() Config {
 		Listen:                       "127.0.0.1:7350",
 		DataDir:                      "./data",
 		DatabaseMaxConns:             32,
+		DatabasePooler:               store.PoolerAuto,
 		Migrate:                      true,
 		RuntimePath:                  "./modules",
 		RuntimePoolSize:              16,
@@ -280,7 +287,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 	// Records logged with a request's context (by hooks, runtimes, services)
 	// carry its request_id.
 	log = slog.New(api.LogHandler(log.Handler()))
-	db, err := store.Open(store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, MaxConns: cfg.DatabaseMaxConns})
+	db, err := store.Open(store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, MaxConns: cfg.DatabaseMaxConns,
+		ReadURL: cfg.DatabaseReadURL, Pooler: cfg.DatabasePooler, Log: log})
 	if err != nil {
 		return nil, err
 	}
@@ -327,7 +335,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 // it (handed off, the request does not wait), a logout closes the sockets of
 // the sessions it revoked.
 func (s *Server) wireRealtime(st *store.Groups) {
-	s.Hub = realtime.New(s.Chat, realtime.Options{Log: s.log})
+	// Another node's logout also clears this node's session cache.
+	s.Hub = realtime.New(s.Chat, realtime.Options{Log: s.log, OnRemoteRevoked: s.Accounts.ForgetSessions})
 	st.OnWritten(func(w store.Written) { s.Hub.Committed(w.Events, w.Notifications, w.Messages) })
 	s.Accounts.OnSessionsRevoked(s.Hub.SessionsRevoked)
 }
@@ -397,6 +406,10 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.DB.Dialect == store.Postgres {
 		// Nodes on one PostgreSQL reach each other's sockets through it.
 		url := s.Config.DatabaseListenURL
+		if url == "" && s.DB.Pooler == store.PoolerTransaction {
+			s.log.Warn("the database URL goes through a transaction pooler but --database.listen_url is not set: " +
+				"LISTEN needs a direct connection, so sockets miss what other nodes deliver")
+		}
 		if url == "" {
 			url = s.Config.DatabaseURL
 		}
@@ -430,7 +443,8 @@ func (s *Server) Run(ctx context.Context) error {
 	app := s.App()
 	errc := make(chan error, 1)
 	go func() { errc <- app.Listener(ln) }()
-	s.log.Info("guildhall listening", "addr", ln.Addr().String(), "database", s.DB.Dialect,
+	s.log.Info("guildhall listening", "addr", ln.Addr().String(), "database", s.DB.Dialect, "pooler", s.DB.Pooler,
+		"read_replica", s.DB.Replica != nil,
 		"runtime_path", s.Config.RuntimePath, "rpcs", s.Hooks.RPCIDs())
 	select {
 	case err := <-errc:

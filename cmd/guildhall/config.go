@@ -131,6 +131,8 @@ func newFlagSet(name string) (*options, *flag.FlagSet, error) {
 	str(&c.DataDir, "data.dir", "directory of the embedded SQLite database")
 	num(&c.DatabaseMaxConns, "database.max_conns", "PostgreSQL connection pool size")
 	str(&c.DatabaseListenURL, "database.listen_url", "direct (not transaction-pooled) PostgreSQL URL of the realtime LISTEN/NOTIFY bus; empty uses --database.url")
+	str(&c.DatabaseReadURL, "database.read_url", "PostgreSQL streaming replica the group listings read from; empty reads the primary")
+	str(&c.DatabasePooler, "database.pooler", "what is between Guildhall and PostgreSQL: auto (detects PgBouncer), none, or transaction (a transaction-pooling proxy)")
 	boolean(&c.Migrate, "migrate", "apply pending migrations at start")
 	str(&c.RuntimePath, "runtime.path", "directory of JavaScript (index.js) and Lua (*.lua) modules")
 	num(&c.RuntimePoolSize, "runtime.pool_size", "script VMs per language")

@@ -28,6 +28,8 @@ type Groups struct {
 	auditRequestID func(context.Context) string
 	// written is the OnWritten hook (chat.go).
 	written writtenHook
+	// replica serves the listings (replica.go); nil without one.
+	replica *replica
 }
 
 // NewGroups returns the store of groups over db.
@@ -35,6 +37,9 @@ func NewGroups(db *DB) *Groups {
 	s := &Groups{db: db, sqlDB: sqlDBOf(db)}
 	if db != nil && db.Read != nil {
 		s.readDB, _ = db.Read.DB()
+	}
+	if db != nil && db.Replica != nil {
+		s.replica = &replica{db: db.Replica, log: db.log, now: time.Now}
 	}
 	return s
 }

@@ -156,7 +156,7 @@ func (s *Groups) ListGroups(ctx context.Context, q groups.GroupQuery) ([]groups.
 	sql := "SELECT " + groupColumns + " FROM groups g WHERE " + strings.Join(where, " AND ")
 	sql += " ORDER BY " + order + " LIMIT " + args.add(q.Limit)
 	out := make([]groups.Group, 0, q.Limit)
-	if err := s.read(ctx, sql, args, scanGroups(&out)); err != nil {
+	if err := s.list(ctx, sql, args, scanGroups(&out)); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -206,7 +206,7 @@ func (s *Groups) ListGroupUsers(ctx context.Context, q groups.MemberQuery) ([]gr
 	var msg string
 	dest := []any{&u.ID, &u.Username, &u.DisplayName, &u.AvatarURL, &u.LangTag, &u.Location,
 		&u.Timezone, &u.Metadata, &ct, &ut, &st, &p, &msg}
-	err := s.read(ctx, `SELECT u.id, u.username, u.display_name, u.avatar_url, u.lang_tag,
+	err := s.list(ctx, `SELECT u.id, u.username, u.display_name, u.avatar_url, u.lang_tag,
 		u.location, u.timezone, u.metadata, u.create_time, u.update_time, m.state, m.position, m.message
 		FROM group_members m JOIN users u ON u.id = m.user_id WHERE `+where, args, func(r rowScanner) error {
 		if err := r.Scan(dest...); err != nil {
@@ -236,7 +236,7 @@ func (s *Groups) ListUserGroups(ctx context.Context, q groups.MemberQuery) ([]gr
 	var p int64
 	var st int16
 	gs := newGroupScan(&st, &p)
-	err := s.read(ctx, `SELECT `+groupColumns+`, m.state, m.position
+	err := s.list(ctx, `SELECT `+groupColumns+`, m.state, m.position
 		FROM group_members m JOIN groups g ON g.id = m.group_id WHERE `+where, args, func(r rowScanner) error {
 		g, err := gs.scan(r)
 		if err != nil {

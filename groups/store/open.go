@@ -4,6 +4,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -14,6 +16,9 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -36,6 +41,15 @@ type DB struct {
 	Dialect string
 	Write   *gorm.DB
 	Read    *gorm.DB
+	// Replica is the pool of Options.ReadURL (PostgreSQL only; nil without
+	// one): the group listings read from it (replica.go). Read stays on the
+	// primary: accounts verify sessions there, and a logout must not wait
+	// for replication.
+	Replica *sql.DB
+	// Pooler is the effective Options.Pooler: PoolerTransaction when it was
+	// asked for or detected, else PoolerNone (and "" on SQLite).
+	Pooler string
+	log    *slog.Logger
 }
 
 // Options configure Open.
@@ -43,7 +57,24 @@ type Options struct {
 	URL      string // postgres://… or postgresql://…; empty selects SQLite in DataDir
 	DataDir  string // SQLite directory (default ./data)
 	MaxConns int    // PostgreSQL pool size (default 32)
+	// ReadURL is a PostgreSQL streaming replica of URL's database that the
+	// group listings read from; empty reads everything from URL.
+	ReadURL string
+	// Pooler says what sits between Guildhall and PostgreSQL: PoolerNone,
+	// PoolerTransaction (a transaction-pooling PgBouncer or the like), or
+	// PoolerAuto / "" (PoolerNone unless the server refuses Guildhall's
+	// startup parameter as PgBouncer does, then PoolerTransaction).
+	Pooler string
+	// Log receives the replica's outages; nil is slog.Default().
+	Log *slog.Logger
 }
+
+// Pooler settings (Options.Pooler).
+const (
+	PoolerAuto        = "auto"
+	PoolerNone        = "none"
+	PoolerTransaction = "transaction"
+)
 
 // Open connects to the configured database.
 func Open(opts Options) (*DB, error) {
@@ -54,34 +85,14 @@ func Open(opts Options) (*DB, error) {
 		NowFunc:                func() time.Time { return time.Now().UTC() },
 	}
 	switch {
-	case strings.HasPrefix(opts.URL, "postgres://"), strings.HasPrefix(opts.URL, "postgresql://"):
+	case isPostgresURL(opts.URL):
 		// GORM's PrepareStmt re-prepared every statement inside a transaction
 		// and deallocated it at commit (database/sql's Tx.Stmt on a statement
 		// prepared on another connection): three round trips per statement.
 		// pgx's own per-connection statement cache prepares each query once.
 		pgcfg := *cfg
 		pgcfg.PrepareStmt = false
-		db, err := gorm.Open(postgres.Open(pgURL(opts.URL)), &pgcfg)
-		if err != nil {
-			return nil, fmt.Errorf("open postgres: %w", err)
-		}
-		sqlDB, err := db.DB()
-		if err != nil {
-			return nil, err
-		}
-		n := opts.MaxConns
-		if n <= 0 {
-			n = 32
-		}
-		sqlDB.SetMaxOpenConns(n)
-		sqlDB.SetMaxIdleConns(n)
-		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := sqlDB.PingContext(ctx); err != nil {
-			return nil, fmt.Errorf("connect to postgres: %w", err)
-		}
-		return &DB{Dialect: Postgres, Write: db, Read: db}, nil
+		return openPostgres(opts, &pgcfg)
 	case opts.URL == "" || strings.HasPrefix(opts.URL, "sqlite://") || strings.HasPrefix(opts.URL, "file:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(opts.URL, "sqlite://"), "file:")
 		if path == "" {
@@ -94,27 +105,142 @@ func Open(opts Options) (*DB, error) {
 			}
 			path = filepath.Join(dir, "guildhall.db")
 		}
+		if opts.ReadURL != "" {
+			return nil, errors.New("a read replica URL needs PostgreSQL (--database.url postgres://…)")
+		}
 		return openSQLite(path, cfg)
 	}
 	return nil, fmt.Errorf("unsupported database URL %q: use postgres://… or leave it empty for SQLite", opts.URL)
 }
 
+func isPostgresURL(u string) bool {
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+}
+
+// openPostgres opens the primary pool and, with opts.ReadURL, the replica's.
+func openPostgres(opts Options, cfg *gorm.Config) (*DB, error) {
+	pooler := opts.Pooler
+	switch pooler {
+	case "", PoolerAuto, PoolerNone, PoolerTransaction:
+	default:
+		return nil, fmt.Errorf("unknown database pooler %q: use auto, none or transaction", pooler)
+	}
+	if opts.ReadURL != "" && !isPostgresURL(opts.ReadURL) {
+		return nil, errors.New("the read replica URL must be a postgres://… URL")
+	}
+	n := opts.MaxConns
+	if n <= 0 {
+		n = 32
+	}
+	pooled := pooler == PoolerTransaction
+	db, err := openPrimary(opts.URL, pooled, n, cfg)
+	if err != nil && (pooler == "" || pooler == PoolerAuto) && pgbouncerRefused(err) {
+		// PgBouncer refuses startup parameters it does not track (ours is
+		// plan_cache_mode): it is in front, and may pool transactions.
+		pooled = true
+		db, err = openPrimary(opts.URL, true, n, cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := &DB{Dialect: Postgres, Write: db, Read: db, Pooler: PoolerNone, log: opts.Log}
+	if pooled {
+		out.Pooler = PoolerTransaction
+	}
+	if out.log == nil {
+		out.log = slog.Default()
+	}
+	if opts.ReadURL != "" {
+		// Not pinged: a replica that is down when the server starts is a
+		// replica that is down (listings go to the primary until it is back).
+		rcfg, err := pgx.ParseConfig(pgURL(opts.ReadURL, pooled))
+		if err != nil {
+			out.Close()
+			return nil, fmt.Errorf("read replica URL: %w", err)
+		}
+		out.Replica = stdlib.OpenDB(*rcfg)
+		setPoolSize(out.Replica, n)
+	}
+	return out, nil
+}
+
+// openPrimary opens and pings the main PostgreSQL pool; pooled makes it safe
+// behind a transaction pooler (see pgURL).
+func openPrimary(raw string, pooled bool, n int, cfg *gorm.Config) (*gorm.DB, error) {
+	db, err := gorm.Open(postgres.Open(pgURL(raw, pooled)), cfg)
+	if err != nil {
+		if db != nil && db.ConnPool != nil { // gorm's own ping failed
+			if p, e := db.DB(); e == nil {
+				p.Close()
+			}
+		}
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	setPoolSize(sqlDB, n)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(ctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	return db, nil
+}
+
+func setPoolSize(db *sql.DB, n int) {
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+}
+
+// pgbouncerRefused reports PgBouncer's answer to a startup parameter it does
+// not know ("unsupported startup parameter: plan_cache_mode", 08P01).
+func pgbouncerRefused(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "08P01" && strings.Contains(pg.Message, "unsupported startup parameter")
+	}
+	return strings.Contains(err.Error(), "unsupported startup parameter")
+}
+
 // pgURL adds Guildhall's session defaults to a PostgreSQL URL unless it sets
-// them itself: plan_cache_mode=force_generic_plan, because every statement here
-// is a prepared one served by an index whatever its parameters, and
-// PostgreSQL's default (a custom plan per execution while it compares the
-// costs, which for a LIMIT keyset query never settles) re-planned each
-// execution: planning was the largest part of a listing's database CPU.
-func pgURL(raw string) string {
+// them itself.
+//
+// Direct (pooled false): plan_cache_mode=force_generic_plan, because every
+// statement here is a prepared one served by an index whatever its
+// parameters, and PostgreSQL's default (a custom plan per execution while it
+// compares the costs, which for a LIMIT keyset query never settles)
+// re-planned each execution: planning was the largest part of a listing's
+// database CPU.
+//
+// Behind a transaction pooler (pooled): no session state at all. Consecutive
+// transactions of one client connection may run on different server
+// connections, so pgx's named prepared statements (its default statement
+// cache) would be missing on the next one; default_query_exec_mode=
+// cache_describe keeps only the statements' descriptions and sends each
+// query as an unnamed statement in its own Parse/Bind/Execute, still one
+// round trip per batch. No startup parameter either: PgBouncer refuses those
+// it does not track, and plan_cache_mode only matters for named statements.
+func pgURL(raw string, pooled bool) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return raw // gorm reports the error
 	}
 	q := u.Query()
-	if q.Has("plan_cache_mode") {
-		return raw
+	if pooled {
+		if q.Has("default_query_exec_mode") {
+			return raw
+		}
+		q.Set("default_query_exec_mode", "cache_describe")
+	} else {
+		if q.Has("plan_cache_mode") {
+			return raw
+		}
+		q.Set("plan_cache_mode", "force_generic_plan")
 	}
-	q.Set("plan_cache_mode", "force_generic_plan")
 	u.RawQuery = q.Encode()
 	return u.String()
 }
@@ -150,6 +276,11 @@ func openSQLite(path string, cfg *gorm.Config) (*DB, error) {
 func (d *DB) Close() error {
 	w, _ := d.Write.DB()
 	err := w.Close()
+	if d.Replica != nil {
+		if e := d.Replica.Close(); err == nil {
+			err = e
+		}
+	}
 	if d.Read != d.Write {
 		r, _ := d.Read.DB()
 		if e := r.Close(); err == nil {

@@ -129,7 +129,12 @@ func (t *txSQL) finish(ctx context.Context, w *Written, auditRequestID func(cont
 
 // pgConn runs fn on one connection of the pool, as a pgx.Conn.
 func (s *Groups) pgConn(ctx context.Context, fn func(*pgx.Conn) error) error {
-	c, err := s.sqlDB.Conn(ctx)
+	return s.pgConnOn(ctx, s.sqlDB, fn)
+}
+
+// pgConnOn runs fn on one connection of pool, as a pgx.Conn.
+func (s *Groups) pgConnOn(ctx context.Context, pool *sql.DB, fn func(*pgx.Conn) error) error {
+	c, err := pool.Conn(ctx)
 	if err != nil {
 		return err
 	}
