@@ -84,6 +84,11 @@ type Stats interface {
 	DatabaseVersion(ctx context.Context) (string, error)
 	// UserIDByDevice is the user a device id belongs to ("" for none).
 	UserIDByDevice(ctx context.Context, deviceID string) (string, error)
+	// GroupIDByTag is the group with that tag, any case ("" for none).
+	GroupIDByTag(ctx context.Context, tag string) (string, error)
+	// InvitationCounts are a group's pending invitations: still valid, and
+	// past their expiry (not yet answered or revoked).
+	InvitationCounts(ctx context.Context, groupID string) (pending, expired int64, err error)
 }
 
 // Counters reports the server's own request totals since it started (the

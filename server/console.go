@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -75,6 +76,15 @@ func (c consoleStats) DatabaseVersion(ctx context.Context) (string, error) {
 
 func (c consoleStats) UserIDByDevice(ctx context.Context, id string) (string, error) {
 	return c.db.UserIDByDevice(ctx, id)
+}
+
+func (c consoleStats) GroupIDByTag(ctx context.Context, tag string) (string, error) {
+	return c.db.GroupIDByTag(ctx, tag)
+}
+
+func (c consoleStats) InvitationCounts(ctx context.Context, groupID string) (int64, int64, error) {
+	n, err := c.db.GroupInvitationCounts(ctx, groupID, time.Now())
+	return n.Pending, n.Expired, err
 }
 
 // auditHistory shows a group's audit log entries in the console.

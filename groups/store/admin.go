@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // AdminCounts are the whole-server totals the admin console's overview shows.
@@ -51,4 +52,37 @@ func (db *DB) UserIDByDevice(ctx context.Context, deviceID string) (string, erro
 		return "", err
 	}
 	return ids[0], nil
+}
+
+// GroupIDByTag is the id of the group whose tag is tag (any case), "" when
+// none is: one lookup on the tag's unique index.
+func (db *DB) GroupIDByTag(ctx context.Context, tag string) (string, error) {
+	key, ok := tagKey(tag).(string)
+	if !ok {
+		return "", nil
+	}
+	var ids []string
+	err := db.Read.WithContext(ctx).Raw("SELECT id FROM groups WHERE tag_key = ?", key).Scan(&ids).Error
+	if err != nil || len(ids) == 0 {
+		return "", err
+	}
+	return ids[0], nil
+}
+
+// InvitationCounts are a group's invitations still waiting for an answer:
+// pending ones and pending ones past their expiry.
+type InvitationCounts struct {
+	Pending, Expired int64
+}
+
+// GroupInvitationCounts counts a group's stored-pending invitations, split
+// at now, in one statement served by group_invitations_group_idx.
+func (db *DB) GroupInvitationCounts(ctx context.Context, groupID string, now time.Time) (InvitationCounts, error) {
+	var c InvitationCounts
+	err := db.Read.WithContext(ctx).Raw(`SELECT
+		COALESCE(SUM(CASE WHEN expire_time > ? THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN expire_time > ? THEN 0 ELSE 1 END), 0)
+		FROM group_invitations WHERE group_id = ? AND state = 0`, now.UnixMicro(), now.UnixMicro(), groupID).
+		Row().Scan(&c.Pending, &c.Expired)
+	return c, err
 }
