@@ -196,6 +196,8 @@ func (k *Console) Register(app *fiber.App) {
 	app.Post(Prefix+"/groups/:id/edit", k.headers, k.mutation, k.editGroup)
 	app.Post(Prefix+"/groups/:id/metadata", k.headers, k.mutation, k.editMetadata)
 	app.Post(Prefix+"/groups/:id/delete", k.headers, k.mutation, k.deleteGroup)
+	app.Get(Prefix+"/groups/:id/invitations", k.headers, k.page, k.invitationsPage)
+	app.Post(Prefix+"/groups/:id/invitations/:inv/revoke", k.headers, k.mutation, k.revokeInvitation)
 	app.Get(Prefix+"/users", k.headers, k.page, k.usersPage)
 	app.Get(Prefix+"/users/:id", k.headers, k.page, k.userPage)
 	app.Get(Prefix+"/rpc", k.headers, k.page, k.rpcPage)
