@@ -112,6 +112,16 @@ type History interface {
 	GroupHistory(ctx context.Context, groupID string, limit int, cursor string) ([]HistoryEntry, string, error)
 }
 
+// Revocations share console logouts between the nodes of one database, so
+// a logout ends the session on every node. Nil keeps a logout on the node
+// that saw it (the others accept the cookie until it expires).
+type Revocations interface {
+	// Revoke records that session id (valid until expiry) was logged out.
+	Revoke(ctx context.Context, id string, expiry time.Time) error
+	// Revoked reports whether session id was logged out on any node.
+	Revoked(ctx context.Context, id string) (bool, error)
+}
+
 // Module is a loaded script file.
 type Module struct {
 	Language string // "JavaScript" or "Lua"
@@ -131,6 +141,8 @@ type Deps struct {
 	Modules  []Module
 	Counters Counters
 	History  History
+	// Revocations make a logout effective on every node.
+	Revocations Revocations
 	// WithReason, when set, carries the reason a console user typed for a
 	// mutation into the service call's context (for the audit log); the
 	// forms show a reason field only then.

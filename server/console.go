@@ -58,7 +58,7 @@ func (s *Server) mountConsole(app *fiber.App) {
 	}, console.Deps{
 		Groups: s.Groups, Accounts: s.Accounts, Hooks: s.Hooks, Stats: consoleStats{s.DB},
 		Database: s.DB.Dialect, Modules: mods, Counters: counters, History: history,
-		WithReason: withReason, Log: s.log, Started: s.started,
+		WithReason: withReason, Log: s.log, Started: s.started, Revocations: consoleRevocations{s.DB},
 	}).Register(app)
 }
 
@@ -85,6 +85,18 @@ func (c consoleStats) GroupIDByTag(ctx context.Context, tag string) (string, err
 func (c consoleStats) InvitationCounts(ctx context.Context, groupID string) (int64, int64, error) {
 	n, err := c.db.GroupInvitationCounts(ctx, groupID, time.Now())
 	return n.Pending, n.Expired, err
+}
+
+// consoleRevocations keep console logouts in the database, so every node
+// sharing it ends the session.
+type consoleRevocations struct{ db *store.DB }
+
+func (r consoleRevocations) Revoke(ctx context.Context, id string, expiry time.Time) error {
+	return r.db.RevokeConsoleSession(ctx, id, expiry, time.Now())
+}
+
+func (r consoleRevocations) Revoked(ctx context.Context, id string) (bool, error) {
+	return r.db.ConsoleSessionRevoked(ctx, id)
 }
 
 // auditHistory shows a group's audit log entries in the console.

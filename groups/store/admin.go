@@ -86,3 +86,40 @@ func (db *DB) GroupInvitationCounts(ctx context.Context, groupID string, now tim
 		Row().Scan(&c.Pending, &c.Expired)
 	return c, err
 }
+
+// Console logouts are shared between the nodes of one database as rows of
+// idempotency_keys (no table of their own; see RevokeConsoleSession):
+// consoleRevocationUser is the nil UUID, which is never a user's id (user
+// ids are random), so these rows never meet a client's keys, and the
+// idempotency purge deletes them once expired like any other row.
+const (
+	consoleRevocationUser   = "00000000-0000-0000-0000-000000000000"
+	consoleRevocationPrefix = "console-logout:"
+)
+
+// RevokeConsoleSession records the logout of console session id, valid
+// until expiry, for every node; expired records are deleted on the way (so
+// they stay few where the idempotency purge is off).
+func (db *DB) RevokeConsoleSession(ctx context.Context, id string, expiry, now time.Time) error {
+	w := db.Write.WithContext(ctx)
+	if err := w.Exec("DELETE FROM idempotency_keys WHERE user_id = ? AND expire_time <= ?",
+		consoleRevocationUser, now.UnixMicro()).Error; err != nil {
+		return fmt.Errorf("console logout: %w", err)
+	}
+	err := w.Exec(`INSERT INTO idempotency_keys (user_id, idem_key, request_hash, status, create_time, expire_time)
+		VALUES (?, ?, '', 0, ?, ?) ON CONFLICT (user_id, idem_key) DO NOTHING`,
+		consoleRevocationUser, consoleRevocationPrefix+id, now.UnixMicro(), expiry.UnixMicro()).Error
+	if err != nil {
+		return fmt.Errorf("console logout: %w", err)
+	}
+	return nil
+}
+
+// ConsoleSessionRevoked reports whether console session id was logged out
+// on any node: one primary key lookup.
+func (db *DB) ConsoleSessionRevoked(ctx context.Context, id string) (bool, error) {
+	var n []int
+	err := db.Read.WithContext(ctx).Raw("SELECT 1 FROM idempotency_keys WHERE user_id = ? AND idem_key = ?",
+		consoleRevocationUser, consoleRevocationPrefix+id).Scan(&n).Error
+	return len(n) > 0, err
+}
