@@ -75,6 +75,7 @@ const (
 // Counts are the totals the overview shows.
 type Counts struct {
 	Users, Groups, Members, JoinRequests int64
+	Invitations                          int64 // pending, not expired
 }
 
 // Stats is what the console reads from the database beyond the services.

@@ -65,7 +65,8 @@ func TestConsoleInvitations(t *testing.T) {
 		b := newBrowser(t, f.app.URL)
 		b.login()
 
-		// The count on the group page.
+		// The counts on the overview and the group page.
+		wantIn(t, b.get("/console"), `id="count-invitations">27<`)
 		got := b.get(f.path("/console/groups/{g}"))
 		wantStatus(t, got, http.StatusOK)
 		wantIn(t, got, `id="group-invitations">27 pending`, f.path(`href="/console/groups/{g}/invitations"`))

@@ -67,7 +67,8 @@ type consoleStats struct{ db *store.DB }
 
 func (c consoleStats) Counts(ctx context.Context) (console.Counts, error) {
 	n, err := c.db.AdminCounts(ctx)
-	return console.Counts{Users: n.Users, Groups: n.Groups, Members: n.Members, JoinRequests: n.JoinRequests}, err
+	return console.Counts{Users: n.Users, Groups: n.Groups, Members: n.Members, JoinRequests: n.JoinRequests,
+		Invitations: n.Invitations}, err
 }
 
 func (c consoleStats) DatabaseVersion(ctx context.Context) (string, error) {

@@ -9,23 +9,27 @@ import (
 // AdminCounts are the whole-server totals the admin console's overview shows.
 type AdminCounts struct {
 	Users, Groups, Members, JoinRequests int64
+	Invitations                          int64 // pending, not expired
 }
 
-// AdminCounts reads the totals with four cheap aggregates on the read pool:
+// AdminCounts reads the totals with five cheap aggregates on the read pool:
 // members is the sum of the groups' edge counts (one pass over groups, not
-// over the member rows); join requests are one count over group_members.
+// over the member rows); join requests are one count over group_members,
+// pending invitations one over group_invitations.
 func (db *DB) AdminCounts(ctx context.Context) (AdminCounts, error) {
 	var c AdminCounts
 	for _, q := range []struct {
-		sql string
-		dst *int64
+		sql  string
+		args []any
+		dst  *int64
 	}{
-		{"SELECT COUNT(*) FROM users", &c.Users},
-		{"SELECT COUNT(*) FROM groups", &c.Groups},
-		{"SELECT COALESCE(SUM(edge_count), 0) FROM groups", &c.Members},
-		{"SELECT COUNT(*) FROM group_members WHERE state = 3", &c.JoinRequests},
+		{"SELECT COUNT(*) FROM users", nil, &c.Users},
+		{"SELECT COUNT(*) FROM groups", nil, &c.Groups},
+		{"SELECT COALESCE(SUM(edge_count), 0) FROM groups", nil, &c.Members},
+		{"SELECT COUNT(*) FROM group_members WHERE state = 3", nil, &c.JoinRequests},
+		{"SELECT COUNT(*) FROM group_invitations WHERE state = 0 AND expire_time > ?", []any{time.Now().UnixMicro()}, &c.Invitations},
 	} {
-		if err := db.Read.WithContext(ctx).Raw(q.sql).Row().Scan(q.dst); err != nil {
+		if err := db.Read.WithContext(ctx).Raw(q.sql, q.args...).Row().Scan(q.dst); err != nil {
 			return AdminCounts{}, fmt.Errorf("admin counts: %w", err)
 		}
 	}
