@@ -22,24 +22,30 @@ const System = "system"
 
 // Operation names.
 const (
-	OpCreateGroup   = "create_group"
-	OpUpdateGroup   = "update_group"
-	OpDeleteGroup   = "delete_group"
-	OpJoinGroup     = "join_group"
-	OpLeaveGroup    = "leave_group"
-	OpAddUsers      = "add_group_users"
-	OpKickUsers     = "kick_group_users"
-	OpBanUsers      = "ban_group_users"
-	OpUnbanUsers    = "unban_group_users"
-	OpPromoteUsers  = "promote_group_users"
-	OpDemoteUsers   = "demote_group_users"
-	maxReasonLength = 512
+	OpCreateGroup  = "create_group"
+	OpUpdateGroup  = "update_group"
+	OpDeleteGroup  = "delete_group"
+	OpJoinGroup    = "join_group"
+	OpLeaveGroup   = "leave_group"
+	OpAddUsers     = "add_group_users"
+	OpKickUsers    = "kick_group_users"
+	OpBanUsers     = "ban_group_users"
+	OpUnbanUsers   = "unban_group_users"
+	OpPromoteUsers = "promote_group_users"
+	OpDemoteUsers  = "demote_group_users"
+	// Invitations (the invitations issue's operations).
+	OpInviteUsers       = "invite_group_users"
+	OpAcceptInvitation  = "accept_invitation"
+	OpDeclineInvitation = "decline_invitation"
+	OpRevokeInvitation  = "revoke_invitation"
+	maxReasonLength     = 512
 )
 
 var ops = map[string]bool{
 	OpCreateGroup: true, OpUpdateGroup: true, OpDeleteGroup: true, OpJoinGroup: true, OpLeaveGroup: true,
 	OpAddUsers: true, OpKickUsers: true, OpBanUsers: true, OpUnbanUsers: true, OpPromoteUsers: true,
-	OpDemoteUsers: true,
+	OpDemoteUsers: true, OpInviteUsers: true, OpAcceptInvitation: true, OpDeclineInvitation: true,
+	OpRevokeInvitation: true,
 }
 
 // Outcomes. Only committed operations are logged (see FromEvents), so the
@@ -111,6 +117,19 @@ func FromEvents(events []groups.Event, requestID, reason string) (e Entry, ok bo
 			e.Op, e.Targets = OpPromoteUsers, addTargets(e.Targets, ev.Targets)
 		case groups.MembersDemoted:
 			e.Op, e.Targets = OpDemoteUsers, addTargets(e.Targets, ev.Targets)
+		case groups.InvitationsSent:
+			// An invitation of a user with a join request accepts it
+			// (RequestsAccepted, its targets first): one invite entry.
+			e.Op = OpInviteUsers
+			for _, inv := range ev.Invitations {
+				e.Targets = append(e.Targets, inv.UserID)
+			}
+		case groups.InvitationAccepted:
+			e.Op = OpAcceptInvitation
+		case groups.InvitationDeclined:
+			e.Op = OpDeclineInvitation
+		case groups.InvitationRevoked:
+			e.Op, e.Targets = OpRevokeInvitation, append(e.Targets, ev.Invitation.UserID)
 		}
 	}
 	if e.Op == "" {

@@ -38,6 +38,15 @@ func TestFromEvents(t *testing.T) {
 		{"unban", []groups.Event{groups.MembersUnbanned{EventMeta: m, Targets: []string{"x"}}}, audit.OpUnbanUsers, "a", "ok", []string{"x"}},
 		{"promote", []groups.Event{groups.MembersPromoted{EventMeta: m, Targets: []string{"x"}}}, audit.OpPromoteUsers, "a", "ok", []string{"x"}},
 		{"demote", []groups.Event{groups.MembersDemoted{EventMeta: m, Targets: []string{"x"}}}, audit.OpDemoteUsers, "a", "ok", []string{"x"}},
+		{"invite", []groups.Event{groups.RequestsAccepted{EventMeta: m, Targets: []string{"x"}},
+			groups.InvitationsSent{EventMeta: m, Invitations: []groups.Invitation{{UserID: "y"}, {UserID: "z"}}}},
+			audit.OpInviteUsers, "a", "ok", []string{"x", "y", "z"}},
+		{"accept invitation", []groups.Event{groups.InvitationAccepted{EventMeta: m, Invitation: groups.Invitation{UserID: "a"}}},
+			audit.OpAcceptInvitation, "a", "ok", nil},
+		{"decline invitation", []groups.Event{groups.InvitationDeclined{EventMeta: m, Invitation: groups.Invitation{UserID: "a"}}},
+			audit.OpDeclineInvitation, "a", "ok", nil},
+		{"revoke invitation", []groups.Event{groups.InvitationRevoked{EventMeta: sys, Invitation: groups.Invitation{UserID: "x"}}},
+			audit.OpRevokeInvitation, "system", "ok", []string{"x"}},
 	} {
 		e, ok := audit.FromEvents(c.events, "r", "why")
 		if !ok || e.Op != c.op || e.ActorID != c.actor || e.Outcome != c.outcome || !slices.Equal(e.Targets, c.targets) ||

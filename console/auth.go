@@ -176,13 +176,28 @@ func (l *ipLimiter) allow(ip string) (bool, time.Duration) {
 	return true, 0
 }
 
-// currentSession is the request's verified session, if any.
+// currentSession is the request's verified session, if any: signed, not
+// expired, and not logged out here or (with Revocations) on another node.
+// A revocation that cannot be read counts as a logout (fail closed).
 func (k *Console) currentSession(c *fiber.Ctx) (session, bool) {
 	v := c.Cookies(sessionCookie)
 	if v == "" {
 		return session{}, false
 	}
-	return k.auth.verify(v)
+	s, ok := k.auth.verify(v)
+	if !ok || k.deps.Revocations == nil {
+		return s, ok
+	}
+	revoked, err := k.deps.Revocations.Revoked(c.UserContext(), s.id)
+	if err != nil {
+		k.log.ErrorContext(c.UserContext(), "console session check", "error", err)
+		return session{}, false
+	}
+	if revoked {
+		k.auth.revoke(s) // remembered here: no more lookups for it
+		return session{}, false
+	}
+	return s, true
 }
 
 type sessionKey struct{}
@@ -282,7 +297,17 @@ func (k *Console) login(c *fiber.Ctx) error {
 }
 
 func (k *Console) logout(c *fiber.Ctx) error {
-	k.auth.revoke(sessionOf(c))
+	s := sessionOf(c)
+	k.auth.revoke(s)
+	if k.deps.Revocations != nil {
+		if err := k.deps.Revocations.Revoke(c.UserContext(), s.id, s.expiry); err != nil {
+			// Ended here, but the other nodes cannot know: say so.
+			k.log.ErrorContext(c.UserContext(), "console logout not recorded for the other nodes", "error", err)
+			k.setCookie(c, sessionCookie, "", time.Unix(1, 0))
+			return c.Status(http.StatusInternalServerError).
+				SendString("Logged out on this node, but the logout could not be recorded for the other nodes.")
+		}
+	}
 	k.setCookie(c, sessionCookie, "", time.Unix(1, 0))
 	return c.Redirect(Prefix+"/login", http.StatusSeeOther)
 }

@@ -175,6 +175,10 @@ func TestConsoleInBrowser(t *testing.T) {
 			chromedp.WaitVisible("#group-search", chromedp.ByQuery),
 			chromedp.SendKeys("#q", "night", chromedp.ByQuery),
 			chromedp.Click("#search", chromedp.ByQuery),
+			// The answer's own field (the value attribute is the server's;
+			// typing sets only the property), then the group in it: the
+			// unfiltered list lists the group too.
+			chromedp.WaitVisible(`#q[value="night"]`, chromedp.ByQuery),
 			chromedp.WaitVisible(`#groups a[href="/console/groups/`+f.group.ID+`"]`, chromedp.ByQuery))
 		run("group",
 			chromedp.Click(`#groups a[href="/console/groups/`+f.group.ID+`"]`, chromedp.ByQuery),
@@ -219,6 +223,22 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 		if g := f.groupNow(t); g.Metadata != `{"tier": "gold"}` {
 			t.Fatalf("metadata stored: %q", g.Metadata)
+		}
+
+		// Edit the join policy: straight to the group page (no flash there
+		// yet), choose invite_only, save, and see it on the reloaded page.
+		run("join-policy",
+			chromedp.Navigate(f.app.URL+"/console/groups/"+f.group.ID),
+			chromedp.WaitVisible("#edit-form #join_policy", chromedp.ByQuery),
+			chromedp.SetValue("#join_policy", "invite_only", chromedp.ByQuery),
+			chromedp.Click("#save-group", chromedp.ByQuery),
+			chromedp.WaitVisible("main > .flash", chromedp.ByQuery),
+			chromedp.WaitVisible("#group-policy", chromedp.ByQuery))
+		if got := text("#group-policy"); got != "invite_only" {
+			t.Fatalf("join policy shown: %q", got)
+		}
+		if g := f.groupNow(t); g.JoinPolicy != "invite_only" || g.Open {
+			t.Fatalf("join policy stored: %q (open %v)", g.JoinPolicy, g.Open)
 		}
 
 		// The other pages.

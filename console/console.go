@@ -75,6 +75,7 @@ const (
 // Counts are the totals the overview shows.
 type Counts struct {
 	Users, Groups, Members, JoinRequests int64
+	Invitations                          int64 // pending, not expired
 }
 
 // Stats is what the console reads from the database beyond the services.
@@ -84,6 +85,11 @@ type Stats interface {
 	DatabaseVersion(ctx context.Context) (string, error)
 	// UserIDByDevice is the user a device id belongs to ("" for none).
 	UserIDByDevice(ctx context.Context, deviceID string) (string, error)
+	// GroupIDByTag is the group with that tag, any case ("" for none).
+	GroupIDByTag(ctx context.Context, tag string) (string, error)
+	// InvitationCounts are a group's pending invitations: still valid, and
+	// past their expiry (not yet answered or revoked).
+	InvitationCounts(ctx context.Context, groupID string) (pending, expired int64, err error)
 }
 
 // Counters reports the server's own request totals since it started (the
@@ -107,6 +113,16 @@ type History interface {
 	GroupHistory(ctx context.Context, groupID string, limit int, cursor string) ([]HistoryEntry, string, error)
 }
 
+// Revocations share console logouts between the nodes of one database, so
+// a logout ends the session on every node. Nil keeps a logout on the node
+// that saw it (the others accept the cookie until it expires).
+type Revocations interface {
+	// Revoke records that session id (valid until expiry) was logged out.
+	Revoke(ctx context.Context, id string, expiry time.Time) error
+	// Revoked reports whether session id was logged out on any node.
+	Revoked(ctx context.Context, id string) (bool, error)
+}
+
 // Module is a loaded script file.
 type Module struct {
 	Language string // "JavaScript" or "Lua"
@@ -126,6 +142,8 @@ type Deps struct {
 	Modules  []Module
 	Counters Counters
 	History  History
+	// Revocations make a logout effective on every node.
+	Revocations Revocations
 	// WithReason, when set, carries the reason a console user typed for a
 	// mutation into the service call's context (for the audit log); the
 	// forms show a reason field only then.
@@ -191,6 +209,8 @@ func (k *Console) Register(app *fiber.App) {
 	app.Post(Prefix+"/groups/:id/edit", k.headers, k.mutation, k.editGroup)
 	app.Post(Prefix+"/groups/:id/metadata", k.headers, k.mutation, k.editMetadata)
 	app.Post(Prefix+"/groups/:id/delete", k.headers, k.mutation, k.deleteGroup)
+	app.Get(Prefix+"/groups/:id/invitations", k.headers, k.page, k.invitationsPage)
+	app.Post(Prefix+"/groups/:id/invitations/:inv/revoke", k.headers, k.mutation, k.revokeInvitation)
 	app.Get(Prefix+"/users", k.headers, k.page, k.usersPage)
 	app.Get(Prefix+"/users/:id", k.headers, k.page, k.userPage)
 	app.Get(Prefix+"/rpc", k.headers, k.page, k.rpcPage)

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -21,16 +23,24 @@ const pageSize = 25
 
 type groupsData struct {
 	Q, LangTag, Open, Members string
+	Hidden                    string // "" public listing, "include", "only"
 	Groups                    []groups.Group
+	TagMatch                  []groups.Group // the group whose tag is Q (first page only)
 	Cursor                    string
 	NextQuery                 template.URL // the query string of the next page (escaped parts)
 	Searched                  bool
 }
 
+// hiddenFilters are the groups page's hidden choices.
+var hiddenFilters = map[string]groups.HiddenFilter{
+	"": groups.HiddenExcluded, "include": groups.HiddenIncluded, "only": groups.HiddenOnly,
+}
+
 // groupsPage searches groups: an id shows that group, any other text is a
 // name prefix; without it the ListGroups filters apply. One page at a time.
 func (k *Console) groupsPage(c *fiber.Ctx) error {
-	d := groupsData{Q: strings.TrimSpace(c.Query("q")), LangTag: c.Query("lang_tag"), Open: c.Query("open"), Members: c.Query("members")}
+	d := groupsData{Q: strings.TrimSpace(c.Query("q")), LangTag: c.Query("lang_tag"), Open: c.Query("open"),
+		Members: c.Query("members"), Hidden: c.Query("hidden")}
 	v := view{Title: "Groups", Nav: "groups", Data: &d, Flash: okMessages[c.Query("ok")]}
 	ctx := c.UserContext()
 	if id, ok := groups.ParseID(d.Q); ok {
@@ -43,10 +53,31 @@ func (k *Console) groupsPage(c *fiber.Ctx) error {
 		d.Groups, d.Searched = gs, true
 		return k.render(c, http.StatusOK, "groups", v)
 	}
-	req := groups.ListGroupsRequest{LangTag: d.LangTag, Cursor: c.Query("cursor"), Limit: pageSize}
+	hidden, ok := hiddenFilters[d.Hidden]
+	if !ok {
+		v.Error = "Hidden filter must be empty, include or only."
+		return k.render(c, http.StatusBadRequest, "groups", v)
+	}
+	req := groups.ListGroupsRequest{LangTag: d.LangTag, Cursor: c.Query("cursor"), Limit: pageSize, Hidden: hidden}
 	if d.Q != "" {
 		req.Name = d.Q + "%"
 		d.Searched = true
+		if req.Cursor == "" {
+			// A tag is searched too (operators see hidden groups by tag).
+			var id string
+			var err error
+			if looksLikeTag(d.Q) {
+				id, err = k.deps.Stats.GroupIDByTag(ctx, d.Q)
+			}
+			if err == nil && id != "" {
+				d.TagMatch, err = k.deps.Groups.GetGroups(ctx, []string{id})
+			}
+			if err != nil {
+				st, msg := k.refusal(c, err)
+				v.Error = msg
+				return k.render(c, st, "groups", v)
+			}
+		}
 	}
 	switch d.Open {
 	case "true", "false":
@@ -69,9 +100,9 @@ func (k *Console) groupsPage(c *fiber.Ctx) error {
 	}
 	d.Groups, d.Cursor = list.Groups, list.Cursor
 	if d.Cursor != "" {
-		args := map[string]string{"q": d.Q, "lang_tag": d.LangTag, "open": d.Open, "members": d.Members, "cursor": d.Cursor}
+		args := map[string]string{"q": d.Q, "lang_tag": d.LangTag, "open": d.Open, "members": d.Members, "hidden": d.Hidden, "cursor": d.Cursor}
 		parts := make([]string, 0, len(args))
-		for _, key := range []string{"q", "lang_tag", "open", "members", "cursor"} {
+		for _, key := range []string{"q", "lang_tag", "open", "members", "hidden", "cursor"} {
 			if args[key] != "" {
 				parts = append(parts, key+"="+urlQueryEscape(args[key]))
 			}
@@ -89,6 +120,8 @@ type groupData struct {
 	HistNext string
 	Edit     editForm
 	Metadata string
+	// Pending and Expired count the group's unanswered invitations.
+	Pending, Expired int64
 	// FormError repeats a refusal next to the form (Form: "edit",
 	// "metadata" or "delete") that caused it.
 	Form, FormError string
@@ -112,11 +145,30 @@ type membersData struct {
 type editForm struct {
 	Name, Description, LangTag, AvatarURL, MaxCount string
 	Open                                            bool
+	JoinPolicy, Tag                                 string
+	Hidden                                          bool
 }
 
 func formOf(g groups.Group) editForm {
 	return editForm{Name: g.Name, Description: g.Description, LangTag: g.LangTag, AvatarURL: g.AvatarURL,
-		MaxCount: strconv.Itoa(g.MaxCount), Open: g.Open}
+		MaxCount: strconv.Itoa(g.MaxCount), Open: g.Open, JoinPolicy: string(g.JoinPolicy), Tag: g.Tag, Hidden: g.Hidden}
+}
+
+// joinPolicies are the choices of the edit form's policy select.
+var joinPolicies = []groups.JoinPolicy{groups.PolicyOpen, groups.PolicyRequest, groups.PolicyInviteOnly, groups.PolicyClosed}
+
+// looksLikeTag: text the tag search may look up (2 to 5 letters or digits).
+func looksLikeTag(s string) bool {
+	n := utf8.RuneCountInString(s)
+	if !utf8.ValidString(s) || n < 2 || n > 5 {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // okMessages are the success messages a redirect may name (?ok=…); fixed
@@ -124,7 +176,7 @@ func formOf(g groups.Group) editForm {
 var okMessages = map[string]string{
 	"add": "Added.", "kick": "Kicked.", "ban": "Banned.", "unban": "Unbanned.",
 	"promote": "Promoted.", "demote": "Demoted.", "edit": "Group saved.", "metadata": "Metadata saved.",
-	"deleted": "Group deleted.",
+	"deleted": "Group deleted.", "revoke": "Invitation revoked.",
 }
 
 // loadGroup reads the group of the :id parameter with a page of its members.
@@ -137,6 +189,9 @@ func (k *Console) loadGroup(c *fiber.Ctx, d *groupData) error {
 	d.Group = gv.Group
 	d.Edit = formOf(gv.Group)
 	d.Metadata = indentJSON(gv.Group.Metadata)
+	if d.Pending, d.Expired, err = k.deps.Stats.InvitationCounts(ctx, gv.Group.ID); err != nil {
+		return err
+	}
 	d.Members, err = k.members(ctx, gv.Group, c.Query("state"), c.Query("cursor"))
 	if err != nil {
 		return err
@@ -275,14 +330,36 @@ func (k *Console) memberAnswer(c *fiber.Ctx, err error, action string) error {
 	return k.renderMembers(c, status, m)
 }
 
-// editGroup saves name, description, language, avatar, open and max count
-// as the system; the service refuses what it refuses (a max count below the
-// member count, a taken name) and its message is shown.
+// editGroup saves name, description, language, avatar, max count, join
+// policy, tag and hidden as the system; the service refuses what it refuses
+// (a max count below the member count, a taken name or tag, open and
+// join_policy contradicting) and its message is shown.
+//
+// With a join_policy field (the console's form) open is sent only when the
+// form has it, as the API's open beside join_policy; without one (an older
+// form) open is the checkbox, unchecked meaning false. tag and hidden are
+// sent when the form has them ("" clears the tag, as in the API).
 func (k *Console) editGroup(c *fiber.Ctx) error {
+	form := c.Request().PostArgs()
 	f := editForm{Name: c.FormValue("name"), Description: c.FormValue("description"), LangTag: c.FormValue("lang_tag"),
-		AvatarURL: c.FormValue("avatar_url"), MaxCount: strings.TrimSpace(c.FormValue("max_count")), Open: c.FormValue("open") != ""}
+		AvatarURL: c.FormValue("avatar_url"), MaxCount: strings.TrimSpace(c.FormValue("max_count")), Open: c.FormValue("open") != "",
+		JoinPolicy: c.FormValue("join_policy"), Tag: strings.TrimSpace(c.FormValue("tag")), Hidden: c.FormValue("hidden") != ""}
 	req := groups.UpdateGroupRequest{GroupID: c.Params("id"), Name: &f.Name, Description: &f.Description,
 		LangTag: &f.LangTag, AvatarURL: &f.AvatarURL, Open: &f.Open}
+	if form.Has("join_policy") {
+		req.JoinPolicy = &f.JoinPolicy
+		if !form.Has("open") {
+			req.Open = nil
+		} else {
+			f.Open = c.FormValue("open") == "true"
+		}
+	}
+	if form.Has("tag") {
+		req.Tag = &f.Tag
+	}
+	if form.Has("hidden_shown") { // the checkbox's companion: present when the form shows hidden
+		req.Hidden = &f.Hidden
+	}
 	var err error
 	if n, perr := strconv.Atoi(f.MaxCount); perr != nil {
 		err = errs.Invalid("Max count must be a whole number.")

@@ -37,10 +37,13 @@ var funcs = template.FuncMap{
 	"states": func() []groups.State {
 		return []groups.State{groups.Superadmin, groups.Admin, groups.Member, groups.JoinRequest, groups.Banned}
 	},
-	"pct":        func(f float64) string { return strconv.FormatFloat(f*100, 'f', 2, 64) + " %" },
-	"rate":       func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
-	"dur":        func(d time.Duration) string { return d.Truncate(time.Second).String() },
-	"actionsFor": actionsFor,
+	"pct":              func(f float64) string { return strconv.FormatFloat(f*100, 'f', 2, 64) + " %" },
+	"rate":             func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
+	"dur":              func(d time.Duration) string { return d.Truncate(time.Second).String() },
+	"actionsFor":       actionsFor,
+	"policyText":       policyText,
+	"joinPolicies":     func() []groups.JoinPolicy { return joinPolicies },
+	"invitationStates": func() []groups.InvitationState { return invitationStates },
 }
 
 // actionsFor are the member actions that can apply to a user in state s.
@@ -58,6 +61,21 @@ func actionsFor(s groups.State) []string {
 		return []string{"unban"}
 	}
 	return nil
+}
+
+// policyText says what a join policy means (request is Nakama's closed group).
+func policyText(p groups.JoinPolicy) string {
+	switch p {
+	case groups.PolicyOpen:
+		return "open (anyone may join)"
+	case groups.PolicyRequest:
+		return "closed (join requests)"
+	case groups.PolicyInviteOnly:
+		return "by invitation only"
+	case groups.PolicyClosed:
+		return "closed to new members"
+	}
+	return string(p)
 }
 
 func stateName(s groups.State) string {

@@ -76,6 +76,9 @@ type InviteRequest struct {
 // InvitationRequest names one invitation (accept, decline, revoke).
 type InvitationRequest struct {
 	InvitationID string `op:"invitation_id,path"`
+	// GroupID, when set (Go callers only: the admin console), refuses an
+	// invitation of another group as not found.
+	GroupID string
 }
 
 // ListInvitationsRequest pages through the caller's pending invitations.
@@ -268,6 +271,9 @@ func (s *Service) invitationChange(ctx context.Context, a Actor, req InvitationR
 		if err != nil {
 			return err
 		}
+		if req.GroupID != "" && inv.GroupID != req.GroupID {
+			return errInvitationNotFound
+		}
 		l, err := tx.Lock(ctx, LockQuery{GroupID: inv.GroupID, UserIDs: dedupe(actorIDs(a), inv.UserID)})
 		if err != nil {
 			return err
@@ -275,6 +281,7 @@ func (s *Service) invitationChange(ctx context.Context, a Actor, req InvitationR
 		if inv, err = tx.Invitation(ctx, invID); err != nil { // as it is under the lock
 			return err
 		}
+
 		return change(tx, l, inv, s.now())
 	})
 	if errors.Is(err, ErrNotFound) {

@@ -53,7 +53,7 @@ func (s *Service) ListGroups(ctx context.Context, req ListGroupsRequest) (GroupL
 	if err != nil {
 		return GroupList{}, err
 	}
-	q := GroupQuery{LangTag: req.LangTag, Members: req.Members, Open: req.Open, Limit: limit}
+	q := GroupQuery{LangTag: req.LangTag, Members: req.Members, Open: req.Open, Hidden: req.Hidden, Limit: limit}
 	name := strings.TrimLeft(req.Name, "% ")
 	switch {
 	case name != "" && (req.LangTag != "" || req.Members != nil || req.Open != nil):
@@ -84,6 +84,9 @@ func (s *Service) ListGroups(ctx context.Context, req ListGroupsRequest) (GroupL
 		}
 	}
 	filter := fmt.Sprintf("%d|%s|%s|%v|%v", q.Order, q.NamePattern, q.LangTag, deref(q.Members), deref(q.Open))
+	if q.Hidden != HiddenExcluded {
+		filter += fmt.Sprintf("|h%d", q.Hidden) // public cursors keep their old fingerprint
+	}
 	if req.Cursor != "" {
 		c, err := decodeGroupCursor(req.Cursor, q.Order, filter)
 		if err != nil {

@@ -107,6 +107,7 @@ type GroupQuery struct {
 	LangTag     string
 	Members     *int
 	Open        *bool
+	Hidden      HiddenFilter // HiddenExcluded unless a Go caller asks
 	Order       GroupOrder
 	After       *GroupCursor
 	Limit       int

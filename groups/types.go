@@ -211,7 +211,20 @@ type ListGroupsRequest struct {
 	Limit   int    `op:"limit,query,null,limit"` // 0 means 1 (Nakama's default)
 	Members *int   `op:"members,query"`          // groups with edge_count <= Members
 	Open    *bool  `op:"open,query"`             // nil: both
+	// Hidden says whether hidden groups are listed. No op tag: the API
+	// and scripts never list them; Go callers (the admin console) may.
+	Hidden HiddenFilter
 }
+
+// HiddenFilter chooses a listing's hidden groups.
+type HiddenFilter int
+
+// Hidden group filters.
+const (
+	HiddenExcluded HiddenFilter = iota // public listings: never
+	HiddenIncluded                     // hidden and visible groups alike
+	HiddenOnly                         // hidden groups only
+)
 
 // GroupUserList is a page of a group's members.
 type GroupUserList struct {

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -57,7 +58,7 @@ func (s *Server) mountConsole(app *fiber.App) {
 	}, console.Deps{
 		Groups: s.Groups, Accounts: s.Accounts, Hooks: s.Hooks, Stats: consoleStats{s.DB},
 		Database: s.DB.Dialect, Modules: mods, Counters: counters, History: history,
-		WithReason: withReason, Log: s.log, Started: s.started,
+		WithReason: withReason, Log: s.log, Started: s.started, Revocations: consoleRevocations{s.DB},
 	}).Register(app)
 }
 
@@ -66,7 +67,8 @@ type consoleStats struct{ db *store.DB }
 
 func (c consoleStats) Counts(ctx context.Context) (console.Counts, error) {
 	n, err := c.db.AdminCounts(ctx)
-	return console.Counts{Users: n.Users, Groups: n.Groups, Members: n.Members, JoinRequests: n.JoinRequests}, err
+	return console.Counts{Users: n.Users, Groups: n.Groups, Members: n.Members, JoinRequests: n.JoinRequests,
+		Invitations: n.Invitations}, err
 }
 
 func (c consoleStats) DatabaseVersion(ctx context.Context) (string, error) {
@@ -75,6 +77,27 @@ func (c consoleStats) DatabaseVersion(ctx context.Context) (string, error) {
 
 func (c consoleStats) UserIDByDevice(ctx context.Context, id string) (string, error) {
 	return c.db.UserIDByDevice(ctx, id)
+}
+
+func (c consoleStats) GroupIDByTag(ctx context.Context, tag string) (string, error) {
+	return c.db.GroupIDByTag(ctx, tag)
+}
+
+func (c consoleStats) InvitationCounts(ctx context.Context, groupID string) (int64, int64, error) {
+	n, err := c.db.GroupInvitationCounts(ctx, groupID, time.Now())
+	return n.Pending, n.Expired, err
+}
+
+// consoleRevocations keep console logouts in the database, so every node
+// sharing it ends the session.
+type consoleRevocations struct{ db *store.DB }
+
+func (r consoleRevocations) Revoke(ctx context.Context, id string, expiry time.Time) error {
+	return r.db.RevokeConsoleSession(ctx, id, expiry, time.Now())
+}
+
+func (r consoleRevocations) Revoked(ctx context.Context, id string) (bool, error) {
+	return r.db.ConsoleSessionRevoked(ctx, id)
 }
 
 // auditHistory shows a group's audit log entries in the console.

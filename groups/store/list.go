@@ -104,9 +104,16 @@ const maxRune = "\U0010FFFF"
 // ListGroups runs one keyset query per order; each matches an index of the
 // groups table (see migrations), for its filter and its order.
 func (s *Groups) ListGroups(ctx context.Context, q groups.GroupQuery) ([]groups.Group, error) {
-	// Hidden groups are never listed: a filter on the index scan (hidden
-	// groups are few, so it reads few rows it drops).
-	where := []string{"g.hidden = FALSE"}
+	// Hidden groups are never listed publicly: a filter on the index scan
+	// (hidden groups are few, so it reads few rows it drops). The console
+	// asks for them too, or only for them.
+	var where []string
+	switch q.Hidden {
+	case groups.HiddenExcluded:
+		where = append(where, "g.hidden = FALSE")
+	case groups.HiddenOnly:
+		where = append(where, "g.hidden = TRUE")
+	}
 	args := make(sqlArgs, 0, 6)
 	add := func(cond string) { where = append(where, cond) }
 	order := ""
@@ -153,7 +160,10 @@ func (s *Groups) ListGroups(ctx context.Context, q groups.GroupQuery) ([]groups.
 		}
 		order = "g.edge_count DESC, g.id DESC"
 	}
-	sql := "SELECT " + groupColumns + " FROM groups g WHERE " + strings.Join(where, " AND ")
+	sql := "SELECT " + groupColumns + " FROM groups g"
+	if len(where) > 0 {
+		sql += " WHERE " + strings.Join(where, " AND ")
+	}
 	sql += " ORDER BY " + order + " LIMIT " + args.add(q.Limit)
 	out := make([]groups.Group, 0, q.Limit)
 	if err := s.list(ctx, sql, args, scanGroups(&out)); err != nil {
