@@ -33,13 +33,16 @@ const (
 	OpUnbanUsers    = "unban_group_users"
 	OpPromoteUsers  = "promote_group_users"
 	OpDemoteUsers   = "demote_group_users"
+	OpTransferGroup = "transfer_group" // targets: the new superadmin
+	OpPutAttribute  = "put_group_attribute"
+	OpDelAttribute  = "delete_group_attribute"
 	maxReasonLength = 512
 )
 
 var ops = map[string]bool{
 	OpCreateGroup: true, OpUpdateGroup: true, OpDeleteGroup: true, OpJoinGroup: true, OpLeaveGroup: true,
 	OpAddUsers: true, OpKickUsers: true, OpBanUsers: true, OpUnbanUsers: true, OpPromoteUsers: true,
-	OpDemoteUsers: true,
+	OpDemoteUsers: true, OpTransferGroup: true, OpPutAttribute: true, OpDelAttribute: true,
 }
 
 // Outcomes. Only committed operations are logged (see FromEvents), so the
@@ -111,6 +114,12 @@ func FromEvents(events []groups.Event, requestID, reason string) (e Entry, ok bo
 			e.Op, e.Targets = OpPromoteUsers, addTargets(e.Targets, ev.Targets)
 		case groups.MembersDemoted:
 			e.Op, e.Targets = OpDemoteUsers, addTargets(e.Targets, ev.Targets)
+		case groups.LeadershipTransferred:
+			e.Op, e.Targets = OpTransferGroup, append(e.Targets, ev.To)
+		case groups.AttributePut:
+			e.Op = OpPutAttribute
+		case groups.AttributeDeleted:
+			e.Op = OpDelAttribute
 		}
 	}
 	if e.Op == "" {

@@ -29,7 +29,7 @@ var _ groups.Tx = (*txSQL)(nil)
 // string costs the scan no allocation, and most groups have that category.
 const txGroupColumns = "id, creator_id, name, description, avatar_url, lang_tag, metadata, open, edge_count, " +
 	"max_count, create_time, update_time, join_policy, tag, hidden, " +
-	"CASE WHEN category = '" + groups.DefaultCategory + "' THEN '' ELSE category END"
+	"CASE WHEN category = '" + groups.DefaultCategory + "' THEN '' ELSE category END, admins_only_create_attributes"
 
 // groupScan reads rows of txGroupColumns (then extra columns) with one set of
 // scan destinations for all rows: no allocation per row beyond the strings.
@@ -45,7 +45,7 @@ func newGroupScan(extra ...any) *groupScan {
 	s := &groupScan{}
 	s.dest = append([]any{&s.g.ID, &s.creator, &s.g.Name, &s.g.Description, &s.g.AvatarURL, &s.g.LangTag,
 		&s.g.Metadata, &s.g.Open, &s.g.EdgeCount, &s.g.MaxCount, &s.ct, &s.ut, &s.policy, &s.g.Tag, &s.g.Hidden,
-		&s.g.Category}, extra...)
+		&s.g.Category, &s.g.AdminsOnlyCreateAttributes}, extra...)
 	return s
 }
 
@@ -144,11 +144,11 @@ func (t *txSQL) InsertGroup(ctx context.Context, g groups.Group) {
 	g = withDefaults(g)
 	t.ex.write(ctx, nameTaken, `INSERT INTO groups (id, creator_id, name, name_key, description, avatar_url,
 		lang_tag, metadata, open, edge_count, max_count, create_time, update_time, join_policy, tag, tag_key,
-		hidden, category)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+		hidden, category, admins_only_create_attributes)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
 		g.ID, nullID(g.CreatorID), g.Name, strings.ToLower(g.Name), g.Description, g.AvatarURL, g.LangTag,
 		g.Metadata, g.Open, g.EdgeCount, g.MaxCount, g.CreateTime.UnixMicro(), g.UpdateTime.UnixMicro(),
-		policyCode(g.JoinPolicy), g.Tag, tagKey(g.Tag), g.Hidden, g.Category)
+		policyCode(g.JoinPolicy), g.Tag, tagKey(g.Tag), g.Hidden, g.Category, g.AdminsOnlyCreateAttributes)
 }
 
 // policies are the join policies by their stored number (migration 00007).
@@ -191,9 +191,10 @@ func (t *txSQL) UpdateGroup(ctx context.Context, g groups.Group) {
 	g = withDefaults(g)
 	t.ex.write(ctx, nameTaken, `UPDATE groups SET creator_id = $2, name = $3, name_key = $4, description = $5,
 		avatar_url = $6, lang_tag = $7, metadata = $8, open = $9, max_count = $10, update_time = $11,
-		join_policy = $12, tag = $13, tag_key = $14, hidden = $15 WHERE id = $1`,
+		join_policy = $12, tag = $13, tag_key = $14, hidden = $15, admins_only_create_attributes = $16 WHERE id = $1`,
 		g.ID, nullID(g.CreatorID), g.Name, strings.ToLower(g.Name), g.Description, g.AvatarURL, g.LangTag,
-		g.Metadata, g.Open, g.MaxCount, g.UpdateTime.UnixMicro(), policyCode(g.JoinPolicy), g.Tag, tagKey(g.Tag), g.Hidden)
+		g.Metadata, g.Open, g.MaxCount, g.UpdateTime.UnixMicro(), policyCode(g.JoinPolicy), g.Tag, tagKey(g.Tag), g.Hidden,
+		g.AdminsOnlyCreateAttributes)
 }
 
 func (t *txSQL) DeleteGroup(ctx context.Context, id string) {
