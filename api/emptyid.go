@@ -83,8 +83,11 @@ func (s *Server) emptyIDAnswer(c *fiber.Ctx, param string) error {
 			}
 		}
 		msg := "Group ID must be set."
-		if param == "invitation_id" {
+		switch param {
+		case "invitation_id":
 			msg = "Invitation ID must be set."
+		case "key":
+			msg = "Attribute key must be set."
 		}
 		return s.errorHandler(c, errs.Invalid(msg))
 	}

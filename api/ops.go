@@ -91,6 +91,10 @@ func respond(c *fiber.Ctx, resp any) error {
 		return c.JSON(toUserGroupListJSON(r))
 	case *groups.InvitationList:
 		return c.JSON(toInvitationListJSON(r))
+	case *groups.Attribute:
+		return c.JSON(toAttributeJSON(r))
+	case *groups.AttributeList:
+		return c.JSON(toAttributeListJSON(r))
 	}
 	panic(fmt.Sprintf("api: no encoder for %T", resp))
 }

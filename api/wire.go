@@ -37,6 +37,8 @@ type groupJSON struct {
 	Tag         string `json:"tag,omitempty"`
 	Hidden      bool   `json:"hidden,omitempty"`
 	Category    string `json:"category"`
+	// AdminsOnlyCreateAttributes is Guildhall's (issue 11).
+	AdminsOnlyCreateAttributes bool `json:"admins_only_create_attributes,omitempty"`
 }
 
 func timestamp(t time.Time) string {
@@ -95,6 +97,9 @@ func appendGroup(b []byte, g *groups.Group) []byte {
 		b = append(appendKey(b, "hidden"), "true"...)
 	}
 	b = appendString(appendKey(b, "category"), g.Category)
+	if g.AdminsOnlyCreateAttributes {
+		b = append(appendKey(b, "admins_only_create_attributes"), "true"...)
+	}
 	return append(b, '}')
 }
 
@@ -226,6 +231,7 @@ func toGroupJSON(g groups.Group) groupJSON {
 		Metadata: g.Metadata, AvatarURL: g.AvatarURL, Open: g.Open, EdgeCount: g.EdgeCount,
 		MaxCount: g.MaxCount, CreateTime: timestamp(g.CreateTime), UpdateTime: timestamp(g.UpdateTime),
 		JoinPolicy: string(g.JoinPolicy), Tag: g.Tag, Hidden: g.Hidden, Category: g.Category,
+		AdminsOnlyCreateAttributes: g.AdminsOnlyCreateAttributes,
 	}
 }
 

@@ -85,7 +85,8 @@ func (a groupArgs) group() groups.Group {
 	return groups.Group{ID: f[0], CreatorID: f[1], Name: f[2], Description: f[3], LangTag: f[4], Metadata: f[5],
 		AvatarURL: f[6], Open: a.open, EdgeCount: a.edge, MaxCount: a.max,
 		CreateTime: fuzzTime(a.csec, a.cnsec, a.zone), UpdateTime: fuzzTime(a.usec, a.unsec, a.zone),
-		JoinPolicy: groups.JoinPolicy(f[7]), Tag: f[8], Category: f[9], Hidden: a.max%2 != 0}
+		JoinPolicy: groups.JoinPolicy(f[7]), Tag: f[8], Category: f[9], Hidden: a.max%2 != 0,
+		AdminsOnlyCreateAttributes: a.edge%2 != 0}
 }
 
 func randGroupArgs(r *rand.Rand) groupArgs {

@@ -38,6 +38,9 @@ const (
 	OpAcceptInvitation  = "accept_invitation"
 	OpDeclineInvitation = "decline_invitation"
 	OpRevokeInvitation  = "revoke_invitation"
+	OpTransferGroup     = "transfer_group" // targets: the new superadmin
+	OpPutAttribute      = "put_group_attribute"
+	OpDelAttribute      = "delete_group_attribute"
 	maxReasonLength     = 512
 )
 
@@ -45,7 +48,7 @@ var ops = map[string]bool{
 	OpCreateGroup: true, OpUpdateGroup: true, OpDeleteGroup: true, OpJoinGroup: true, OpLeaveGroup: true,
 	OpAddUsers: true, OpKickUsers: true, OpBanUsers: true, OpUnbanUsers: true, OpPromoteUsers: true,
 	OpDemoteUsers: true, OpInviteUsers: true, OpAcceptInvitation: true, OpDeclineInvitation: true,
-	OpRevokeInvitation: true,
+	OpRevokeInvitation: true, OpTransferGroup: true, OpPutAttribute: true, OpDelAttribute: true,
 }
 
 // Outcomes. Only committed operations are logged (see FromEvents), so the
@@ -130,6 +133,12 @@ func FromEvents(events []groups.Event, requestID, reason string) (e Entry, ok bo
 			e.Op = OpDeclineInvitation
 		case groups.InvitationRevoked:
 			e.Op, e.Targets = OpRevokeInvitation, append(e.Targets, ev.Invitation.UserID)
+		case groups.LeadershipTransferred:
+			e.Op, e.Targets = OpTransferGroup, append(e.Targets, ev.To)
+		case groups.AttributePut:
+			e.Op = OpPutAttribute
+		case groups.AttributeDeleted:
+			e.Op = OpDelAttribute
 		}
 	}
 	if e.Op == "" {

@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/google/uuid"
@@ -21,6 +22,10 @@ const (
 	CodeGroupPromote = 7
 	CodeGroupBan     = 8
 	CodeGroupDemote  = 9
+	// CodeGroupTransfer is Guildhall's (issue 11): leadership was handed to
+	// the sender; the content names the superadmins who became admins,
+	// {"from":["<user id>",…]}.
+	CodeGroupTransfer = 10
 )
 
 // SystemUserID is the sender of messages without one (scripts acting as the
@@ -96,6 +101,12 @@ func GroupEventMessages(events []groups.Event) []Message {
 			add(e.EventMeta, CodeGroupPromote, e.Targets...)
 		case groups.MembersDemoted:
 			add(e.EventMeta, CodeGroupDemote, e.Targets...)
+		case groups.LeadershipTransferred:
+			n := len(out)
+			add(e.EventMeta, CodeGroupTransfer, e.To)
+			if len(out) > n {
+				out[n].Content = transferContent(e.From)
+			}
 		}
 	}
 	return out
@@ -137,4 +148,16 @@ func RemovedUsers(events []groups.Event) map[string][]string {
 		}
 	}
 	return out
+}
+
+// transferContent is a transfer message's content: the previous superadmins.
+func transferContent(from []string) string {
+	if from == nil {
+		from = []string{}
+	}
+	b, err := json.Marshal(map[string][]string{"from": from})
+	if err != nil {
+		return "{}"
+	}
+	return string(b)
 }

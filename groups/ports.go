@@ -25,6 +25,8 @@ type Store interface {
 	// ListInvitations reads a page of invitations (with their group names),
 	// newest (update_time, id) first.
 	ListInvitations(ctx context.Context, q InvitationQuery) ([]Invitation, error)
+
+	AttributeStore // attributes.go
 }
 
 // Tx is one transaction. Lock must be called first on an existing group: it takes
@@ -78,6 +80,8 @@ type Tx interface {
 
 	// Usernames returns id→username for the users that exist.
 	Usernames(ctx context.Context, userIDs []string) (map[string]string, error)
+
+	AttributeTx // attributes.go
 
 	// Record adds an event of this transaction: the store writes the
 	// notifications it causes before the commit, and passes it to Store.Tx's

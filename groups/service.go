@@ -158,6 +158,7 @@ func (s *Service) CreateGroup(ctx context.Context, a Actor, req CreateGroupReque
 		LangTag: req.LangTag, Metadata: req.Metadata, AvatarURL: req.AvatarURL, Open: policy == PolicyOpen,
 		EdgeCount: 1, MaxCount: req.MaxCount, CreateTime: now, UpdateTime: now,
 		JoinPolicy: policy, Tag: req.Tag, Hidden: req.Hidden, Category: category,
+		AdminsOnlyCreateAttributes: req.AdminsOnlyCreateAttributes,
 	}
 	// The owner's existence is checked by the member row's foreign key (no read
 	// first: on PostgreSQL the whole creation is one round trip, unless the
@@ -226,7 +227,7 @@ func (s *Service) UpdateGroup(ctx context.Context, a Actor, req UpdateGroupReque
 	}
 	if req.Name == nil && req.Description == nil && req.LangTag == nil && req.AvatarURL == nil &&
 		req.Open == nil && req.Metadata == nil && req.MaxCount == nil && req.CreatorID == nil &&
-		req.JoinPolicy == nil && req.Tag == nil && req.Hidden == nil {
+		req.JoinPolicy == nil && req.Tag == nil && req.Hidden == nil && req.AdminsOnlyCreateAttributes == nil {
 		return errs.Invalid("Specify at least one field to update.")
 	}
 	// The policy is checked against itself before the transaction (the
@@ -279,6 +280,7 @@ func (s *Service) UpdateGroup(ctx context.Context, a Actor, req UpdateGroupReque
 		g.Open = g.JoinPolicy == PolicyOpen
 		set(&g.Tag, req.Tag)
 		set(&g.Hidden, req.Hidden)
+		set(&g.AdminsOnlyCreateAttributes, req.AdminsOnlyCreateAttributes)
 		set(&g.Metadata, req.Metadata)
 		set(&g.MaxCount, req.MaxCount)
 		if req.CreatorID != nil {

@@ -46,6 +46,9 @@ type Group struct {
 	Tag         string // 2-5 letters or digits, unique case-insensitively; "" none
 	Hidden      bool   // never listed by ListGroups
 	Category    string // DefaultCategory unless set at create
+	// AdminsOnlyCreateAttributes: only holders of the attributes
+	// permission create attributes (attributes.go).
+	AdminsOnlyCreateAttributes bool
 }
 
 // JoinPolicy is how a group takes new members.
@@ -147,6 +150,8 @@ type CreateGroupRequest struct {
 	Tag         string `op:"tag"`
 	Hidden      bool   `op:"hidden"`
 	Category    string `op:"category"` // "": DefaultCategory
+	// AdminsOnlyCreateAttributes: see Group.
+	AdminsOnlyCreateAttributes bool `op:"admins_only_create_attributes"`
 	// MaxCountSet says MaxCount was given explicitly (script nk calls), so
 	// 0 is refused rather than meaning the default.
 	MaxCountSet bool
@@ -167,6 +172,8 @@ type UpdateGroupRequest struct {
 	JoinPolicy  *string `op:"join_policy"`
 	Tag         *string `op:"tag"` // "" clears it
 	Hidden      *bool   `op:"hidden"`
+	// AdminsOnlyCreateAttributes: see Group.
+	AdminsOnlyCreateAttributes *bool `op:"admins_only_create_attributes"`
 }
 
 // GroupRequest names one group (delete, join, leave).

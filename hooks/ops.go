@@ -72,6 +72,20 @@ var (
 		Name: "RevokeInvitation", Method: "DELETE", Path: "/v2/invitation/:invitation_id", ServerPath: "/v2/server/invitation/:invitation_id",
 		Desc: "revoke invitation", NK: NKReq("invitationRevoke"), Run: unit((*groups.Service).RevokeInvitation)})
 
+	// Leadership transfer and group attributes (Guildhall's own, issue 11).
+	TransferGroup = def(&Op[*groups.TransferGroupRequest, Empty]{
+		Name: "TransferGroup", Method: "POST", Path: "/v2/group/:group_id/transfer", ServerPath: "/v2/server/group/:group_id/transfer",
+		Desc: "transfer group", NK: NKReq("groupTransfer"), Run: unit((*groups.Service).TransferGroup)})
+	ListGroupAttributes = def(&Op[*groups.ListAttributesRequest, *groups.AttributeList]{
+		Name: "ListGroupAttributes", Method: "GET", Path: "/v2/group/:group_id/attribute", ServerPath: "/v2/server/group/:group_id/attribute",
+		Desc: "list group attributes", NK: NKReq("groupAttributesList"), Run: value((*groups.Service).ListAttributes)})
+	PutGroupAttribute = def(&Op[*groups.PutAttributeRequest, *groups.Attribute]{
+		Name: "PutGroupAttribute", Method: "PUT", Path: "/v2/group/:group_id/attribute/:key", ServerPath: "/v2/server/group/:group_id/attribute/:key",
+		Desc: "put group attribute", NK: NKReq("groupAttributePut"), Run: value((*groups.Service).PutAttribute)})
+	DeleteGroupAttribute = def(&Op[*groups.AttributeRequest, Empty]{
+		Name: "DeleteGroupAttribute", Method: "DELETE", Path: "/v2/group/:group_id/attribute/:key", ServerPath: "/v2/server/group/:group_id/attribute/:key",
+		Desc: "delete group attribute", NK: NKReq("groupAttributeDelete"), Run: unit((*groups.Service).DeleteAttribute)})
+
 	// Authentication and refresh have hook points but their own handlers
 	// (server key, sessions) and payload shapes: no Run here.
 	AuthenticateDevice = def(&Op[*accounts.AuthRequest, *accounts.Session]{Name: "AuthenticateDevice",

@@ -24,6 +24,7 @@ func GroupPayload(g groups.Group) map[string]any {
 		"edge_count": int64(g.EdgeCount), "max_count": int64(g.MaxCount),
 		"create_time": rfc3339(g.CreateTime), "update_time": rfc3339(g.UpdateTime),
 		"join_policy": string(g.JoinPolicy), "tag": g.Tag, "hidden": g.Hidden, "category": g.Category,
+		"admins_only_create_attributes": g.AdminsOnlyCreateAttributes,
 	}
 }
 
@@ -36,6 +37,7 @@ func GroupNK(g groups.Group) map[string]any {
 		"edge_count": int64(g.EdgeCount), "max_count": int64(g.MaxCount),
 		"create_time": g.CreateTime.Unix(), "update_time": g.UpdateTime.Unix(),
 		"join_policy": string(g.JoinPolicy), "tag": g.Tag, "hidden": g.Hidden, "category": g.Category,
+		"admins_only_create_attributes": g.AdminsOnlyCreateAttributes,
 	}
 }
 
@@ -46,6 +48,15 @@ func InvitationPayload(inv groups.Invitation) map[string]any {
 		"user_id": inv.UserID, "message": inv.Message, "state": string(inv.State),
 		"create_time": rfc3339(inv.CreateTime), "update_time": rfc3339(inv.UpdateTime),
 		"expire_time": rfc3339(inv.ExpireTime),
+	}
+}
+
+// AttributePayload is a group attribute as hook payloads and nk carry it.
+func AttributePayload(at groups.Attribute) map[string]any {
+	return map[string]any{
+		"group_id": at.GroupID, "key": at.Key, "value": at.Value, "creator_id": at.CreatorID,
+		"only_creator_can_edit": at.OnlyCreatorCanEdit, "can_edit": at.CanEdit,
+		"create_time": rfc3339(at.CreateTime), "update_time": rfc3339(at.UpdateTime),
 	}
 }
 

@@ -165,6 +165,14 @@ func result(resp any) any {
 			items[i] = InvitationPayload(inv)
 		}
 		return map[string]any{"invitations": items, "cursor": r.Cursor}
+	case *groups.Attribute:
+		return AttributePayload(*r)
+	case *groups.AttributeList:
+		items := make([]any, len(r.Attributes))
+		for i, at := range r.Attributes {
+			items[i] = AttributePayload(at)
+		}
+		return map[string]any{"attributes": items}
 	case *accounts.Session:
 		return sessionData(r)
 	}

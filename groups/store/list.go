@@ -13,7 +13,7 @@ import (
 // groupColumns are scanned by groupScan.
 const groupColumns = "g.id, g.creator_id, g.name, g.description, g.avatar_url, g.lang_tag, " +
 	"g.metadata, g.open, g.edge_count, g.max_count, g.create_time, g.update_time, g.join_policy, g.tag, " +
-	"g.hidden, CASE WHEN g.category = '" + groups.DefaultCategory + "' THEN '' ELSE g.category END" // see txGroupColumns
+	"CAST(g.hidden AS INTEGER) + 2 * CAST(g.admins_only_create_attributes AS INTEGER), CASE WHEN g.category = '" + groups.DefaultCategory + "' THEN '' ELSE g.category END" // see txGroupColumns
 
 // rowScanner is what pgx.Rows and *sql.Rows have in common.
 type rowScanner interface {

@@ -27,9 +27,23 @@ var _ groups.Tx = (*txSQL)(nil)
 
 // The default category is read as "" (groupScan maps it back): an empty
 // string costs the scan no allocation, and most groups have that category.
+//
+// The boolean flags are read as one number (txGroupFlags): pgconn keeps the
+// field descriptions of a result of up to 16 columns in the connection and
+// allocates (about 870 bytes) for a 17th, so this read stays at 16 columns.
 const txGroupColumns = "id, creator_id, name, description, avatar_url, lang_tag, metadata, open, edge_count, " +
-	"max_count, create_time, update_time, join_policy, tag, hidden, " +
+	"max_count, create_time, update_time, join_policy, tag, " + txGroupFlags + ", " +
 	"CASE WHEN category = '" + groups.DefaultCategory + "' THEN '' ELSE category END"
+
+// txGroupFlags is a group row's boolean flags as one integer (the bits
+// below); groupColumns has the same with the table alias.
+const txGroupFlags = "CAST(hidden AS INTEGER) + 2 * CAST(admins_only_create_attributes AS INTEGER)"
+
+// The bits of the flags.
+const (
+	flagHidden                     = 1
+	flagAdminsOnlyCreateAttributes = 2
+)
 
 // groupScan reads rows of txGroupColumns (then extra columns) with one set of
 // scan destinations for all rows: no allocation per row beyond the strings.
@@ -37,6 +51,7 @@ type groupScan struct {
 	g       groups.Group
 	creator pgtype.Text
 	policy  int16
+	flags   int32
 	ct, ut  int64
 	dest    []any
 }
@@ -44,7 +59,7 @@ type groupScan struct {
 func newGroupScan(extra ...any) *groupScan {
 	s := &groupScan{}
 	s.dest = append([]any{&s.g.ID, &s.creator, &s.g.Name, &s.g.Description, &s.g.AvatarURL, &s.g.LangTag,
-		&s.g.Metadata, &s.g.Open, &s.g.EdgeCount, &s.g.MaxCount, &s.ct, &s.ut, &s.policy, &s.g.Tag, &s.g.Hidden,
+		&s.g.Metadata, &s.g.Open, &s.g.EdgeCount, &s.g.MaxCount, &s.ct, &s.ut, &s.policy, &s.g.Tag, &s.flags,
 		&s.g.Category}, extra...)
 	return s
 }
@@ -55,6 +70,7 @@ func (s *groupScan) scan(r rowScanner) (groups.Group, error) {
 	}
 	g := s.g
 	g.CreatorID = s.creator.String
+	g.Hidden, g.AdminsOnlyCreateAttributes = s.flags&flagHidden != 0, s.flags&flagAdminsOnlyCreateAttributes != 0
 	if g.Category == "" {
 		g.Category = groups.DefaultCategory
 	}
@@ -144,11 +160,11 @@ func (t *txSQL) InsertGroup(ctx context.Context, g groups.Group) {
 	g = withDefaults(g)
 	t.ex.write(ctx, nameTaken, `INSERT INTO groups (id, creator_id, name, name_key, description, avatar_url,
 		lang_tag, metadata, open, edge_count, max_count, create_time, update_time, join_policy, tag, tag_key,
-		hidden, category)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+		hidden, category, admins_only_create_attributes)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
 		g.ID, nullID(g.CreatorID), g.Name, strings.ToLower(g.Name), g.Description, g.AvatarURL, g.LangTag,
 		g.Metadata, g.Open, g.EdgeCount, g.MaxCount, g.CreateTime.UnixMicro(), g.UpdateTime.UnixMicro(),
-		policyCode(g.JoinPolicy), g.Tag, tagKey(g.Tag), g.Hidden, g.Category)
+		policyCode(g.JoinPolicy), g.Tag, tagKey(g.Tag), g.Hidden, g.Category, g.AdminsOnlyCreateAttributes)
 }
 
 // policies are the join policies by their stored number (migration 00007).
@@ -191,9 +207,10 @@ func (t *txSQL) UpdateGroup(ctx context.Context, g groups.Group) {
 	g = withDefaults(g)
 	t.ex.write(ctx, nameTaken, `UPDATE groups SET creator_id = $2, name = $3, name_key = $4, description = $5,
 		avatar_url = $6, lang_tag = $7, metadata = $8, open = $9, max_count = $10, update_time = $11,
-		join_policy = $12, tag = $13, tag_key = $14, hidden = $15 WHERE id = $1`,
+		join_policy = $12, tag = $13, tag_key = $14, hidden = $15, admins_only_create_attributes = $16 WHERE id = $1`,
 		g.ID, nullID(g.CreatorID), g.Name, strings.ToLower(g.Name), g.Description, g.AvatarURL, g.LangTag,
-		g.Metadata, g.Open, g.MaxCount, g.UpdateTime.UnixMicro(), policyCode(g.JoinPolicy), g.Tag, tagKey(g.Tag), g.Hidden)
+		g.Metadata, g.Open, g.MaxCount, g.UpdateTime.UnixMicro(), policyCode(g.JoinPolicy), g.Tag, tagKey(g.Tag), g.Hidden,
+		g.AdminsOnlyCreateAttributes)
 }
 
 func (t *txSQL) DeleteGroup(ctx context.Context, id string) {

@@ -95,6 +95,7 @@ func (v *vm) groupsArray(gs []groups.Group) goja.Value {
 	for i, g := range gs {
 		obj := v.rt.NewObject()
 		// In the sorted order of the snake_case names, as toJS sets them.
+		_ = obj.Set("adminsOnlyCreateAttributes", g.AdminsOnlyCreateAttributes)
 		_ = obj.Set("avatarUrl", g.AvatarURL)
 		_ = obj.Set("category", g.Category)
 		_ = obj.Set("createTime", g.CreateTime.Unix())

@@ -250,7 +250,7 @@ func tableToMap(t *glua.LTable) (map[string]any, error) {
 // table, for the hot nk.groups_get_id; a test keeps the two equal. meta caches
 // parsed metadata.
 func groupTable(L *glua.LState, g groups.Group, meta *metaCache) *glua.LTable {
-	tb := L.CreateTable(0, 16)
+	tb := L.CreateTable(0, 17)
 	tb.RawSetString("id", glua.LString(g.ID))
 	tb.RawSetString("creator_id", glua.LString(g.CreatorID))
 	tb.RawSetString("name", glua.LString(g.Name))
@@ -267,6 +267,7 @@ func groupTable(L *glua.LState, g groups.Group, meta *metaCache) *glua.LTable {
 	tb.RawSetString("tag", glua.LString(g.Tag))
 	tb.RawSetString("hidden", glua.LBool(g.Hidden))
 	tb.RawSetString("category", glua.LString(g.Category))
+	tb.RawSetString("admins_only_create_attributes", glua.LBool(g.AdminsOnlyCreateAttributes))
 	return tb
 }
 
