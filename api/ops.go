@@ -91,6 +91,10 @@ func respond(c *fiber.Ctx, resp any) error {
 		return c.JSON(toUserGroupListJSON(r))
 	case *groups.InvitationList:
 		return c.JSON(toInvitationListJSON(r))
+	case *groups.Role:
+		return c.JSON(toRoleJSON(*r))
+	case *groups.RoleList:
+		return c.JSON(toRoleListJSON(r))
 	}
 	panic(fmt.Sprintf("api: no encoder for %T", resp))
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/guildhall/guildhall/groups"
 )
@@ -204,11 +205,14 @@ func (s *Groups) ListGroupUsers(ctx context.Context, q groups.MemberQuery) ([]gr
 	var ct, ut, p int64
 	var st int16
 	var msg string
+	var roleID, roleName pgtype.Text
+	var roleRank pgtype.Int2
 	dest := []any{&u.ID, &u.Username, &u.DisplayName, &u.AvatarURL, &u.LangTag, &u.Location,
-		&u.Timezone, &u.Metadata, &ct, &ut, &st, &p, &msg}
+		&u.Timezone, &u.Metadata, &ct, &ut, &st, &p, &msg, &roleID, &roleName, &roleRank}
 	err := s.read(ctx, `SELECT u.id, u.username, u.display_name, u.avatar_url, u.lang_tag,
-		u.location, u.timezone, u.metadata, u.create_time, u.update_time, m.state, m.position, m.message
-		FROM group_members m JOIN users u ON u.id = m.user_id WHERE `+where, args, func(r rowScanner) error {
+		u.location, u.timezone, u.metadata, u.create_time, u.update_time, m.state, m.position, m.message,
+		m.role_id, r.name, r.rank
+		FROM group_members m JOIN users u ON u.id = m.user_id `+memberRoleJoin+` WHERE `+where, args, func(r rowScanner) error {
 		if err := r.Scan(dest...); err != nil {
 			return err
 		}
@@ -217,6 +221,9 @@ func (s *Groups) ListGroupUsers(ctx context.Context, q groups.MemberQuery) ([]gr
 			pos = make([]int64, 0, q.Limit)
 		}
 		gu := groups.GroupUser{User: u, State: groups.State(st), Message: msg}
+		if roleID.Valid && roleName.Valid && (st == int16(groups.Admin) || st == int16(groups.Member)) {
+			gu.Role = &groups.RoleRef{ID: roleID.String, Name: roleName.String, Rank: int(roleRank.Int16)}
+		}
 		gu.User.CreateTime, gu.User.UpdateTime = micros(ct), micros(ut)
 		out = append(out, gu)
 		pos = append(pos, p)

@@ -1,0 +1,106 @@
+package store
+
+import (
+	"context"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/guildhall/guildhall/groups"
+)
+
+// Custom roles (issue 11). A member row's role_id is read with its state
+// under the group's lock: the LEFT JOIN rides the read the operation already
+// does (no extra statement, no round trip), and finds nothing to join while
+// nobody holds a role.
+
+// memberRoleJoin joins a member row (alias m) to the role it holds (alias r).
+const memberRoleJoin = "LEFT JOIN group_roles r ON r.id = m.role_id"
+
+// memberRoleColumns are the role columns roleCols scans.
+const memberRoleColumns = "m.role_id, r.rank, r.permissions"
+
+// roleCols are the scan destinations of memberRoleColumns; NULLs (no role)
+// cost no allocation.
+type roleCols struct {
+	id    pgtype.Text
+	rank  pgtype.Int2
+	perms pgtype.Int4
+}
+
+// into records the scanned role of userID in l; the map exists only once a
+// row holds a role.
+func (c *roleCols) into(l *groups.Locked, userID string) {
+	if !c.id.Valid || !c.rank.Valid {
+		return // none, or one deleted (never left behind: DeleteRole clears its holders)
+	}
+	if l.Roles == nil {
+		l.Roles = make(map[string]groups.MemberRole, 1)
+	}
+	l.Roles[userID] = groups.MemberRole{ID: c.id.String, Rank: int(c.rank.Int16), Permissions: groups.Permissions(c.perms.Int32)}
+}
+
+const roleColumns = "id, group_id, name, rank, permissions, create_time, update_time"
+
+func scanRoles(out *[]groups.Role) func(rowScanner) error {
+	return func(r rowScanner) error {
+		var x groups.Role
+		var rank int16
+		var perms int32
+		var ct, ut int64
+		if err := r.Scan(&x.ID, &x.GroupID, &x.Name, &rank, &perms, &ct, &ut); err != nil {
+			return err
+		}
+		x.Rank, x.Permissions, x.CreateTime, x.UpdateTime = int(rank), groups.Permissions(perms), micros(ct), micros(ut)
+		*out = append(*out, x)
+		return nil
+	}
+}
+
+const rolesOrder = " ORDER BY rank DESC, name_key, id"
+
+func (t *txSQL) GroupRoles(ctx context.Context, groupID string) ([]groups.Role, error) {
+	var out []groups.Role
+	t.ex.read(ctx, "SELECT "+roleColumns+" FROM group_roles WHERE group_id = $1"+rolesOrder, scanRoles(&out), groupID)
+	if err := t.ex.flush(ctx); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+var roleNameTaken = violations{unique: groups.ErrNameTaken}
+
+func (t *txSQL) InsertRole(ctx context.Context, r groups.Role) {
+	t.ex.write(ctx, roleNameTaken, "INSERT INTO group_roles (id, group_id, name, name_key, rank, permissions, "+
+		"create_time, update_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+		r.ID, r.GroupID, r.Name, strings.ToLower(r.Name), int16(r.Rank), int32(r.Permissions),
+		r.CreateTime.UnixMicro(), r.UpdateTime.UnixMicro())
+}
+
+func (t *txSQL) UpdateRole(ctx context.Context, r groups.Role) {
+	t.ex.write(ctx, roleNameTaken, "UPDATE group_roles SET name = $1, name_key = $2, rank = $3, permissions = $4, "+
+		"update_time = $5 WHERE id = $6 AND group_id = $7",
+		r.Name, strings.ToLower(r.Name), int16(r.Rank), int32(r.Permissions), r.UpdateTime.UnixMicro(), r.ID, r.GroupID)
+}
+
+func (t *txSQL) DeleteRole(ctx context.Context, groupID, roleID string) {
+	t.ex.write(ctx, violations{}, "UPDATE group_members SET role_id = NULL WHERE group_id = $1 AND role_id = $2",
+		groupID, roleID)
+	t.ex.write(ctx, violations{}, "DELETE FROM group_roles WHERE id = $1 AND group_id = $2", roleID, groupID)
+}
+
+func (t *txSQL) SetMemberRole(ctx context.Context, groupID string, userIDs []string, roleID string) {
+	if len(userIDs) == 0 {
+		return
+	}
+	t.ex.write(ctx, violations{}, "UPDATE group_members SET role_id = $1 WHERE group_id = $2 AND user_id IN ("+
+		placeholders(3, len(userIDs))+")", append([]any{nullID(roleID), groupID}, idArgs(nil, userIDs)...)...)
+}
+
+// ListRoles reads a group's roles outside a transaction.
+func (s *Groups) ListRoles(ctx context.Context, groupID string) ([]groups.Role, error) {
+	var out []groups.Role
+	err := s.read(ctx, "SELECT "+roleColumns+" FROM group_roles WHERE group_id = $1"+rolesOrder, []any{groupID},
+		scanRoles(&out))
+	return out, err
+}
