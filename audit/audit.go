@@ -33,13 +33,19 @@ const (
 	OpUnbanUsers    = "unban_group_users"
 	OpPromoteUsers  = "promote_group_users"
 	OpDemoteUsers   = "demote_group_users"
+	OpCreateRole    = "create_group_role" // custom roles (issue 11)
+	OpUpdateRole    = "update_group_role"
+	OpDeleteRole    = "delete_group_role"
+	OpAssignRole    = "assign_group_role"
+	OpUnassignRole  = "unassign_group_role"
 	maxReasonLength = 512
 )
 
 var ops = map[string]bool{
 	OpCreateGroup: true, OpUpdateGroup: true, OpDeleteGroup: true, OpJoinGroup: true, OpLeaveGroup: true,
 	OpAddUsers: true, OpKickUsers: true, OpBanUsers: true, OpUnbanUsers: true, OpPromoteUsers: true,
-	OpDemoteUsers: true,
+	OpDemoteUsers: true, OpCreateRole: true, OpUpdateRole: true, OpDeleteRole: true, OpAssignRole: true,
+	OpUnassignRole: true,
 }
 
 // Outcomes. Only committed operations are logged (see FromEvents), so the
@@ -111,6 +117,16 @@ func FromEvents(events []groups.Event, requestID, reason string) (e Entry, ok bo
 			e.Op, e.Targets = OpPromoteUsers, addTargets(e.Targets, ev.Targets)
 		case groups.MembersDemoted:
 			e.Op, e.Targets = OpDemoteUsers, addTargets(e.Targets, ev.Targets)
+		case groups.RoleCreated:
+			e.Op = OpCreateRole
+		case groups.RoleUpdated:
+			e.Op = OpUpdateRole
+		case groups.RoleDeleted:
+			e.Op = OpDeleteRole
+		case groups.RoleAssigned:
+			e.Op, e.Targets = OpAssignRole, addTargets(e.Targets, ev.Targets)
+		case groups.RoleUnassigned:
+			e.Op, e.Targets = OpUnassignRole, addTargets(e.Targets, ev.Targets)
 		}
 	}
 	if e.Op == "" {

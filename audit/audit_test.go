@@ -38,6 +38,11 @@ func TestFromEvents(t *testing.T) {
 		{"unban", []groups.Event{groups.MembersUnbanned{EventMeta: m, Targets: []string{"x"}}}, audit.OpUnbanUsers, "a", "ok", []string{"x"}},
 		{"promote", []groups.Event{groups.MembersPromoted{EventMeta: m, Targets: []string{"x"}}}, audit.OpPromoteUsers, "a", "ok", []string{"x"}},
 		{"demote", []groups.Event{groups.MembersDemoted{EventMeta: m, Targets: []string{"x"}}}, audit.OpDemoteUsers, "a", "ok", []string{"x"}},
+		{"create role", []groups.Event{groups.RoleCreated{EventMeta: m}}, audit.OpCreateRole, "a", "ok", nil},
+		{"update role", []groups.Event{groups.RoleUpdated{EventMeta: m}}, audit.OpUpdateRole, "a", "ok", nil},
+		{"delete role", []groups.Event{groups.RoleDeleted{EventMeta: sys}}, audit.OpDeleteRole, "system", "ok", nil},
+		{"assign role", []groups.Event{groups.RoleAssigned{EventMeta: m, Targets: []string{"x"}}}, audit.OpAssignRole, "a", "ok", []string{"x"}},
+		{"unassign role", []groups.Event{groups.RoleUnassigned{EventMeta: m, Targets: []string{"x"}}}, audit.OpUnassignRole, "a", "ok", []string{"x"}},
 	} {
 		e, ok := audit.FromEvents(c.events, "r", "why")
 		if !ok || e.Op != c.op || e.ActorID != c.actor || e.Outcome != c.outcome || !slices.Equal(e.Targets, c.targets) ||
