@@ -24,7 +24,9 @@ func TestRoleRoundTrips(t *testing.T) {
 	g, err := svc.CreateGroup(ctx, owner, groups.CreateGroupRequest{Name: "roles", Open: &open})
 	ok(t, err)
 	ok(t, svc.AddUsers(ctx, owner, groups.GroupUsersRequest{GroupID: g.ID, UserIDs: u[1:5]}))
-	users := func(ids ...string) groups.GroupUsersRequest { return groups.GroupUsersRequest{GroupID: g.ID, UserIDs: ids} }
+	users := func(ids ...string) groups.GroupUsersRequest {
+		return groups.GroupUsersRequest{GroupID: g.ID, UserIDs: ids}
+	}
 	var role groups.Role
 	for _, c := range []struct {
 		name string
