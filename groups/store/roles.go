@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgtype"
@@ -17,27 +19,33 @@ import (
 // memberRoleJoin joins a member row (alias m) to the role it holds (alias r).
 const memberRoleJoin = "LEFT JOIN group_roles r ON r.id = m.role_id"
 
-// memberRoleColumns are the role columns roleCols scans.
-const memberRoleColumns = "m.role_id, r.rank, r.permissions"
+// memberRoleColumn is the held role as one nullable text "id:rank:permissions"
+// (NULL || text is NULL on both databases): one column more for the lock's
+// read, no allocation for a member without a role (SQLite's driver pays per
+// column, so one, not three).
+const memberRoleColumn = "r.id || ':' || r.rank || ':' || r.permissions"
 
-// roleCols are the scan destinations of memberRoleColumns; NULLs (no role)
-// cost no allocation.
-type roleCols struct {
-	id    pgtype.Text
-	rank  pgtype.Int2
-	perms pgtype.Int4
-}
+// roleCol is the scan destination of memberRoleColumn.
+type roleCol struct{ v pgtype.Text }
 
 // into records the scanned role of userID in l; the map exists only once a
 // row holds a role.
-func (c *roleCols) into(l *groups.Locked, userID string) {
-	if !c.id.Valid || !c.rank.Valid {
-		return // none, or one deleted (never left behind: DeleteRole clears its holders)
+func (c *roleCol) into(l *groups.Locked, userID string) error {
+	if !c.v.Valid {
+		return nil
+	}
+	id, rest, ok1 := strings.Cut(c.v.String, ":")
+	rank, perms, ok2 := strings.Cut(rest, ":")
+	r, err1 := strconv.Atoi(rank)
+	p, err2 := strconv.ParseUint(perms, 10, 16)
+	if !ok1 || !ok2 || err1 != nil || err2 != nil {
+		return fmt.Errorf("store: malformed role column %q", c.v.String)
 	}
 	if l.Roles == nil {
 		l.Roles = make(map[string]groups.MemberRole, 1)
 	}
-	l.Roles[userID] = groups.MemberRole{ID: c.id.String, Rank: int(c.rank.Int16), Permissions: groups.Permissions(c.perms.Int32)}
+	l.Roles[userID] = groups.MemberRole{ID: id, Rank: r, Permissions: groups.Permissions(p)}
+	return nil
 }
 
 const roleColumns = "id, group_id, name, rank, permissions, create_time, update_time"

@@ -76,38 +76,40 @@ func (t *txSQL) Lock(ctx context.Context, q groups.LockQuery) (groups.Locked, er
 	}, q.GroupID)
 	if len(q.UserIDs) > 0 && !q.CheckUsers {
 		l.States = make(map[string]groups.State, len(q.UserIDs))
-		var id string
-		var st int16
-		var role roleCols
-		t.ex.read(ctx, "SELECT m.user_id, m.state, "+memberRoleColumns+" FROM group_members m "+memberRoleJoin+
+		var row struct { // one allocation for the scan destinations
+			id   string
+			st   int16
+			role roleCol
+		}
+		t.ex.read(ctx, "SELECT m.user_id, m.state, "+memberRoleColumn+" FROM group_members m "+memberRoleJoin+
 			" WHERE m.group_id = $1 AND m.user_id IN ("+placeholders(2, len(q.UserIDs))+")", func(r rowScanner) error {
-			if err := r.Scan(&id, &st, &role.id, &role.rank, &role.perms); err != nil {
+			if err := r.Scan(&row.id, &row.st, &row.role.v); err != nil {
 				return err
 			}
-			l.States[id] = groups.State(st)
-			role.into(&l, id)
-			return nil
+			l.States[row.id] = groups.State(row.st)
+			return row.role.into(&l, row.id)
 		}, idArgs(q.GroupID, q.UserIDs)...)
 	} else if len(q.UserIDs) > 0 {
 		// Existence and state in one statement: the users, each with its row
 		// in the group if any.
 		l.States = make(map[string]groups.State, len(q.UserIDs))
 		l.Usernames = make(map[string]string, len(q.UserIDs))
-		var id, name string
-		var st pgtype.Int2
-		var role roleCols
-		t.ex.read(ctx, "SELECT u.id, u.username, m.state, "+memberRoleColumns+" FROM users u LEFT JOIN group_members m "+
+		var row struct { // one allocation for the scan destinations
+			id, name string
+			st       pgtype.Int2
+			role     roleCol
+		}
+		t.ex.read(ctx, "SELECT u.id, u.username, m.state, "+memberRoleColumn+" FROM users u LEFT JOIN group_members m "+
 			"ON m.group_id = $1 AND m.user_id = u.id "+memberRoleJoin+" WHERE u.id IN ("+placeholders(2, len(q.UserIDs))+")",
 			func(r rowScanner) error {
-				if err := r.Scan(&id, &name, &st, &role.id, &role.rank, &role.perms); err != nil {
+				if err := r.Scan(&row.id, &row.name, &row.st, &row.role.v); err != nil {
 					return err
 				}
-				l.Usernames[id] = name
-				if st.Valid {
-					l.States[id] = groups.State(st.Int16)
+				l.Usernames[row.id] = row.name
+				if row.st.Valid {
+					l.States[row.id] = groups.State(row.st.Int16)
 				}
-				role.into(&l, id)
-				return nil
+				return row.role.into(&l, row.id)
 			}, idArgs(q.GroupID, q.UserIDs)...)
 	}
 	if err := t.ex.flush(ctx); err != nil {
