@@ -124,6 +124,11 @@ func TestRoles(t *testing.T) {
 			{name: "rank/officer invites (invite routed through the permission set)", method: "POST", path: "/v2/group/{g}/invite",
 				auth: as("carol"), body: `{"user_ids":["{gina}","{frank}"]}`, status: 200, fired: both("InviteGroupUsers"),
 				want: fields{"invitations.#": 1, "invitations.0.user_id": "{gina}", "invitations.0.inviter_id": "{carol}"}},
+			{name: "rank/officer lists the group's invitations", method: "GET", path: "/v2/group/{g}/invitation",
+				auth: as("carol"), status: 200, fired: both("ListGroupInvitations"),
+				want: fields{"invitations.#": 1, "invitations.0.user_id": "{gina}"}},
+			{name: "rank/a plain member does not", method: "GET", path: "/v2/group/{g}/invitation",
+				auth: as("hal"), status: 404, fired: refused("ListGroupInvitations"), want: denied},
 
 			// Update.
 			{name: "update/an officer lacks manage_roles", method: "PUT", path: "/v2/group/{g}/role/{officer}", auth: as("carol"),

@@ -424,8 +424,19 @@ func (s *Service) ListGroupInvitations(ctx context.Context, a Actor, req ListGro
 	} else if err != nil {
 		return InvitationList{}, err
 	}
-	if st == nil && !a.System || st != nil && roleOf(a, *st, true) < roleAdmin {
-		return InvitationList{}, errPermission
+	if !a.System && (st == nil || roleOf(a, *st, true) < roleAdmin) {
+		// A custom role granting invite lets its holder see the invitations
+		// too; read only for members, whose state alone does not.
+		if st == nil || !holdsRole(*st, true) {
+			return InvitationList{}, errPermission
+		}
+		r, err := s.store.HeldRole(ctx, id, a.UserID)
+		if err != nil {
+			return InvitationList{}, err
+		}
+		if !HoldsPermission(a, *st, true, r, PermInvite) {
+			return InvitationList{}, errPermission
+		}
 	}
 	return s.listInvitations(ctx, q, req.Limit, req.Cursor)
 }

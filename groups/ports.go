@@ -27,6 +27,8 @@ type Store interface {
 	ListInvitations(ctx context.Context, q InvitationQuery) ([]Invitation, error)
 	// ListRoles reads a group's custom roles, by rank (highest first), then name.
 	ListRoles(ctx context.Context, groupID string) ([]Role, error)
+	// HeldRole reads the custom role userID holds in the group (zero: none).
+	HeldRole(ctx context.Context, groupID, userID string) (MemberRole, error)
 }
 
 // Tx is one transaction. Lock must be called first on an existing group: it takes

@@ -112,3 +112,17 @@ func (s *Groups) ListRoles(ctx context.Context, groupID string) ([]groups.Role, 
 		scanRoles(&out))
 	return out, err
 }
+
+// HeldRole reads the custom role a user holds in a group, outside a transaction.
+func (s *Groups) HeldRole(ctx context.Context, groupID, userID string) (groups.MemberRole, error) {
+	var l groups.Locked
+	var c roleCol
+	err := s.read(ctx, "SELECT "+memberRoleColumn+" FROM group_members m "+memberRoleJoin+
+		" WHERE m.group_id = $1 AND m.user_id = $2", []any{groupID, userID}, func(r rowScanner) error {
+		if err := r.Scan(&c.v); err != nil {
+			return err
+		}
+		return c.into(&l, userID)
+	})
+	return l.Role(userID), err
+}
