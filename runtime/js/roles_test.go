@@ -3,12 +3,18 @@ package js_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/hooks"
 	"github.com/guildhall/guildhall/internal/testapp"
 	"github.com/guildhall/guildhall/internal/testdb"
+	"github.com/guildhall/guildhall/runtime"
+	"github.com/guildhall/guildhall/runtime/js"
 )
 
 const rolesJS = `
@@ -56,7 +62,19 @@ func TestRoleNKJS(t *testing.T) {
 		if err := app.Groups.PromoteUsers(ctx, groups.UserActor(u[0], ""), groups.GroupUsersRequest{GroupID: g.ID, UserIDs: u[3:]}); err != nil {
 			t.Fatal(err)
 		}
-		loadApp(t, app, rolesJS)
+		// A dozen service calls in one script call: a long deadline and no
+		// memory watchdog (process-wide heap), so a loaded machine or another
+		// test's garbage cannot fail what this test is about.
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "index.js"), []byte(rolesJS), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		rt, err := js.Load(ctx, runtime.Config{Path: dir, PoolSize: 1, CallTimeout: 30 * time.Second, MaxCallMemory: -1},
+			runtime.Deps{Groups: app.Groups, Hooks: app.Hooks, Log: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(rt.Close)
 		rpc, _ := app.Hooks.RPC("flow")
 		payload, _ := json.Marshal(map[string]string{"group": g.ID, "owner": u[0], "officer": u[1], "member": u[2], "admin": u[3]})
 		out, err := rpc(ctx, &hooks.Caller{HTTPKey: true}, string(payload))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/guildhall/guildhall/groups"
 	"github.com/guildhall/guildhall/internal/testapp"
@@ -55,7 +56,11 @@ func TestRoleNKLua(t *testing.T) {
 		if err := e.svc.PromoteUsers(ctx, groups.UserActor(u[0], ""), groups.GroupUsersRequest{GroupID: g.ID, UserIDs: u[3:]}); err != nil {
 			t.Fatal(err)
 		}
-		e.mustLoad(t, runtime.Config{Path: modules(t, map[string]string{"m.lua": rolesLua}), PoolSize: 1})
+		// A dozen service calls in one script call: a long deadline and no
+		// memory watchdog (process-wide heap), so a loaded machine or another
+		// test's garbage cannot fail what this test is about.
+		e.mustLoad(t, runtime.Config{Path: modules(t, map[string]string{"m.lua": rolesLua}), PoolSize: 1,
+			CallTimeout: 30 * time.Second, MaxCallMemory: -1})
 		payload, _ := json.Marshal(map[string]string{"group": g.ID, "owner": u[0], "officer": u[1], "member": u[2], "admin": u[3]})
 		out, err := e.rpc(t, ctx, "flow", string(payload))
 		if err != nil {
