@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -205,13 +206,12 @@ func (s *Groups) ListGroupUsers(ctx context.Context, q groups.MemberQuery) ([]gr
 	var ct, ut, p int64
 	var st int16
 	var msg string
-	var roleID, roleName pgtype.Text
-	var roleRank pgtype.Int2
+	var role pgtype.Text // "id:rank:name" of the custom role held (one column: SQLite pays per column)
 	dest := []any{&u.ID, &u.Username, &u.DisplayName, &u.AvatarURL, &u.LangTag, &u.Location,
-		&u.Timezone, &u.Metadata, &ct, &ut, &st, &p, &msg, &roleID, &roleName, &roleRank}
+		&u.Timezone, &u.Metadata, &ct, &ut, &st, &p, &msg, &role}
 	err := s.read(ctx, `SELECT u.id, u.username, u.display_name, u.avatar_url, u.lang_tag,
 		u.location, u.timezone, u.metadata, u.create_time, u.update_time, m.state, m.position, m.message,
-		m.role_id, r.name, r.rank
+		r.id || ':' || r.rank || ':' || r.name
 		FROM group_members m JOIN users u ON u.id = m.user_id `+memberRoleJoin+` WHERE `+where, args, func(r rowScanner) error {
 		if err := r.Scan(dest...); err != nil {
 			return err
@@ -221,8 +221,14 @@ func (s *Groups) ListGroupUsers(ctx context.Context, q groups.MemberQuery) ([]gr
 			pos = make([]int64, 0, q.Limit)
 		}
 		gu := groups.GroupUser{User: u, State: groups.State(st), Message: msg}
-		if roleID.Valid && roleName.Valid && (st == int16(groups.Admin) || st == int16(groups.Member)) {
-			gu.Role = &groups.RoleRef{ID: roleID.String, Name: roleName.String, Rank: int(roleRank.Int16)}
+		if role.Valid && (st == int16(groups.Admin) || st == int16(groups.Member)) {
+			id, rest, _ := strings.Cut(role.String, ":")
+			rank, name, _ := strings.Cut(rest, ":") // the name last: it may contain ':'
+			n, err := strconv.Atoi(rank)
+			if err != nil {
+				return err
+			}
+			gu.Role = &groups.RoleRef{ID: id, Name: name, Rank: n}
 		}
 		gu.User.CreateTime, gu.User.UpdateTime = micros(ct), micros(ut)
 		out = append(out, gu)
