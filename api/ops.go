@@ -95,6 +95,10 @@ func respond(c *fiber.Ctx, resp any) error {
 		return c.JSON(toAttributeJSON(r))
 	case *groups.AttributeList:
 		return c.JSON(toAttributeListJSON(r))
+	case *groups.Role:
+		return c.JSON(toRoleJSON(*r))
+	case *groups.RoleList:
+		return c.JSON(toRoleListJSON(r))
 	}
 	panic(fmt.Sprintf("api: no encoder for %T", resp))
 }

@@ -260,6 +260,13 @@ type groupUserJSON struct {
 	User    userJSON     `json:"user"`
 	State   groups.State `json:"state"`
 	Message string       `json:"message,omitempty"` // a join request's
+	Role    *roleRefJSON `json:"role,omitempty"`    // the custom role held (issue 11)
+}
+
+type roleRefJSON struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Rank int    `json:"rank"`
 }
 
 // groupUserListJSON is a page of a group's users; it writes itself (append)
@@ -285,6 +292,15 @@ func (v groupUserListJSON) append(b []byte) []byte {
 			b = append(b, `,"state":`...)
 			b = strconv.AppendInt(b, int64(gu.State), 10)
 			b = appendStrField(b, "message", gu.Message)
+			if r := gu.Role; r != nil {
+				b = append(b, `,"role":{"id":`...)
+				b = appendString(b, r.ID)
+				b = append(b, `,"name":`...)
+				b = appendString(b, r.Name)
+				b = append(b, `,"rank":`...)
+				b = strconv.AppendInt(b, int64(r.Rank), 10)
+				b = append(b, '}')
+			}
 			b = append(b, '}')
 		}
 		b = append(b, ']')
@@ -425,6 +441,35 @@ func toInvitationListJSON(l *groups.InvitationList) invitationListJSON {
 			Message: inv.Message, State: string(inv.State), CreateTime: timestamp(inv.CreateTime),
 			UpdateTime: timestamp(inv.UpdateTime), ExpireTime: timestamp(inv.ExpireTime),
 		}
+	}
+	return out
+}
+
+// roleJSON is one custom role (Guildhall's own, issue 11).
+type roleJSON struct {
+	ID          string   `json:"id"`
+	GroupID     string   `json:"group_id"`
+	Name        string   `json:"name"`
+	Rank        int      `json:"rank"`
+	Permissions []string `json:"permissions,omitempty"`
+	CreateTime  string   `json:"create_time,omitempty"`
+	UpdateTime  string   `json:"update_time,omitempty"`
+}
+
+type roleListJSON struct {
+	Roles []roleJSON `json:"roles,omitempty"`
+}
+
+// toRoleJSON: roles are not a hot path, so encoding/json writes them.
+func toRoleJSON(r groups.Role) roleJSON {
+	return roleJSON{ID: r.ID, GroupID: r.GroupID, Name: r.Name, Rank: r.Rank, Permissions: r.Permissions.Names(),
+		CreateTime: timestamp(r.CreateTime), UpdateTime: timestamp(r.UpdateTime)}
+}
+
+func toRoleListJSON(l *groups.RoleList) roleListJSON {
+	out := roleListJSON{Roles: make([]roleJSON, len(l.Roles))}
+	for i, r := range l.Roles {
+		out.Roles[i] = toRoleJSON(r)
 	}
 	return out
 }

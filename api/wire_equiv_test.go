@@ -184,9 +184,15 @@ func FuzzGroupUserListJSON(f *testing.F) {
 		msg := fuzzFields(fields, 9)[8] // a join request's message
 		l := groups.GroupUserList{Cursor: cursor}
 		ref := groupUserListStruct{Cursor: cursor}
-		for range n % 3 {
-			l.GroupUsers = append(l.GroupUsers, groups.GroupUser{User: u, State: groups.State(state), Message: msg})
-			ref.GroupUsers = append(ref.GroupUsers, groupUserJSON{User: toUserJSON(u), State: groups.State(state), Message: msg})
+		for i := range n % 3 {
+			gu := groups.GroupUser{User: u, State: groups.State(state), Message: msg}
+			want := groupUserJSON{User: toUserJSON(u), State: groups.State(state), Message: msg}
+			if i == 1 { // a custom role (issue 11) on every second entry
+				gu.Role = &groups.RoleRef{ID: u.ID, Name: msg, Rank: state + 100}
+				want.Role = &roleRefJSON{ID: u.ID, Name: msg, Rank: state + 100}
+			}
+			l.GroupUsers = append(l.GroupUsers, gu)
+			ref.GroupUsers = append(ref.GroupUsers, want)
 		}
 		sameJSON(t, ref, toGroupUserListJSON(&l))
 	})

@@ -41,6 +41,11 @@ const (
 	OpTransferGroup     = "transfer_group" // targets: the new superadmin
 	OpPutAttribute      = "put_group_attribute"
 	OpDelAttribute      = "delete_group_attribute"
+	OpCreateRole        = "create_group_role" // custom roles (issue 11)
+	OpUpdateRole        = "update_group_role"
+	OpDeleteRole        = "delete_group_role"
+	OpAssignRole        = "assign_group_role"
+	OpUnassignRole      = "unassign_group_role"
 	maxReasonLength     = 512
 )
 
@@ -49,6 +54,8 @@ var ops = map[string]bool{
 	OpAddUsers: true, OpKickUsers: true, OpBanUsers: true, OpUnbanUsers: true, OpPromoteUsers: true,
 	OpDemoteUsers: true, OpInviteUsers: true, OpAcceptInvitation: true, OpDeclineInvitation: true,
 	OpRevokeInvitation: true, OpTransferGroup: true, OpPutAttribute: true, OpDelAttribute: true,
+	OpCreateRole: true, OpUpdateRole: true, OpDeleteRole: true, OpAssignRole: true,
+	OpUnassignRole: true,
 }
 
 // Outcomes. Only committed operations are logged (see FromEvents), so the
@@ -139,6 +146,16 @@ func FromEvents(events []groups.Event, requestID, reason string) (e Entry, ok bo
 			e.Op = OpPutAttribute
 		case groups.AttributeDeleted:
 			e.Op = OpDelAttribute
+		case groups.RoleCreated:
+			e.Op = OpCreateRole
+		case groups.RoleUpdated:
+			e.Op = OpUpdateRole
+		case groups.RoleDeleted:
+			e.Op = OpDeleteRole
+		case groups.RoleAssigned:
+			e.Op, e.Targets = OpAssignRole, addTargets(e.Targets, ev.Targets)
+		case groups.RoleUnassigned:
+			e.Op, e.Targets = OpUnassignRole, addTargets(e.Targets, ev.Targets)
 		}
 	}
 	if e.Op == "" {

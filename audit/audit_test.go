@@ -47,6 +47,11 @@ func TestFromEvents(t *testing.T) {
 			audit.OpDeclineInvitation, "a", "ok", nil},
 		{"revoke invitation", []groups.Event{groups.InvitationRevoked{EventMeta: sys, Invitation: groups.Invitation{UserID: "x"}}},
 			audit.OpRevokeInvitation, "system", "ok", []string{"x"}},
+		{"create role", []groups.Event{groups.RoleCreated{EventMeta: m}}, audit.OpCreateRole, "a", "ok", nil},
+		{"update role", []groups.Event{groups.RoleUpdated{EventMeta: m}}, audit.OpUpdateRole, "a", "ok", nil},
+		{"delete role", []groups.Event{groups.RoleDeleted{EventMeta: sys}}, audit.OpDeleteRole, "system", "ok", nil},
+		{"assign role", []groups.Event{groups.RoleAssigned{EventMeta: m, Targets: []string{"x"}}}, audit.OpAssignRole, "a", "ok", []string{"x"}},
+		{"unassign role", []groups.Event{groups.RoleUnassigned{EventMeta: m, Targets: []string{"x"}}}, audit.OpUnassignRole, "a", "ok", []string{"x"}},
 	} {
 		e, ok := audit.FromEvents(c.events, "r", "why")
 		if !ok || e.Op != c.op || e.ActorID != c.actor || e.Outcome != c.outcome || !slices.Equal(e.Targets, c.targets) ||

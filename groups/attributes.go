@@ -108,11 +108,10 @@ var (
 // The rules, pure functions of the actor and its state in the group (ok:
 // it has a row).
 
-// holdsAttributes: the holder of the `attributes` permission. Today admins,
-// superadmins and the system; at the merge with custom roles the lead routes
-// this through the permission set (a role may grant `attributes`).
-func holdsAttributes(a Actor, st State, ok bool) bool {
-	return a.System || ok && (st == Superadmin || st == Admin)
+// holdsAttributes: the holder of the `attributes` permission: admins,
+// superadmins and the system, and members whose custom role grants it.
+func holdsAttributes(a Actor, st State, ok bool, r MemberRole) bool {
+	return HoldsPermission(a, st, ok, r, PermAttributes)
 }
 
 // attributeMember: attributes are for members (states 0–2) and the system.
@@ -122,14 +121,14 @@ func attributeMember(a Actor, st State, ok bool) bool {
 
 // canCreateAttribute: any member, unless the group allows only holders of
 // `attributes`.
-func canCreateAttribute(a Actor, g Group, st State, ok bool) bool {
-	return attributeMember(a, st, ok) && (!g.AdminsOnlyCreateAttributes || holdsAttributes(a, st, ok))
+func canCreateAttribute(a Actor, g Group, st State, ok bool, r MemberRole) bool {
+	return attributeMember(a, st, ok) && (!g.AdminsOnlyCreateAttributes || holdsAttributes(a, st, ok, r))
 }
 
 // editAttribute is nil when the actor may edit or delete at, else the
 // refusal: the creator, a superadmin (and the system) always; holders of
 // `attributes` when it is not creator-only.
-func editAttribute(a Actor, at Attribute, st State, ok bool) error {
+func editAttribute(a Actor, at Attribute, st State, ok bool, r MemberRole) error {
 	switch {
 	case !attributeMember(a, st, ok):
 		return errPermission
@@ -137,7 +136,7 @@ func editAttribute(a Actor, at Attribute, st State, ok bool) error {
 		return nil
 	case at.OnlyCreatorCanEdit:
 		return errAttributeCreator
-	case holdsAttributes(a, st, ok):
+	case holdsAttributes(a, st, ok, r):
 		return nil
 	}
 	return errAttributeEdit
@@ -201,8 +200,22 @@ func (s *Service) ListAttributes(ctx context.Context, a Actor, req ListAttribute
 	if err != nil {
 		return AttributeList{}, err
 	}
+	// A member's custom role may grant `attributes`: read it only when
+	// that can change an answer (an attribute open to holders, not the
+	// caller's own).
+	var role MemberRole
+	if st != nil && state == Member {
+		for i := range ats {
+			if !ats[i].OnlyCreatorCanEdit && ats[i].CreatorID != a.UserID {
+				if role, err = s.store.HeldRole(ctx, id, a.UserID); err != nil {
+					return AttributeList{}, err
+				}
+				break
+			}
+		}
+	}
 	for i := range ats {
-		ats[i].CanEdit = editAttribute(a, ats[i], state, st != nil) == nil
+		ats[i].CanEdit = editAttribute(a, ats[i], state, st != nil, role) == nil
 	}
 	return AttributeList{Attributes: ats}, nil
 }
@@ -245,7 +258,7 @@ func (s *Service) PutAttribute(ctx context.Context, a Actor, req PutAttributeReq
 		}
 		now := s.now()
 		if found {
-			if err := editAttribute(a, at, st, ok); err != nil {
+			if err := editAttribute(a, at, st, ok, l.Role(a.UserID)); err != nil {
 				return err
 			}
 			if req.OnlyCreatorCanEdit != nil && *req.OnlyCreatorCanEdit != at.OnlyCreatorCanEdit &&
@@ -253,7 +266,7 @@ func (s *Service) PutAttribute(ctx context.Context, a Actor, req PutAttributeReq
 				return errAttributeFlag
 			}
 		} else {
-			if !canCreateAttribute(a, l.Group, st, ok) {
+			if !canCreateAttribute(a, l.Group, st, ok, l.Role(a.UserID)) {
 				return errAttributeCreate
 			}
 			if req.Value == nil {
@@ -269,7 +282,7 @@ func (s *Service) PutAttribute(ctx context.Context, a Actor, req PutAttributeReq
 		at.UpdateTime = now
 		tx.PutAttribute(ctx, at)
 		tx.Record(AttributePut{EventMeta: meta(id, a, now), Attribute: at, Created: !found})
-		at.CanEdit = editAttribute(a, at, st, ok) == nil
+		at.CanEdit = editAttribute(a, at, st, ok, l.Role(a.UserID)) == nil
 		out = at
 		return nil
 	})
@@ -312,7 +325,7 @@ func (s *Service) DeleteAttribute(ctx context.Context, a Actor, req AttributeReq
 		if !found {
 			return errAttributeMissing
 		}
-		if err := editAttribute(a, at, st, ok); err != nil {
+		if err := editAttribute(a, at, st, ok, l.Role(a.UserID)); err != nil {
 			return err
 		}
 		tx.DeleteAttribute(ctx, id, req.Key)

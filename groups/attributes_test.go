@@ -50,11 +50,11 @@ func TestAttributeRules(t *testing.T) {
 		creatorOnly := Attribute{CreatorID: "c", OnlyCreatorCanEdit: true}
 		open := Attribute{CreatorID: "c"}
 		got := want{
-			holds:            holdsAttributes(x.a, x.st, x.ok()),
-			createOpen:       canCreateAttribute(x.a, Group{}, x.st, x.ok()),
-			createAdminsOnly: canCreateAttribute(x.a, Group{AdminsOnlyCreateAttributes: true}, x.st, x.ok()),
-			editCreatorOnly:  editAttribute(x.a, creatorOnly, x.st, x.ok()) == nil,
-			editOpen:         editAttribute(x.a, open, x.st, x.ok()) == nil,
+			holds:            holdsAttributes(x.a, x.st, x.ok(), MemberRole{}),
+			createOpen:       canCreateAttribute(x.a, Group{}, x.st, x.ok(), MemberRole{}),
+			createAdminsOnly: canCreateAttribute(x.a, Group{AdminsOnlyCreateAttributes: true}, x.st, x.ok(), MemberRole{}),
+			editCreatorOnly:  editAttribute(x.a, creatorOnly, x.st, x.ok(), MemberRole{}) == nil,
+			editOpen:         editAttribute(x.a, open, x.st, x.ok(), MemberRole{}) == nil,
 			flip:             canSetCreatorOnly(x.a, open, x.st, x.ok()),
 		}
 		if got != w {
@@ -63,17 +63,17 @@ func TestAttributeRules(t *testing.T) {
 	}
 	// The refusals name the reason: not a member is 404, creator-only and
 	// admins' edits 403 with their own text.
-	if err := editAttribute(UserActor("o", ""), Attribute{}, none, false); err != errPermission {
+	if err := editAttribute(UserActor("o", ""), Attribute{}, none, false, MemberRole{}); err != errPermission {
 		t.Errorf("outsider: %v", err)
 	}
-	if err := editAttribute(UserActor("a", ""), Attribute{CreatorID: "c", OnlyCreatorCanEdit: true}, Admin, true); err != errAttributeCreator {
+	if err := editAttribute(UserActor("a", ""), Attribute{CreatorID: "c", OnlyCreatorCanEdit: true}, Admin, true, MemberRole{}); err != errAttributeCreator {
 		t.Errorf("admin on creator-only: %v", err)
 	}
-	if err := editAttribute(UserActor("m", ""), Attribute{CreatorID: "c"}, Member, true); err != errAttributeEdit {
+	if err := editAttribute(UserActor("m", ""), Attribute{CreatorID: "c"}, Member, true, MemberRole{}); err != errAttributeEdit {
 		t.Errorf("member on open: %v", err)
 	}
 	// The system's own attribute (no creator) is not a user's with id "".
-	if editAttribute(UserActor("", ""), Attribute{OnlyCreatorCanEdit: true}, Member, true) == nil {
+	if editAttribute(UserActor("", ""), Attribute{OnlyCreatorCanEdit: true}, Member, true, MemberRole{}) == nil {
 		t.Error("an empty user id matched the system's attribute")
 	}
 }
@@ -98,5 +98,27 @@ func TestAttributeLimits(t *testing.T) {
 		if err := checkAttributeValue(v); err != errAttributeValue {
 			t.Errorf("value %q: %v, want the value error", v, err)
 		}
+	}
+}
+
+// TestAttributesPermissionFromRole: a member whose custom role grants
+// `attributes` holds it like an admin: creates in an admins-only group and
+// edits attributes open to holders, not creator-only ones.
+func TestAttributesPermissionFromRole(t *testing.T) {
+	m := UserActor("m", "")
+	officer := MemberRole{ID: "r", Rank: 150, Permissions: PermAttributes}
+	other := MemberRole{ID: "k", Rank: 150, Permissions: PermKick}
+	if !holdsAttributes(m, Member, true, officer) || holdsAttributes(m, Member, true, other) {
+		t.Fatal("only a role granting attributes makes a member a holder")
+	}
+	adminsOnly := Group{AdminsOnlyCreateAttributes: true}
+	if !canCreateAttribute(m, adminsOnly, Member, true, officer) || canCreateAttribute(m, adminsOnly, Member, true, other) {
+		t.Fatal("creating in an admins-only group: the role granting attributes decides")
+	}
+	if err := editAttribute(m, Attribute{CreatorID: "c"}, Member, true, officer); err != nil {
+		t.Fatalf("an open attribute, holder by role: %v", err)
+	}
+	if err := editAttribute(m, Attribute{CreatorID: "c", OnlyCreatorCanEdit: true}, Member, true, officer); err != errAttributeCreator {
+		t.Fatalf("a creator-only attribute, holder by role: %v, want the creator-only refusal", err)
 	}
 }

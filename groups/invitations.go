@@ -170,8 +170,8 @@ func (s *Service) InviteUsers(ctx context.Context, a Actor, req InviteRequest) (
 		}
 		g := l.Group
 		st, ok := l.States[a.UserID]
-		r := roleOf(a, st, ok)
-		if r < roleAdmin {
+		p := powerOf(a, st, ok, l.Role(a.UserID))
+		if !p.has(PermInvite) {
 			return errPermission
 		}
 		for _, t := range targets {
@@ -191,7 +191,7 @@ func (s *Service) InviteUsers(ctx context.Context, a Actor, req InviteRequest) (
 		var accepted []string
 		for _, t := range targets {
 			st, has := l.States[t]
-			act := inviteFor(r, st, has)
+			act := p.invite(targetOf(st, has, l.Role(t)))
 			if t == a.UserID || act == inviteSkip {
 				continue // the caller, members and banned users, as Nakama's add skips them
 			}
@@ -372,7 +372,8 @@ func (s *Service) DeclineInvitation(ctx context.Context, a Actor, req Invitation
 func (s *Service) RevokeInvitation(ctx context.Context, a Actor, req InvitationRequest) error {
 	return s.invitationChange(ctx, a, req, func(tx Tx, l Locked, inv Invitation, now time.Time) error {
 		st, ok := l.States[a.UserID]
-		if !canRevoke(roleOf(a, st, ok), a.UserID != "" && inv.InviterID == a.UserID) {
+		p := powerOf(a, st, ok, l.Role(a.UserID))
+		if !canRevoke(p.base, a.UserID != "" && inv.InviterID == a.UserID) && !p.has(PermInvite) {
 			return errInvitationNotFound
 		}
 		if inv.State != InvitePending {
@@ -430,8 +431,19 @@ func (s *Service) ListGroupInvitations(ctx context.Context, a Actor, req ListGro
 	} else if err != nil {
 		return InvitationList{}, err
 	}
-	if st == nil && !a.System || st != nil && roleOf(a, *st, true) < roleAdmin {
-		return InvitationList{}, errPermission
+	if !a.System && (st == nil || roleOf(a, *st, true) < roleAdmin) {
+		// A custom role granting invite lets its holder see the invitations
+		// too; read only for members, whose state alone does not.
+		if st == nil || !holdsRole(*st, true) {
+			return InvitationList{}, errPermission
+		}
+		r, err := s.store.HeldRole(ctx, id, a.UserID)
+		if err != nil {
+			return InvitationList{}, err
+		}
+		if !HoldsPermission(a, *st, true, r, PermInvite) {
+			return InvitationList{}, errPermission
+		}
 	}
 	return s.listInvitations(ctx, q, req.Limit, req.Cursor)
 }

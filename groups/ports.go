@@ -27,6 +27,10 @@ type Store interface {
 	ListInvitations(ctx context.Context, q InvitationQuery) ([]Invitation, error)
 
 	AttributeStore // attributes.go
+	// ListRoles reads a group's custom roles, by rank (highest first), then name.
+	ListRoles(ctx context.Context, groupID string) ([]Role, error)
+	// HeldRole reads the custom role userID holds in the group (zero: none).
+	HeldRole(ctx context.Context, groupID, userID string) (MemberRole, error)
 }
 
 // Tx is one transaction. Lock must be called first on an existing group: it takes
@@ -57,7 +61,8 @@ type Tx interface {
 	InsertMember(ctx context.Context, groupID, userID string, s State, now time.Time)
 	// InsertJoinRequest adds a join request (state 3) with its message.
 	InsertJoinRequest(ctx context.Context, groupID, userID, message string, now time.Time)
-	// SetState changes a user's state (and clears a join request's message).
+	// SetState changes a user's state (and clears a join request's message,
+	// and the custom role when the new state is neither member nor admin).
 	SetState(ctx context.Context, groupID, userID string, s State, now time.Time)
 	DeleteMembers(ctx context.Context, groupID string, userIDs []string)
 	// AddEdgeCount changes edge_count by delta and sets update_time, refusing with
@@ -77,6 +82,15 @@ type Tx interface {
 	InsertInvitation(ctx context.Context, inv Invitation)
 	// UpdateInvitation writes inviter, message, state and times.
 	UpdateInvitation(ctx context.Context, inv Invitation)
+
+	// GroupRoles reads the group's custom roles.
+	GroupRoles(ctx context.Context, groupID string) ([]Role, error)
+	InsertRole(ctx context.Context, r Role) // ErrNameTaken
+	UpdateRole(ctx context.Context, r Role) // ErrNameTaken; name, rank, permissions, update time
+	// DeleteRole deletes a role and takes it from its holders.
+	DeleteRole(ctx context.Context, groupID, roleID string)
+	// SetMemberRole makes the users' rows hold roleID ("" none).
+	SetMemberRole(ctx context.Context, groupID string, userIDs []string, roleID string)
 
 	// Usernames returns id→username for the users that exist.
 	Usernames(ctx context.Context, userIDs []string) (map[string]string, error)
@@ -102,7 +116,13 @@ type Locked struct {
 	Group     Group
 	States    map[string]State  // of LockQuery.UserIDs that have a row in the group
 	Usernames map[string]string // id → username of LockQuery.UserIDs that exist, when CheckUsers
+	// Roles are the custom roles of LockQuery.UserIDs that hold one, read
+	// with their states (nil when none does).
+	Roles map[string]MemberRole
 }
+
+// Role is the custom role userID holds (zero: none).
+func (l Locked) Role(userID string) MemberRole { return l.Roles[userID] }
 
 // GroupQuery is a ListGroups search in storage terms. Exactly one Order applies.
 type GroupQuery struct {

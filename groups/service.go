@@ -268,7 +268,7 @@ func (s *Service) UpdateGroup(ctx context.Context, a Actor, req UpdateGroupReque
 		g := l.Group
 		if !a.System {
 			st, ok := l.States[a.UserID]
-			if !canUpdate(roleOf(a, st, ok)) {
+			if !powerOf(a, st, ok, l.Role(a.UserID)).update() {
 				return notAllowed
 			}
 		}
@@ -490,9 +490,10 @@ type batch struct {
 	tx     Tx
 	actor  Actor
 	group  Group
-	role   role
+	power  power
 	states map[string]State
-	supers int // current superadmin count, kept up to date by the apply functions; -1 until read
+	roles  map[string]MemberRole // the targets' custom roles (Locked.Roles)
+	supers int                   // current superadmin count, kept up to date by the apply functions; -1 until read
 	now    time.Time
 	delta  int      // edge_count change to write at the end
 	done   []string // targets changed, for the operation's event
@@ -505,7 +506,8 @@ type batch struct {
 
 // batchRule describes one batch operation.
 type batchRule struct {
-	usersMustExist bool // every target must be a known user (add)
+	perm           Permissions // the permission the operation needs (some target at least)
+	usersMustExist bool        // every target must be a known user (add)
 	apply          func(ctx context.Context, b *batch, target string) error
 	// record records the operation's events once every target is applied.
 	record func(b *batch, m EventMeta)
@@ -553,9 +555,9 @@ func (s *Service) runBatch(ctx context.Context, a Actor, req GroupUsersRequest, 
 			return err
 		}
 		actorState, actorOK := l.States[a.UserID]
-		b := &batch{tx: tx, actor: a, group: l.Group, role: roleOf(a, actorState, actorOK), states: l.States,
-			supers: -1, now: s.now(), svc: s}
-		if b.role == roleNone {
+		b := &batch{tx: tx, actor: a, group: l.Group, power: powerOf(a, actorState, actorOK, l.Role(a.UserID)),
+			states: l.States, roles: l.Roles, supers: -1, now: s.now(), svc: s}
+		if !b.power.has(rule.perm) {
 			return errPermission
 		}
 		if rule.usersMustExist {
@@ -580,6 +582,12 @@ func (s *Service) runBatch(ctx context.Context, a Actor, req GroupUsersRequest, 
 		return nil
 	})
 	return fullOr(err)
+}
+
+// target is a target user as read under the lock.
+func (b *batch) target(id string) target {
+	st, has := b.states[id]
+	return targetOf(st, has, b.roles[id])
 }
 
 // lastSuperadmin reports whether taking target out of state st would leave the group
@@ -607,9 +615,9 @@ func (b *batch) lastSuperadmin(ctx context.Context, st State) (bool, error) {
 // AddUsers adds users as members, accepting their join requests. Every target
 // must exist; the whole batch fails if the group would overflow.
 func (s *Service) AddUsers(ctx context.Context, a Actor, req GroupUsersRequest) error {
-	return s.runBatch(ctx, a, req, batchRule{usersMustExist: true, apply: func(ctx context.Context, b *batch, t string) error {
-		st, has := b.states[t]
-		if !canAdd(b.role, st, has) {
+	return s.runBatch(ctx, a, req, batchRule{perm: PermAdd, usersMustExist: true, apply: func(ctx context.Context, b *batch, t string) error {
+		_, has := b.states[t]
+		if !b.power.add(b.target(t)) {
 			return nil
 		}
 		if has {
@@ -636,9 +644,9 @@ func (s *Service) AddUsers(ctx context.Context, a Actor, req GroupUsersRequest) 
 
 // KickUsers removes members, rejects join requests and lifts bans.
 func (s *Service) KickUsers(ctx context.Context, a Actor, req GroupUsersRequest) error {
-	return s.runBatch(ctx, a, req, batchRule{apply: func(ctx context.Context, b *batch, t string) error {
-		st, has := b.states[t]
-		if !has || !canKick(b.role, st) {
+	return s.runBatch(ctx, a, req, batchRule{perm: PermKick, apply: func(ctx context.Context, b *batch, t string) error {
+		st := b.states[t]
+		if !b.power.kick(b.target(t)) {
 			return nil
 		}
 		if last, err := b.lastSuperadmin(ctx, st); err != nil || last {
@@ -660,9 +668,9 @@ func (s *Service) KickUsers(ctx context.Context, a Actor, req GroupUsersRequest)
 
 // BanUsers bans users that have a row in the group; a ban keeps them out until lifted.
 func (s *Service) BanUsers(ctx context.Context, a Actor, req GroupUsersRequest) error {
-	return s.runBatch(ctx, a, req, batchRule{apply: func(ctx context.Context, b *batch, t string) error {
-		st, has := b.states[t]
-		if !has || !canBan(b.role, st) {
+	return s.runBatch(ctx, a, req, batchRule{perm: PermBan, apply: func(ctx context.Context, b *batch, t string) error {
+		st := b.states[t]
+		if !b.power.ban(b.target(t)) {
 			return nil
 		}
 		if last, err := b.lastSuperadmin(ctx, st); err != nil || last {
@@ -684,9 +692,8 @@ func (s *Service) BanUsers(ctx context.Context, a Actor, req GroupUsersRequest) 
 
 // UnbanUsers lifts bans; the users may then join or be added again.
 func (s *Service) UnbanUsers(ctx context.Context, a Actor, req GroupUsersRequest) error {
-	return s.runBatch(ctx, a, req, batchRule{apply: func(ctx context.Context, b *batch, t string) error {
-		st, has := b.states[t]
-		if !has || !canUnban(b.role, st) {
+	return s.runBatch(ctx, a, req, batchRule{perm: PermUnban, apply: func(ctx context.Context, b *batch, t string) error {
+		if !b.power.unban(b.target(t)) {
 			return nil
 		}
 		b.tx.DeleteMembers(ctx, b.group.ID, []string{t})
@@ -697,12 +704,8 @@ func (s *Service) UnbanUsers(ctx context.Context, a Actor, req GroupUsersRequest
 
 // PromoteUsers raises members to admin and (by superadmins) admins to superadmin.
 func (s *Service) PromoteUsers(ctx context.Context, a Actor, req GroupUsersRequest) error {
-	return s.runBatch(ctx, a, req, batchRule{apply: func(ctx context.Context, b *batch, t string) error {
-		st, has := b.states[t]
-		if !has {
-			return nil
-		}
-		to, ok := promoteTo(b.role, st)
+	return s.runBatch(ctx, a, req, batchRule{perm: PermPromote, apply: func(ctx context.Context, b *batch, t string) error {
+		to, ok := b.power.promote(b.target(t))
 		if !ok {
 			return nil
 		}
@@ -720,12 +723,9 @@ func (s *Service) DemoteUsers(ctx context.Context, a Actor, req GroupUsersReques
 		}
 		return errs.Invalid("User IDs must be set.")
 	}
-	return s.runBatch(ctx, a, req, batchRule{apply: func(ctx context.Context, b *batch, t string) error {
-		st, has := b.states[t]
-		if !has {
-			return nil
-		}
-		to, ok := demoteTo(b.role, st)
+	return s.runBatch(ctx, a, req, batchRule{perm: PermDemote, apply: func(ctx context.Context, b *batch, t string) error {
+		st := b.states[t]
+		to, ok := b.power.demote(b.target(t))
 		if !ok {
 			return nil
 		}

@@ -101,7 +101,8 @@ type User struct {
 type GroupUser struct {
 	User    User
 	State   State
-	Message string // a join request's message
+	Message string   // a join request's message
+	Role    *RoleRef // the custom role held; nil for none
 }
 
 // UserGroup is one row of a user's group listing.

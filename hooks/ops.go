@@ -85,6 +85,25 @@ var (
 	DeleteGroupAttribute = def(&Op[*groups.AttributeRequest, Empty]{
 		Name: "DeleteGroupAttribute", Method: "DELETE", Path: "/v2/group/:group_id/attribute/:key", ServerPath: "/v2/server/group/:group_id/attribute/:key",
 		Desc: "delete group attribute", NK: NKReq("groupAttributeDelete"), Run: unit((*groups.Service).DeleteAttribute)})
+	// Custom roles (Guildhall's own, issue 11).
+	CreateGroupRole = def(&Op[*groups.CreateRoleRequest, *groups.Role]{
+		Name: "CreateGroupRole", Method: "POST", Path: "/v2/group/:group_id/role", ServerPath: "/v2/server/group/:group_id/role",
+		Desc: "create group role", NK: NKReq("groupRoleCreate"), Run: value((*groups.Service).CreateRole)})
+	ListGroupRoles = def(&Op[*groups.GroupRequest, *groups.RoleList]{
+		Name: "ListGroupRoles", Method: "GET", Path: "/v2/group/:group_id/role", ServerPath: "/v2/server/group/:group_id/role",
+		Desc: "list group roles", NK: NKReq("groupRolesList"), Run: value((*groups.Service).ListRoles)})
+	UpdateGroupRole = def(&Op[*groups.UpdateRoleRequest, *groups.Role]{
+		Name: "UpdateGroupRole", Method: "PUT", Path: "/v2/group/:group_id/role/:role_id", ServerPath: "/v2/server/group/:group_id/role/:role_id",
+		Desc: "update group role", NK: NKReq("groupRoleUpdate"), Run: value((*groups.Service).UpdateRole)})
+	DeleteGroupRole = def(&Op[*groups.RoleRequest, Empty]{
+		Name: "DeleteGroupRole", Method: "DELETE", Path: "/v2/group/:group_id/role/:role_id", ServerPath: "/v2/server/group/:group_id/role/:role_id",
+		Desc: "delete group role", NK: NKReq("groupRoleDelete"), Run: unit((*groups.Service).DeleteRole)})
+	AssignGroupRole = def(&Op[*groups.RoleUsersRequest, Empty]{
+		Name: "AssignGroupRole", Method: "POST", Path: "/v2/group/:group_id/role/:role_id/assign", ServerPath: "/v2/server/group/:group_id/role/:role_id/assign",
+		Desc: "assign group role", NK: NKReq("groupRoleAssign"), Run: unit((*groups.Service).AssignRole)})
+	UnassignGroupRole = def(&Op[*groups.RoleUsersRequest, Empty]{
+		Name: "UnassignGroupRole", Method: "POST", Path: "/v2/group/:group_id/role/:role_id/unassign", ServerPath: "/v2/server/group/:group_id/role/:role_id/unassign",
+		Desc: "unassign group role", NK: NKReq("groupRoleUnassign"), Run: unit((*groups.Service).UnassignRole)})
 
 	// Authentication and refresh have hook points but their own handlers
 	// (server key, sessions) and payload shapes: no Run here.

@@ -60,6 +60,18 @@ func AttributePayload(at groups.Attribute) map[string]any {
 	}
 }
 
+// RolePayload is a custom role as hook payloads and nk carry it.
+func RolePayload(r groups.Role) map[string]any {
+	perms := make([]any, 0, len(groups.PermissionNames()))
+	for _, n := range r.Permissions.Names() {
+		perms = append(perms, n)
+	}
+	return map[string]any{
+		"id": r.ID, "group_id": r.GroupID, "name": r.Name, "rank": int64(r.Rank), "permissions": perms,
+		"create_time": rfc3339(r.CreateTime), "update_time": rfc3339(r.UpdateTime),
+	}
+}
+
 // UserPayload is a user as hook payloads carry it.
 func UserPayload(u groups.User) map[string]any {
 	return map[string]any{

@@ -132,7 +132,7 @@ func statePtr(state *int) *groups.State {
 	return &s
 }
 
-// GroupUsersList pages a group's members: items {user, state}.
+// GroupUsersList pages a group's members: items {user, state, role?}.
 func (n *NK) GroupUsersList(ctx context.Context, groupID string, limit int, state *int, cursor string) ([]any, string, error) {
 	l, err := n.groups.ListGroupUsers(ctx, groups.ListGroupUsersRequest{GroupID: groupID, Limit: limit,
 		State: statePtr(state), Cursor: cursor})
@@ -141,7 +141,11 @@ func (n *NK) GroupUsersList(ctx context.Context, groupID string, limit int, stat
 	}
 	out := make([]any, len(l.GroupUsers))
 	for i, gu := range l.GroupUsers {
-		out[i] = map[string]any{"user": UserNK(gu.User), "state": int64(gu.State)}
+		item := map[string]any{"user": UserNK(gu.User), "state": int64(gu.State)}
+		if gu.Role != nil { // a custom role (Guildhall's own)
+			item["role"] = map[string]any{"id": gu.Role.ID, "name": gu.Role.Name, "rank": int64(gu.Role.Rank)}
+		}
+		out[i] = item
 	}
 	return out, l.Cursor, nil
 }

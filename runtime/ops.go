@@ -145,6 +145,10 @@ func result(resp any) any {
 		items := make([]any, len(r.GroupUsers))
 		for i, gu := range r.GroupUsers {
 			items[i] = map[string]any{"user": UserPayload(gu.User), "state": int64(gu.State), "message": gu.Message}
+			if gu.Role != nil {
+				items[i].(map[string]any)["role"] = map[string]any{"id": gu.Role.ID, "name": gu.Role.Name,
+					"rank": int64(gu.Role.Rank)}
+			}
 		}
 		return map[string]any{"group_users": items, "cursor": r.Cursor}
 	case *groups.UserGroupList:
@@ -173,6 +177,14 @@ func result(resp any) any {
 			items[i] = AttributePayload(at)
 		}
 		return map[string]any{"attributes": items}
+	case *groups.Role:
+		return RolePayload(*r)
+	case *groups.RoleList:
+		items := make([]any, len(r.Roles))
+		for i, x := range r.Roles {
+			items[i] = RolePayload(x)
+		}
+		return map[string]any{"roles": items}
 	case *accounts.Session:
 		return sessionData(r)
 	}

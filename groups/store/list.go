@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/guildhall/guildhall/groups"
 )
@@ -214,11 +216,13 @@ func (s *Groups) ListGroupUsers(ctx context.Context, q groups.MemberQuery) ([]gr
 	var ct, ut, p int64
 	var st int16
 	var msg string
+	var role pgtype.Text // "id:rank:name" of the custom role held (one column: SQLite pays per column)
 	dest := []any{&u.ID, &u.Username, &u.DisplayName, &u.AvatarURL, &u.LangTag, &u.Location,
-		&u.Timezone, &u.Metadata, &ct, &ut, &st, &p, &msg}
+		&u.Timezone, &u.Metadata, &ct, &ut, &st, &p, &msg, &role}
 	err := s.list(ctx, `SELECT u.id, u.username, u.display_name, u.avatar_url, u.lang_tag,
-		u.location, u.timezone, u.metadata, u.create_time, u.update_time, m.state, m.position, m.message
-		FROM group_members m JOIN users u ON u.id = m.user_id WHERE `+where, args, func(r rowScanner) error {
+		u.location, u.timezone, u.metadata, u.create_time, u.update_time, m.state, m.position, m.message,
+		r.id || ':' || r.rank || ':' || r.name
+		FROM group_members m JOIN users u ON u.id = m.user_id `+memberRoleJoin+` WHERE `+where, args, func(r rowScanner) error {
 		if err := r.Scan(dest...); err != nil {
 			return err
 		}
@@ -227,6 +231,15 @@ func (s *Groups) ListGroupUsers(ctx context.Context, q groups.MemberQuery) ([]gr
 			pos = make([]int64, 0, q.Limit)
 		}
 		gu := groups.GroupUser{User: u, State: groups.State(st), Message: msg}
+		if role.Valid && (st == int16(groups.Admin) || st == int16(groups.Member)) {
+			id, rest, _ := strings.Cut(role.String, ":")
+			rank, name, _ := strings.Cut(rest, ":") // the name last: it may contain ':'
+			n, err := strconv.Atoi(rank)
+			if err != nil {
+				return err
+			}
+			gu.Role = &groups.RoleRef{ID: id, Name: name, Rank: n}
+		}
 		gu.User.CreateTime, gu.User.UpdateTime = micros(ct), micros(ut)
 		out = append(out, gu)
 		pos = append(pos, p)

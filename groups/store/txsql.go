@@ -92,34 +92,40 @@ func (t *txSQL) Lock(ctx context.Context, q groups.LockQuery) (groups.Locked, er
 	}, q.GroupID)
 	if len(q.UserIDs) > 0 && !q.CheckUsers {
 		l.States = make(map[string]groups.State, len(q.UserIDs))
-		var id string
-		var st int16
-		t.ex.read(ctx, "SELECT user_id, state FROM group_members WHERE group_id = $1 AND user_id IN ("+
-			placeholders(2, len(q.UserIDs))+")", func(r rowScanner) error {
-			if err := r.Scan(&id, &st); err != nil {
+		var row struct { // one allocation for the scan destinations
+			id   string
+			st   int16
+			role roleCol
+		}
+		t.ex.read(ctx, "SELECT m.user_id, m.state, "+memberRoleColumn+" FROM group_members m "+memberRoleJoin+
+			" WHERE m.group_id = $1 AND m.user_id IN ("+placeholders(2, len(q.UserIDs))+")", func(r rowScanner) error {
+			if err := r.Scan(&row.id, &row.st, &row.role.v); err != nil {
 				return err
 			}
-			l.States[id] = groups.State(st)
-			return nil
+			l.States[row.id] = groups.State(row.st)
+			return row.role.into(&l, row.id)
 		}, idArgs(q.GroupID, q.UserIDs)...)
 	} else if len(q.UserIDs) > 0 {
 		// Existence and state in one statement: the users, each with its row
 		// in the group if any.
 		l.States = make(map[string]groups.State, len(q.UserIDs))
 		l.Usernames = make(map[string]string, len(q.UserIDs))
-		var id, name string
-		var st pgtype.Int2
-		t.ex.read(ctx, "SELECT u.id, u.username, m.state FROM users u LEFT JOIN group_members m "+
-			"ON m.group_id = $1 AND m.user_id = u.id WHERE u.id IN ("+placeholders(2, len(q.UserIDs))+")",
+		var row struct { // one allocation for the scan destinations
+			id, name string
+			st       pgtype.Int2
+			role     roleCol
+		}
+		t.ex.read(ctx, "SELECT u.id, u.username, m.state, "+memberRoleColumn+" FROM users u LEFT JOIN group_members m "+
+			"ON m.group_id = $1 AND m.user_id = u.id "+memberRoleJoin+" WHERE u.id IN ("+placeholders(2, len(q.UserIDs))+")",
 			func(r rowScanner) error {
-				if err := r.Scan(&id, &name, &st); err != nil {
+				if err := r.Scan(&row.id, &row.name, &row.st, &row.role.v); err != nil {
 					return err
 				}
-				l.Usernames[id] = name
-				if st.Valid {
-					l.States[id] = groups.State(st.Int16)
+				l.Usernames[row.id] = row.name
+				if row.st.Valid {
+					l.States[row.id] = groups.State(row.st.Int16)
 				}
-				return nil
+				return row.role.into(&l, row.id)
 			}, idArgs(q.GroupID, q.UserIDs)...)
 	}
 	if err := t.ex.flush(ctx); err != nil {
@@ -284,8 +290,12 @@ func (t *txSQL) InsertJoinRequest(ctx context.Context, groupID, userID, message 
 }
 
 func (t *txSQL) SetState(ctx context.Context, groupID, userID string, s groups.State, now time.Time) {
-	t.ex.write(ctx, violations{}, "UPDATE group_members SET state = $1, update_time = $2, message = '' WHERE group_id = $3 AND user_id = $4",
-		int16(s), now.UnixMicro(), groupID, userID)
+	q := "UPDATE group_members SET state = $1, update_time = $2, message = '' WHERE group_id = $3 AND user_id = $4"
+	if s != groups.Admin && s != groups.Member {
+		// Only members and admins hold custom roles: any other state drops it.
+		q = "UPDATE group_members SET state = $1, update_time = $2, message = '', role_id = NULL WHERE group_id = $3 AND user_id = $4"
+	}
+	t.ex.write(ctx, violations{}, q, int16(s), now.UnixMicro(), groupID, userID)
 }
 
 func (t *txSQL) DeleteMembers(ctx context.Context, groupID string, userIDs []string) {
