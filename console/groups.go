@@ -122,6 +122,8 @@ type groupData struct {
 	Metadata string
 	// Pending and Expired count the group's unanswered invitations.
 	Pending, Expired int64
+	// Roles are the group's custom roles (highest rank first).
+	Roles []groups.Role
 	// FormError repeats a refusal next to the form (Form: "edit",
 	// "metadata" or "delete") that caused it.
 	Form, FormError string
@@ -192,6 +194,11 @@ func (k *Console) loadGroup(c *fiber.Ctx, d *groupData) error {
 	if d.Pending, d.Expired, err = k.deps.Stats.InvitationCounts(ctx, gv.Group.ID); err != nil {
 		return err
 	}
+	roles, err := k.deps.Groups.ListRoles(ctx, groups.SystemActor(), groups.GroupRequest{GroupID: gv.Group.ID})
+	if err != nil {
+		return err
+	}
+	d.Roles = roles.Roles
 	d.Members, err = k.members(ctx, gv.Group, c.Query("state"), c.Query("cursor"))
 	if err != nil {
 		return err
