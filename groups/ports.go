@@ -90,6 +90,7 @@ type LockQuery struct {
 	GroupID    string
 	UserIDs    []string // read their states in the group
 	CheckUsers bool     // also read which of UserIDs exist, with their usernames
+	Members    bool     // also read the group's members (states 0–2), in the same round trip
 }
 
 // Locked is what Lock read, every part after the lock was granted (so it includes
@@ -98,6 +99,7 @@ type Locked struct {
 	Group     Group
 	States    map[string]State  // of LockQuery.UserIDs that have a row in the group
 	Usernames map[string]string // id → username of LockQuery.UserIDs that exist, when CheckUsers
+	Members   []string          // the group's members (states 0–2), when LockQuery.Members
 }
 
 // GroupQuery is a ListGroups search in storage terms. Exactly one Order applies.

@@ -2,16 +2,52 @@ package inbox
 
 import (
 	"encoding/json"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/guildhall/guildhall/groups"
 )
 
-// GroupNotifications returns the notifications group events cause, for the
-// store to write in the events' own transaction: a join request notifies the
-// admins the event names (-5); an added member or an accepted request notifies
-// the user (-4). Other events notify nobody.
+// Notification codes beyond Nakama's, for group events, in the range
+// -199…-100 that Nakama leaves unused and scripts may not send (Send allows
+// only codes above 0 or in -2000…-1000).
+const (
+	NotifyJoinRequestRejected = -100 // to the requester
+	NotifyInvitationReceived  = -101 // to the invitee
+	NotifyNewMember           = -102 // to every member but the new one and the actor; live only
+	NotifyPromoted            = -103 // to the member
+	NotifyDemoted             = -104 // to the member
+	NotifyKicked              = -105 // to the member
+	NotifyBanned              = -106 // to the target
+	NotifyGroupDisbanded      = -107 // to every member but the actor
+	// Reserved for features built elsewhere: their notifications are added
+	// with them, with these codes.
+	NotifyRoleAssigned          = -108 // to the member; content has roleId
+	NotifyRoleRemoved           = -109 // to the member; content has roleId
+	NotifyLeadershipTransferred = -110 // to the old and the new superadmin
+)
+
+// The content's kind of each code beyond Nakama's.
+const (
+	KindJoinRequestRejected = "join_request_rejected"
+	KindInvitationReceived  = "invitation_received"
+	KindNewMember           = "new_member"
+	KindPromoted            = "promoted"
+	KindDemoted             = "demoted"
+	KindKicked              = "kicked"
+	KindBanned              = "banned"
+	KindGroupDisbanded      = "group_disbanded"
+)
+
+// GroupNotifications returns the persistent notifications group events
+// cause, for the store to write in the events' own transaction (one INSERT
+// in the commit batch): a join request notifies the admins the event names
+// (-5); an added member or an accepted request notifies the user (-4); a
+// rejected request, an invitation, a promotion, a demotion, a kick, a ban
+// and a disbanded group notify the users they concern (-100…-107, see the
+// codes). The actor is never notified of their own action. A new member's
+// notice to the other members is not here: it is a Broadcast.
 func GroupNotifications(events []groups.Event) []Notification {
 	var out []Notification
 	for _, e := range events {
@@ -30,6 +66,32 @@ func GroupNotifications(events []groups.Event) []Notification {
 			out = appendAdded(out, e.EventMeta, e.GroupName, e.Targets)
 		case groups.RequestsAccepted:
 			out = appendAdded(out, e.EventMeta, e.GroupName, e.Targets)
+		case groups.MembersKicked:
+			out = appendKind(out, e.EventMeta, e.GroupName, e.Requests, NotifyJoinRequestRejected, KindJoinRequestRejected,
+				"Your request to join group "+e.GroupName+" was rejected")
+			out = appendKind(out, e.EventMeta, e.GroupName, e.Members, NotifyKicked, KindKicked,
+				"You've been kicked from group "+e.GroupName)
+		case groups.MembersBanned:
+			out = appendKind(out, e.EventMeta, e.GroupName, e.Targets, NotifyBanned, KindBanned,
+				"You've been banned from group "+e.GroupName)
+		case groups.MembersPromoted:
+			out = appendKind(out, e.EventMeta, e.GroupName, e.Targets, NotifyPromoted, KindPromoted,
+				"You've been promoted in group "+e.GroupName)
+		case groups.MembersDemoted:
+			out = appendKind(out, e.EventMeta, e.GroupName, e.Targets, NotifyDemoted, KindDemoted,
+				"You've been demoted in group "+e.GroupName)
+		case groups.GroupDeleted:
+			out = appendKind(out, e.EventMeta, e.GroupName, e.Members, NotifyGroupDisbanded, KindGroupDisbanded,
+				"Group "+e.GroupName+" was disbanded")
+		case groups.InvitationsSent:
+			for _, inv := range e.Invitations {
+				content := mustJSON(map[string]string{"kind": KindInvitationReceived, "group_id": inv.GroupID,
+					"group_name": inv.GroupName, "invitation_id": inv.ID, "inviter_id": inv.InviterID,
+					"message": inv.Message, "expire_time": inv.ExpireTime.UTC().Format(time.RFC3339)})
+				out = append(out, Notification{ID: uuid.NewString(), UserID: inv.UserID,
+					Subject: "You've been invited to group " + inv.GroupName, Content: content,
+					Code: NotifyInvitationReceived, SenderID: e.ActorID, CreateTime: e.Time, Persistent: true})
+			}
 		}
 	}
 	return out
@@ -41,6 +103,72 @@ func appendAdded(out []Notification, m groups.EventMeta, name string, targets []
 	for _, uid := range targets {
 		out = append(out, Notification{ID: uuid.NewString(), UserID: uid, Subject: subject, Content: content,
 			Code: NotifyGroupAdd, SenderID: m.ActorID, CreateTime: m.Time, Persistent: true})
+	}
+	return out
+}
+
+// appendKind adds one persistent notification of a kind with the common
+// content {"kind","group_id","group_name"} to each target but the actor.
+func appendKind(out []Notification, m groups.EventMeta, name string, targets []string, code int, kind, subject string) []Notification {
+	if len(targets) == 0 {
+		return out
+	}
+	content := mustJSON(map[string]string{"kind": kind, "group_id": m.GroupID, "group_name": name})
+	for _, uid := range targets {
+		if uid == m.ActorID {
+			continue
+		}
+		out = append(out, Notification{ID: uuid.NewString(), UserID: uid, Subject: subject, Content: content,
+			Code: code, SenderID: m.ActorID, CreateTime: m.Time, Persistent: true})
+	}
+	return out
+}
+
+// Broadcast is a notification for every member (states 0–2) of a group but
+// the users in Except. It is not stored: the realtime hub pushes it after
+// the commit to the sockets of the members it finds then, on every node (a
+// group of 500 would otherwise cost 500 rows per join). Notification.UserID
+// is empty; the hub sets it, and a fresh id, per recipient.
+type Broadcast struct {
+	GroupID      string       `json:"g"`
+	Except       []string     `json:"x,omitempty"`
+	Notification Notification `json:"n"`
+}
+
+// GroupBroadcasts returns the live-only notifications group events cause:
+// a new member (a join, an add, an accepted request or invitation) is
+// announced to the group's other members (-102), not to the new member nor
+// the actor who added them.
+func GroupBroadcasts(events []groups.Event) []Broadcast {
+	var out []Broadcast
+	for _, e := range events {
+		switch e := e.(type) {
+		case groups.MemberJoined:
+			out = appendNewMembers(out, e.EventMeta, e.GroupName, []string{e.ActorID})
+		case groups.MembersAdded:
+			out = appendNewMembers(out, e.EventMeta, e.GroupName, e.Targets)
+		case groups.RequestsAccepted:
+			out = appendNewMembers(out, e.EventMeta, e.GroupName, e.Targets)
+		case groups.InvitationAccepted:
+			if e.Joined {
+				out = appendNewMembers(out, e.EventMeta, e.Invitation.GroupName, []string{e.Invitation.UserID})
+			}
+		}
+	}
+	return out
+}
+
+func appendNewMembers(out []Broadcast, m groups.EventMeta, name string, members []string) []Broadcast {
+	for _, uid := range members {
+		except := []string{uid}
+		if m.ActorID != "" && m.ActorID != uid {
+			except = append(except, m.ActorID)
+		}
+		content := mustJSON(map[string]string{"kind": KindNewMember, "group_id": m.GroupID, "group_name": name,
+			"newGroupMember": uid})
+		out = append(out, Broadcast{GroupID: m.GroupID, Except: except, Notification: Notification{
+			Subject: "A new member joined group " + name, Content: content, Code: NotifyNewMember,
+			SenderID: m.ActorID, CreateTime: m.Time}})
 	}
 	return out
 }

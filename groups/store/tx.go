@@ -96,12 +96,14 @@ func (s *Groups) Tx(ctx context.Context, fn func(groups.Tx) error, committed fun
 	}
 }
 
-// finish queues the notifications and group event messages of the
+// finish queues the deletion of invitations left stale by the events
+// (dropStaleInvitations), the notifications and group event messages of the
 // transaction's events and its audit entry (when the audit log is on), the
 // last writes before COMMIT (on PostgreSQL in COMMIT's batch: no round trip
 // of their own), and notes the notifications and messages in w for the
 // OnWritten hook.
 func (t *txSQL) finish(ctx context.Context, w *Written, auditRequestID func(context.Context) string) {
+	t.dropStaleInvitations(ctx)
 	ns := inbox.GroupNotifications(t.events)
 	if len(ns) > 0 {
 		q, args := insertNotifications(ns)
