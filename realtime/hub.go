@@ -50,6 +50,15 @@ type Options struct {
 	Bus Bus
 	// QueueLen is each session's outgoing queue (64, Nakama's default).
 	QueueLen int
+	// Members reads group members for the live-only notifications to every
+	// member (inbox.Broadcast); nil pushes none.
+	Members Members
+}
+
+// Members reads which users are members (states 0–2) of a group: those among
+// the given users, or all of them when among is nil.
+type Members interface {
+	GroupMemberIDs(ctx context.Context, groupID string, among []string) ([]string, error)
 }
 
 // Bus carries deliveries between nodes. Publish must not block for long.
@@ -64,6 +73,7 @@ type Hub struct {
 	node     string
 	bus      atomic.Pointer[Bus] // nil: one node
 	queueLen int
+	members  Members
 
 	mu       sync.RWMutex
 	sessions map[string]*Session            // by session id
@@ -90,7 +100,7 @@ func New(c *chat.Service, o Options) *Hub {
 	if o.QueueLen <= 0 {
 		o.QueueLen = outgoingQueueLen
 	}
-	h := &Hub{log: o.Log, chat: c, node: o.Node, queueLen: o.QueueLen,
+	h := &Hub{log: o.Log, chat: c, node: o.Node, queueLen: o.QueueLen, members: o.Members,
 		sessions: map[string]*Session{}, users: map[string]map[string]*Session{}, channels: map[string]*channelState{},
 		work: make(chan Delivery, 8192), stop: make(chan struct{})}
 	if o.Bus != nil {
@@ -284,6 +294,7 @@ type Delivery struct {
 	Node          string               `json:"n,omitempty"`
 	Messages      []chat.Message       `json:"m,omitempty"`
 	Notifications []inbox.Notification `json:"ns,omitempty"`
+	Broadcasts    []inbox.Broadcast    `json:"b,omitempty"` // live-only, to every member of a group
 	Removed       map[string][]string  `json:"r,omitempty"` // group id → user ids
 	Deleted       []string             `json:"d,omitempty"` // group ids
 	Presence      *presenceChange      `json:"p,omitempty"`
@@ -304,7 +315,7 @@ type Revocation struct {
 }
 
 func (d Delivery) empty() bool {
-	return len(d.Messages) == 0 && len(d.Notifications) == 0 && len(d.Removed) == 0 && len(d.Deleted) == 0 &&
+	return len(d.Messages) == 0 && len(d.Notifications) == 0 && len(d.Broadcasts) == 0 && len(d.Removed) == 0 && len(d.Deleted) == 0 &&
 		d.Presence == nil && d.Revoked == nil && !d.SyncRequest && len(d.Snapshot) == 0 && !d.Gone
 }
 
@@ -400,6 +411,7 @@ func (h *Hub) apply(d Delivery) {
 		h.broadcastMessage(m)
 	}
 	h.pushNotifications(d.Notifications)
+	h.pushBroadcasts(d.Broadcasts)
 	for gid, users := range d.Removed {
 		h.removeUsers(chat.GroupChannelID(gid), users)
 	}
@@ -493,7 +505,8 @@ func (h *Hub) pushNotifications(ns []inbox.Notification) {
 // its notifications and event messages go live, the users its events took
 // out of groups leave the groups' channels, deleted groups' channels go.
 func (h *Hub) Committed(events []groups.Event, ns []inbox.Notification, msgs []chat.Message) {
-	h.Deliver(Delivery{Messages: msgs, Notifications: ns, Removed: chat.RemovedUsers(events), Deleted: chat.DeletedGroups(events)})
+	h.Deliver(Delivery{Messages: msgs, Notifications: ns, Broadcasts: inbox.GroupBroadcasts(events),
+		Removed: chat.RemovedUsers(events), Deleted: chat.DeletedGroups(events)})
 }
 
 // dropped counts a dropped live push and logs it at most once a second (an

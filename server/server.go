@@ -327,7 +327,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 // it (handed off, the request does not wait), a logout closes the sockets of
 // the sessions it revoked.
 func (s *Server) wireRealtime(st *store.Groups) {
-	s.Hub = realtime.New(s.Chat, realtime.Options{Log: s.log})
+	s.Hub = realtime.New(s.Chat, realtime.Options{Log: s.log, Members: st})
 	st.OnWritten(func(w store.Written) { s.Hub.Committed(w.Events, w.Notifications, w.Messages) })
 	s.Accounts.OnSessionsRevoked(s.Hub.SessionsRevoked)
 }
