@@ -16,8 +16,8 @@ const (
 	NotifyJoinRequestRejected = -100 // to the requester
 	NotifyInvitationReceived  = -101 // to the invitee
 	NotifyNewMember           = -102 // to every member but the new one and the actor; live only
-	NotifyPromoted            = -103 // to the member
-	NotifyDemoted             = -104 // to the member
+	NotifyPromoted            = -103 // to the member; live only
+	NotifyDemoted             = -104 // to the member; live only
 	NotifyKicked              = -105 // to the member
 	NotifyBanned              = -106 // to the target
 	NotifyGroupDisbanded      = -107 // to every member but the actor
@@ -40,14 +40,22 @@ const (
 	KindGroupDisbanded      = "group_disbanded"
 )
 
-// GroupNotifications returns the persistent notifications group events
-// cause, for the store to write in the events' own transaction (one INSERT
-// in the commit batch): a join request notifies the admins the event names
-// (-5); an added member or an accepted request notifies the user (-4); a
-// rejected request, an invitation, a promotion, a demotion, a kick, a ban
-// and a disbanded group notify the users they concern (-100…-107, see the
-// codes). The actor is never notified of their own action. A new member's
-// notice to the other members is not here: it is a Broadcast.
+// GroupNotifications returns the notifications group events cause to named
+// users, for the store to write the persistent ones in the events' own
+// transaction (one INSERT in the commit batch) and the hub to push them all
+// after the commit: a join request notifies the admins the event names (-5);
+// an added member or an accepted request notifies the user (-4); a rejected
+// request, an invitation, a promotion, a demotion, a kick, a ban and a
+// disbanded group notify the users they concern (-100…-107, see the codes).
+// The actor is never notified of their own action. A new member's notice to
+// the other members is not here: it is a Broadcast.
+//
+// Promotions and demotions are live only: the group channel's history keeps
+// them (event messages 7 and 9) and the member's state shows them, so a row
+// per change would only add a write to a frequent operation. The others are
+// stored, as Nakama stores -4 and -5: a kicked or banned user can no longer
+// read the group's history, and a rejected request or a disbanded group
+// leaves no other trace.
 func GroupNotifications(events []groups.Event) []Notification {
 	var out []Notification
 	for _, e := range events {
@@ -67,21 +75,21 @@ func GroupNotifications(events []groups.Event) []Notification {
 		case groups.RequestsAccepted:
 			out = appendAdded(out, e.EventMeta, e.GroupName, e.Targets)
 		case groups.MembersKicked:
-			out = appendKind(out, e.EventMeta, e.GroupName, e.Requests, NotifyJoinRequestRejected, KindJoinRequestRejected,
+			out = appendKind(out, e.EventMeta, e.GroupName, e.Requests, NotifyJoinRequestRejected, KindJoinRequestRejected, true,
 				"Your request to join group "+e.GroupName+" was rejected")
-			out = appendKind(out, e.EventMeta, e.GroupName, e.Members, NotifyKicked, KindKicked,
+			out = appendKind(out, e.EventMeta, e.GroupName, e.Members, NotifyKicked, KindKicked, true,
 				"You've been kicked from group "+e.GroupName)
 		case groups.MembersBanned:
-			out = appendKind(out, e.EventMeta, e.GroupName, e.Targets, NotifyBanned, KindBanned,
+			out = appendKind(out, e.EventMeta, e.GroupName, e.Targets, NotifyBanned, KindBanned, true,
 				"You've been banned from group "+e.GroupName)
 		case groups.MembersPromoted:
-			out = appendKind(out, e.EventMeta, e.GroupName, e.Targets, NotifyPromoted, KindPromoted,
+			out = appendKind(out, e.EventMeta, e.GroupName, e.Targets, NotifyPromoted, KindPromoted, false,
 				"You've been promoted in group "+e.GroupName)
 		case groups.MembersDemoted:
-			out = appendKind(out, e.EventMeta, e.GroupName, e.Targets, NotifyDemoted, KindDemoted,
+			out = appendKind(out, e.EventMeta, e.GroupName, e.Targets, NotifyDemoted, KindDemoted, false,
 				"You've been demoted in group "+e.GroupName)
 		case groups.GroupDeleted:
-			out = appendKind(out, e.EventMeta, e.GroupName, e.Members, NotifyGroupDisbanded, KindGroupDisbanded,
+			out = appendKind(out, e.EventMeta, e.GroupName, e.Members, NotifyGroupDisbanded, KindGroupDisbanded, true,
 				"Group "+e.GroupName+" was disbanded")
 		case groups.InvitationsSent:
 			for _, inv := range e.Invitations {
@@ -107,9 +115,10 @@ func appendAdded(out []Notification, m groups.EventMeta, name string, targets []
 	return out
 }
 
-// appendKind adds one persistent notification of a kind with the common
-// content {"kind","group_id","group_name"} to each target but the actor.
-func appendKind(out []Notification, m groups.EventMeta, name string, targets []string, code int, kind, subject string) []Notification {
+// appendKind adds one notification of a kind with the common content
+// {"kind","group_id","group_name"} to each target but the actor.
+func appendKind(out []Notification, m groups.EventMeta, name string, targets []string, code int, kind string,
+	persistent bool, subject string) []Notification {
 	if len(targets) == 0 {
 		return out
 	}
@@ -119,9 +128,25 @@ func appendKind(out []Notification, m groups.EventMeta, name string, targets []s
 			continue
 		}
 		out = append(out, Notification{ID: uuid.NewString(), UserID: uid, Subject: subject, Content: content,
-			Code: code, SenderID: m.ActorID, CreateTime: m.Time, Persistent: true})
+			Code: code, SenderID: m.ActorID, CreateTime: m.Time, Persistent: persistent})
 	}
 	return out
+}
+
+// Stored returns the persistent ones of ns (ns itself when all are).
+func Stored(ns []Notification) []Notification {
+	for i, n := range ns {
+		if !n.Persistent {
+			out := append([]Notification(nil), ns[:i]...)
+			for _, n := range ns[i+1:] {
+				if n.Persistent {
+					out = append(out, n)
+				}
+			}
+			return out
+		}
+	}
+	return ns
 }
 
 // Broadcast is a notification for every member (states 0–2) of a group but

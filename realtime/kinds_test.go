@@ -107,11 +107,11 @@ func TestLiveNotificationKinds(t *testing.T) {
 			t.Fatalf("alice's next notice is %v, want erin's -5 (none for the member she added)", n)
 		}
 
-		// Promote, demote, kick → the member; ban → the target.
+		// Promote, demote (live only), kick → the member; ban → the target.
 		app.Do(t, "POST", "/v2/group/"+gid+"/promote?user_ids="+dave.UserID, alice.Token, "", 200, nil)
-		wantNotice(t, app, ds, dave.Token, -103, alice.UserID, gid, name, "promoted", true)
+		wantNotice(t, app, ds, dave.Token, -103, alice.UserID, gid, name, "promoted", false)
 		app.Do(t, "POST", "/v2/group/"+gid+"/demote?user_ids="+dave.UserID, alice.Token, "", 200, nil)
-		wantNotice(t, app, ds, dave.Token, -104, alice.UserID, gid, name, "demoted", true)
+		wantNotice(t, app, ds, dave.Token, -104, alice.UserID, gid, name, "demoted", false)
 		app.Do(t, "POST", "/v2/group/"+gid+"/kick?user_ids="+dave.UserID, alice.Token, "", 200, nil)
 		wantNotice(t, app, ds, dave.Token, -105, alice.UserID, gid, name, "kicked", true)
 		app.Do(t, "POST", "/v2/group/"+gid+"/ban?user_ids="+carol.UserID, alice.Token, "", 200, nil)

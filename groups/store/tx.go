@@ -105,8 +105,8 @@ func (s *Groups) Tx(ctx context.Context, fn func(groups.Tx) error, committed fun
 func (t *txSQL) finish(ctx context.Context, w *Written, auditRequestID func(context.Context) string) {
 	t.dropStaleInvitations(ctx)
 	ns := inbox.GroupNotifications(t.events)
-	if len(ns) > 0 {
-		q, args := insertNotifications(ns)
+	if stored := inbox.Stored(ns); len(stored) > 0 {
+		q, args := insertNotifications(stored)
 		t.ex.write(ctx, violations{}, q, args...)
 	}
 	w.Notifications = ns
