@@ -84,6 +84,7 @@ type Hub struct {
 	droppedLogged atomic.Int64  // unix nanoseconds of the last warning
 	recent        recent        // keys of what was delivered, against catch-up repeats
 	work          chan Delivery // committed writes, handed off by the committing goroutine
+	broadcasts    chan []inbox.Broadcast // live-only group notices, fanned out by their own goroutine
 	stop          chan struct{}
 	stopped       sync.WaitGroup
 	closeOnce     sync.Once
@@ -102,12 +103,13 @@ func New(c *chat.Service, o Options) *Hub {
 	}
 	h := &Hub{log: o.Log, chat: c, node: o.Node, queueLen: o.QueueLen, members: o.Members,
 		sessions: map[string]*Session{}, users: map[string]map[string]*Session{}, channels: map[string]*channelState{},
-		work: make(chan Delivery, 8192), stop: make(chan struct{})}
+		work: make(chan Delivery, 8192), broadcasts: make(chan []inbox.Broadcast, 1024), stop: make(chan struct{})}
 	if o.Bus != nil {
 		h.SetBus(o.Bus)
 	}
-	h.stopped.Add(1)
+	h.stopped.Add(2)
 	go h.deliverLoop()
+	go h.broadcastLoop()
 	return h
 }
 
@@ -411,7 +413,7 @@ func (h *Hub) apply(d Delivery) {
 		h.broadcastMessage(m)
 	}
 	h.pushNotifications(d.Notifications)
-	h.pushBroadcasts(d.Broadcasts)
+	h.queueBroadcasts(d.Broadcasts)
 	for gid, users := range d.Removed {
 		h.removeUsers(chat.GroupChannelID(gid), users)
 	}
@@ -466,14 +468,20 @@ func (h *Hub) snapshot() []presenceChange {
 
 // pushNotifications sends each recipient one notifications envelope with
 // theirs, to every socket of theirs on this node.
-func (h *Hub) pushNotifications(ns []inbox.Notification) {
+func (h *Hub) pushNotifications(ns []inbox.Notification) { h.sendNotifications(ns, true) }
+
+// sendNotifications pushes ns; remember keeps their ids against a catch-up
+// bringing them again (never for live-only notices, which no catch-up reads).
+func (h *Hub) sendNotifications(ns []inbox.Notification, remember bool) {
 	if len(ns) == 0 {
 		return
 	}
 	byUser := map[string][]notificationJSON{}
 	var order []string
 	for _, n := range ns {
-		h.recent.add(notificationKey(n))
+		if remember {
+			h.recent.add(notificationKey(n))
+		}
 		if _, seen := byUser[n.UserID]; !seen {
 			order = append(order, n.UserID)
 		}
@@ -502,8 +510,10 @@ func (h *Hub) pushNotifications(ns []inbox.Notification) {
 }
 
 // Committed hands over what a commit wrote (the groups store's OnWritten):
-// its notifications and event messages go live, the users its events took
-// out of groups leave the groups' channels, deleted groups' channels go.
+// its notifications and event messages go live, and so do the live-only
+// notices to every member its events cause (inbox.GroupBroadcasts), the users
+// its events took out of groups leave the groups' channels, deleted groups'
+// channels go.
 func (h *Hub) Committed(events []groups.Event, ns []inbox.Notification, msgs []chat.Message) {
 	h.Deliver(Delivery{Messages: msgs, Notifications: ns, Broadcasts: inbox.GroupBroadcasts(events),
 		Removed: chat.RemovedUsers(events), Deleted: chat.DeletedGroups(events)})
