@@ -84,10 +84,11 @@ type Hub struct {
 	droppedLogged atomic.Int64  // unix nanoseconds of the last warning
 	recent        recent        // keys of what was delivered, against catch-up repeats
 	work          chan Delivery // committed writes, handed off by the committing goroutine
-	broadcasts    chan []inbox.Broadcast // live-only group notices, fanned out by their own goroutine
 	stop          chan struct{}
 	stopped       sync.WaitGroup
 	closeOnce     sync.Once
+
+	broadcasts chan []inbox.Broadcast // live-only group notices, fanned out by their own goroutine
 }
 
 // New returns a hub over the chat service; Close stops it.
