@@ -149,34 +149,50 @@ func Stored(ns []Notification) []Notification {
 	return ns
 }
 
-// Broadcast is a notification for every member (states 0–2) of a group but
-// the users in Except. It is not stored: the realtime hub pushes it after
-// the commit to the sockets of the members it finds then, on every node (a
-// group of 500 would otherwise cost 500 rows per join). Notification.UserID
-// is empty; the hub sets it, and a fresh id, per recipient.
+// Broadcast is the new-member notice (-102) for every member (states 0–2)
+// of a group but the new member and the actor. It is not stored: the
+// realtime hub pushes it after the commit to the sockets of the members it
+// finds then, on every node (a group of 500 would otherwise cost 500 rows per
+// join). It travels between nodes in this compact form; Notification builds
+// the notice only where a recipient is online.
 type Broadcast struct {
-	GroupID      string       `json:"g"`
-	Except       []string     `json:"x,omitempty"`
-	Notification Notification `json:"n"`
+	GroupID   string    `json:"g"`
+	GroupName string    `json:"n"`
+	Member    string    `json:"m"`           // the new member
+	ActorID   string    `json:"a,omitempty"` // who added them; the member for a join or an accept
+	Time      time.Time `json:"t"`
 }
 
-// GroupBroadcasts returns the live-only notifications group events cause:
-// a new member (a join, an add, an accepted request or invitation) is
-// announced to the group's other members (-102), not to the new member nor
-// the actor who added them.
+// Skips reports whether the notice is not for uid: the new member and the
+// actor learn nothing from it.
+func (b Broadcast) Skips(uid string) bool { return uid == b.Member || uid == b.ActorID }
+
+// Notification is the notice for uid, with a fresh id.
+func (b Broadcast) Notification(uid string) Notification {
+	return Notification{ID: uuid.NewString(), UserID: uid, Subject: "A new member joined group " + b.GroupName,
+		Content: mustJSON(map[string]string{"kind": KindNewMember, "group_id": b.GroupID, "group_name": b.GroupName,
+			"newGroupMember": b.Member}),
+		Code: NotifyNewMember, SenderID: b.ActorID, CreateTime: b.Time}
+}
+
+// GroupBroadcasts returns the live-only notices group events cause: a new
+// member (a join, an add, an accepted request or invitation) is announced to
+// the group's other members (-102), not to the new member nor the actor who
+// added them.
 func GroupBroadcasts(events []groups.Event) []Broadcast {
 	var out []Broadcast
 	for _, e := range events {
 		switch e := e.(type) {
 		case groups.MemberJoined:
-			out = appendNewMembers(out, e.EventMeta, e.GroupName, []string{e.ActorID})
+			out = append(out, Broadcast{GroupID: e.GroupID, GroupName: e.GroupName, Member: e.ActorID, ActorID: e.ActorID, Time: e.Time})
 		case groups.MembersAdded:
 			out = appendNewMembers(out, e.EventMeta, e.GroupName, e.Targets)
 		case groups.RequestsAccepted:
 			out = appendNewMembers(out, e.EventMeta, e.GroupName, e.Targets)
 		case groups.InvitationAccepted:
 			if e.Joined {
-				out = appendNewMembers(out, e.EventMeta, e.Invitation.GroupName, []string{e.Invitation.UserID})
+				out = append(out, Broadcast{GroupID: e.GroupID, GroupName: e.Invitation.GroupName, Member: e.Invitation.UserID,
+					ActorID: e.ActorID, Time: e.Time})
 			}
 		}
 	}
@@ -185,15 +201,7 @@ func GroupBroadcasts(events []groups.Event) []Broadcast {
 
 func appendNewMembers(out []Broadcast, m groups.EventMeta, name string, members []string) []Broadcast {
 	for _, uid := range members {
-		except := []string{uid}
-		if m.ActorID != "" && m.ActorID != uid {
-			except = append(except, m.ActorID)
-		}
-		content := mustJSON(map[string]string{"kind": KindNewMember, "group_id": m.GroupID, "group_name": name,
-			"newGroupMember": uid})
-		out = append(out, Broadcast{GroupID: m.GroupID, Except: except, Notification: Notification{
-			Subject: "A new member joined group " + name, Content: content, Code: NotifyNewMember,
-			SenderID: m.ActorID, CreateTime: m.Time}})
+		out = append(out, Broadcast{GroupID: m.GroupID, GroupName: name, Member: uid, ActorID: m.ActorID, Time: m.Time})
 	}
 	return out
 }

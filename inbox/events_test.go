@@ -70,15 +70,16 @@ func TestGroupNotificationShapes(t *testing.T) {
 	if len(bs) != 3 {
 		t.Fatalf("broadcasts %+v", bs)
 	}
-	for i, w := range []struct {
-		member string
-		except []string
-	}{{"a", []string{"a"}}, {"n", []string{"n", "a"}}, {"j", []string{"j"}}} {
+	for i, w := range []struct{ member, actor string }{{"a", "a"}, {"n", "a"}, {"j", "j"}} {
 		b := bs[i]
-		if b.GroupID != "g" || len(b.Except) != len(w.except) || b.Except[0] != w.except[0] || b.Notification.Persistent ||
-			b.Notification.Code != -102 || b.Notification.UserID != "" ||
-			b.Notification.Content != `{"group_id":"g","group_name":"G","kind":"new_member","newGroupMember":"`+w.member+`"}` {
+		if b.GroupID != "g" || b.GroupName != "G" || b.Member != w.member || b.ActorID != w.actor ||
+			!b.Skips(w.member) || !b.Skips(w.actor) || b.Skips("someone") {
 			t.Errorf("broadcast %d: %+v, want %+v", i, b, w)
+		}
+		n := b.Notification("someone")
+		if n.Persistent || n.Code != -102 || n.UserID != "someone" || n.ID == "" || n.SenderID != w.actor ||
+			n.Content != `{"group_id":"g","group_name":"G","kind":"new_member","newGroupMember":"`+w.member+`"}` {
+			t.Errorf("notice %d: %+v", i, n)
 		}
 	}
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/guildhall/guildhall/inbox"
 )
 
@@ -80,12 +78,9 @@ func (h *Hub) pushBroadcasts(bs []inbox.Broadcast) {
 			members[b.GroupID] = ids
 		}
 		for _, uid := range ids {
-			if contains(b.Except, uid) {
-				continue
+			if !b.Skips(uid) {
+				ns = append(ns, b.Notification(uid))
 			}
-			n := b.Notification
-			n.ID, n.UserID = uuid.NewString(), uid
-			ns = append(ns, n)
 		}
 	}
 	h.sendNotifications(ns, false)
