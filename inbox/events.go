@@ -18,7 +18,7 @@ const (
 	NotifyNewMember           = -102 // to every member but the new one and the actor; live only
 	NotifyPromoted            = -103 // to the member; live only
 	NotifyDemoted             = -104 // to the member; live only
-	NotifyKicked              = -105 // to the member
+	NotifyKicked              = -105 // to the member; live only
 	NotifyBanned              = -106 // to the target
 	NotifyGroupDisbanded      = -107 // to every member but the actor
 	// Reserved for features built elsewhere: their notifications are added
@@ -50,12 +50,12 @@ const (
 // The actor is never notified of their own action. A new member's notice to
 // the other members is not here: it is a Broadcast.
 //
-// Promotions and demotions are live only: the group channel's history keeps
-// them (event messages 7 and 9) and the member's state shows them, so a row
-// per change would only add a write to a frequent operation. The others are
-// stored, as Nakama stores -4 and -5: a kicked or banned user can no longer
-// read the group's history, and a rejected request or a disbanded group
-// leaves no other trace.
+// Promotions, demotions and kicks are live only: they are the frequent
+// membership changes (a row each would add a write to every one of them),
+// and their outcome stays visible — the member's state, the group missing
+// from the kicked user's groups, the channel's event messages. The rarer
+// ones are stored, as Nakama stores -4 and -5: an invitation, a rejected
+// request, a ban and a disbanded group.
 func GroupNotifications(events []groups.Event) []Notification {
 	var out []Notification
 	for _, e := range events {
@@ -77,7 +77,7 @@ func GroupNotifications(events []groups.Event) []Notification {
 		case groups.MembersKicked:
 			out = appendKind(out, e.EventMeta, e.GroupName, e.Requests, NotifyJoinRequestRejected, KindJoinRequestRejected, true,
 				"Your request to join group "+e.GroupName+" was rejected")
-			out = appendKind(out, e.EventMeta, e.GroupName, e.Members, NotifyKicked, KindKicked, true,
+			out = appendKind(out, e.EventMeta, e.GroupName, e.Members, NotifyKicked, KindKicked, false,
 				"You've been kicked from group "+e.GroupName)
 		case groups.MembersBanned:
 			out = appendKind(out, e.EventMeta, e.GroupName, e.Targets, NotifyBanned, KindBanned, true,

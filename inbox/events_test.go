@@ -44,7 +44,7 @@ func TestGroupNotificationShapes(t *testing.T) {
 		content    string
 	}{
 		{"r", -100, true, `{"group_id":"g","group_name":"G","kind":"join_request_rejected"}`},
-		{"k", -105, true, `{"group_id":"g","group_name":"G","kind":"kicked"}`},
+		{"k", -105, false, `{"group_id":"g","group_name":"G","kind":"kicked"}`},
 		{"p", -103, false, `{"group_id":"g","group_name":"G","kind":"promoted"}`},
 		{"d", -104, false, `{"group_id":"g","group_name":"G","kind":"demoted"}`},
 		{"x", -106, true, `{"group_id":"g","group_name":"G","kind":"banned"}`},

@@ -104,13 +104,13 @@ func TestLiveNotificationKinds(t *testing.T) {
 		}
 		nextNotice(t, ds, -4)
 
-		// Promote, demote (live only), kick → the member; ban → the target.
+		// Promote, demote, kick (live only) → the member; ban → the target.
 		app.Do(t, "POST", "/v2/group/"+gid+"/promote?user_ids="+dave.UserID, alice.Token, "", 200, nil)
 		wantNotice(t, app, ds, dave.Token, -103, alice.UserID, gid, name, "promoted", false)
 		app.Do(t, "POST", "/v2/group/"+gid+"/demote?user_ids="+dave.UserID, alice.Token, "", 200, nil)
 		wantNotice(t, app, ds, dave.Token, -104, alice.UserID, gid, name, "demoted", false)
 		app.Do(t, "POST", "/v2/group/"+gid+"/kick?user_ids="+dave.UserID, alice.Token, "", 200, nil)
-		wantNotice(t, app, ds, dave.Token, -105, alice.UserID, gid, name, "kicked", true)
+		wantNotice(t, app, ds, dave.Token, -105, alice.UserID, gid, name, "kicked", false)
 		app.Do(t, "POST", "/v2/group/"+gid+"/ban?user_ids="+carol.UserID, alice.Token, "", 200, nil)
 		wantNotice(t, app, cs, carol.Token, -106, alice.UserID, gid, name, "banned", true)
 

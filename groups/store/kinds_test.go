@@ -66,8 +66,8 @@ func (e *env) wantKinds(uid string, g groups.Group, actor string, codes ...int) 
 }
 
 // TestNotificationKinds: each operation stores its notification for the
-// users it concerns, never for the actor; promotions, demotions and new
-// members are not stored (they are pushed live only).
+// users it concerns, never for the actor; promotions, demotions, kicks and
+// new members are not stored (they are pushed live only).
 func TestNotificationKinds(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, dialect, url string) {
 		e := setup(t, dialect, url)
@@ -90,12 +90,12 @@ func TestNotificationKinds(t *testing.T) {
 		}
 		ok(t, e.svc.AcceptInvitation(ctx, user(inv), groups.InvitationRequest{InvitationID: l.Invitations[0].ID}))
 
-		// Promote, demote (live only: not stored), kick, ban → the member.
+		// Promote, demote, kick (live only: not stored), ban → the member.
 		ok(t, e.svc.AddUsers(ctx, user(owner), groups.GroupUsersRequest{GroupID: g.ID, UserIDs: []string{mem, other}}))
 		ok(t, e.svc.PromoteUsers(ctx, user(owner), groups.GroupUsersRequest{GroupID: g.ID, UserIDs: []string{mem}}))
 		ok(t, e.svc.DemoteUsers(ctx, user(owner), groups.GroupUsersRequest{GroupID: g.ID, UserIDs: []string{mem}}))
 		ok(t, e.svc.KickUsers(ctx, user(owner), groups.GroupUsersRequest{GroupID: g.ID, UserIDs: []string{mem}}))
-		e.wantKinds(mem, g, owner, inbox.NotifyKicked)
+		e.wantKinds(mem, g, owner)
 		// By the system: no sender.
 		ok(t, e.svc.BanUsers(ctx, groups.SystemActor(), groups.GroupUsersRequest{GroupID: g.ID, UserIDs: []string{other}}))
 		e.wantKinds(other, g, "", inbox.NotifyBanned)
@@ -110,7 +110,7 @@ func TestNotificationKinds(t *testing.T) {
 		ok(t, e.svc.JoinGroup(ctx, user(req), groups.JoinGroupRequest{GroupID: g.ID}))
 		ok(t, e.svc.DeleteGroup(ctx, user(owner), groups.GroupRequest{GroupID: g.ID}))
 		e.wantKinds(inv, g, owner, inbox.NotifyInvitationReceived, inbox.NotifyGroupDisbanded)
-		e.wantKinds(mem, g, owner, inbox.NotifyKicked, inbox.NotifyGroupDisbanded)
+		e.wantKinds(mem, g, owner, inbox.NotifyGroupDisbanded)
 		e.wantKinds(req, g, owner, inbox.NotifyJoinRequestRejected)
 		e.wantKinds(other, g, "", inbox.NotifyBanned)
 		// The actor got none of these, and nobody stored a new-member notice.
