@@ -42,10 +42,19 @@ type (
 		EventMeta
 		Group Group
 	}
-	// GroupDeleted: a group was deleted with all its rows.
-	GroupDeleted struct{ EventMeta }
+	// GroupDeleted: a group was deleted with all its rows. Members are its
+	// members (states 0–2) other than the actor, read before the deletion,
+	// to be told it was disbanded.
+	GroupDeleted struct {
+		EventMeta
+		GroupName string
+		Members   []string
+	}
 	// MemberJoined: the actor joined an open group.
-	MemberJoined struct{ EventMeta }
+	MemberJoined struct {
+		EventMeta
+		GroupName string
+	}
 	// JoinRequested: the actor asked to join a closed group. Admins are the
 	// superadmins and admins to notify (-5); none when a request of the same
 	// user was notified within the service's window.
@@ -69,14 +78,17 @@ type (
 	// MembersKicked: members were removed, requests rejected or bans lifted by a kick.
 	MembersKicked struct {
 		EventMeta
-		Targets []string
-		Members []string // the targets that were members (states 0–2) before the kick
+		Targets   []string
+		Members   []string // the targets that were members (states 0–2) before the kick
+		Requests  []string // the targets whose join request (state 3) the kick rejected
+		GroupName string
 	}
 	// MembersBanned: users were banned.
 	MembersBanned struct {
 		EventMeta
-		Targets []string
-		Members []string // the targets that were members (states 0–2) before the ban
+		Targets   []string
+		Members   []string // the targets that were members (states 0–2) before the ban
+		GroupName string
 	}
 	// MembersUnbanned: bans were lifted.
 	MembersUnbanned struct {
@@ -86,12 +98,14 @@ type (
 	// MembersPromoted: users were raised one state.
 	MembersPromoted struct {
 		EventMeta
-		Targets []string
+		Targets   []string
+		GroupName string
 	}
 	// MembersDemoted: users were lowered one state.
 	MembersDemoted struct {
 		EventMeta
-		Targets []string
+		Targets   []string
+		GroupName string
 	}
 	// MemberLeft: the actor left the group.
 	MemberLeft struct{ EventMeta }
@@ -101,10 +115,12 @@ type (
 		EventMeta
 		Invitations []Invitation
 	}
-	// InvitationAccepted: the invitee (ActorID) accepted and is a member.
+	// InvitationAccepted: the invitee (ActorID) accepted and is a member;
+	// Joined says the acceptance made them one (false: they already were).
 	InvitationAccepted struct {
 		EventMeta
 		Invitation Invitation
+		Joined     bool
 	}
 	// InvitationDeclined: the invitee (ActorID) declined.
 	InvitationDeclined struct {

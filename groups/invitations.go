@@ -326,11 +326,13 @@ func (s *Service) AcceptInvitation(ctx context.Context, a Actor, req InvitationR
 			return errClosed
 		}
 		st, has := l.States[inv.UserID]
+		joined := false
 		switch {
 		case has && st == Banned:
 			return errBanned
 		case has && st != JoinRequest: // already a member: nothing to add
 		default:
+			joined = true
 			if g.EdgeCount >= g.MaxCount {
 				return errs.Invalid("Group is full.")
 			}
@@ -346,7 +348,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, a Actor, req InvitationR
 		}
 		inv.State, inv.UpdateTime, inv.GroupName = InviteAccepted, now, g.Name
 		tx.UpdateInvitation(ctx, inv)
-		tx.Record(InvitationAccepted{EventMeta: EventMeta{GroupID: g.ID, ActorID: inv.UserID, Time: now}, Invitation: inv})
+		tx.Record(InvitationAccepted{EventMeta: EventMeta{GroupID: g.ID, ActorID: inv.UserID, Time: now}, Invitation: inv, Joined: joined})
 		return nil
 	})
 }

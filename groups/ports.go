@@ -108,6 +108,7 @@ type LockQuery struct {
 	GroupID    string
 	UserIDs    []string // read their states in the group
 	CheckUsers bool     // also read which of UserIDs exist, with their usernames
+	Members    bool     // also read the group's members (states 0–2), in the same round trip
 }
 
 // Locked is what Lock read, every part after the lock was granted (so it includes
@@ -118,7 +119,8 @@ type Locked struct {
 	Usernames map[string]string // id → username of LockQuery.UserIDs that exist, when CheckUsers
 	// Roles are the custom roles of LockQuery.UserIDs that hold one, read
 	// with their states (nil when none does).
-	Roles map[string]MemberRole
+	Roles   map[string]MemberRole
+	Members []string // the group's members (states 0–2), when LockQuery.Members
 }
 
 // Role is the custom role userID holds (zero: none).

@@ -334,7 +334,9 @@ func (s *Service) DeleteGroup(ctx context.Context, a Actor, req GroupRequest) er
 	}
 	notAllowed := errs.Invalid("Group not found or you're not allowed to delete.")
 	return s.tx(ctx, func(tx Tx) error {
-		l, err := tx.Lock(ctx, LockQuery{GroupID: id, UserIDs: actorIDs(a)})
+		// The members, to tell them it was disbanded, are read under the lock
+		// in its round trip, before the rows go.
+		l, err := tx.Lock(ctx, LockQuery{GroupID: id, UserIDs: actorIDs(a), Members: true})
 		if errors.Is(err, ErrNotFound) {
 			return notAllowed
 		} else if err != nil {
@@ -345,7 +347,7 @@ func (s *Service) DeleteGroup(ctx context.Context, a Actor, req GroupRequest) er
 			return notAllowed
 		}
 		tx.DeleteGroup(ctx, id)
-		tx.Record(GroupDeleted{meta(id, a, s.now())})
+		tx.Record(GroupDeleted{EventMeta: meta(id, a, s.now()), GroupName: l.Group.Name, Members: without(l.Members, a.UserID)})
 		return nil
 	})
 }
@@ -395,7 +397,7 @@ func (s *Service) JoinGroup(ctx context.Context, a Actor, req JoinGroupRequest) 
 			}
 			tx.InsertMember(ctx, id, a.UserID, Member, now)
 			tx.AddEdgeCount(ctx, id, 1, now)
-			tx.Record(MemberJoined{meta(id, a, now)})
+			tx.Record(MemberJoined{EventMeta: meta(id, a, now), GroupName: g.Name})
 			return nil
 		case PolicyInviteOnly:
 			return errInviteOnly
@@ -469,7 +471,7 @@ func (s *Service) LeaveGroup(ctx context.Context, a Actor, req GroupRequest) err
 				tx.DeleteGroup(ctx, id)
 				m := meta(id, a, s.now())
 				tx.Record(MemberLeft{m})
-				tx.Record(GroupDeleted{m})
+				tx.Record(GroupDeleted{EventMeta: m, GroupName: g.Name})
 				return nil
 			}
 		}
@@ -502,6 +504,8 @@ type batch struct {
 	svc      *Service
 	// members are the targets of a kick or ban that were members (states 0–2).
 	members []string
+	// requests are the join requests a kick rejected.
+	requests []string
 }
 
 // batchRule describes one batch operation.
@@ -655,13 +659,15 @@ func (s *Service) KickUsers(ctx context.Context, a Actor, req GroupUsersRequest)
 		if st.Counts() {
 			b.delta--
 			b.members = append(b.members, t)
+		} else if st == JoinRequest {
+			b.requests = append(b.requests, t)
 		}
 		b.tx.DeleteMembers(ctx, b.group.ID, []string{t})
 		b.done = append(b.done, t)
 		return nil
 	}, record: func(b *batch, m EventMeta) {
 		if len(b.done) > 0 {
-			b.tx.Record(MembersKicked{EventMeta: m, Targets: b.done, Members: b.members})
+			b.tx.Record(MembersKicked{EventMeta: m, Targets: b.done, Members: b.members, Requests: b.requests, GroupName: b.group.Name})
 		}
 	}})
 }
@@ -685,7 +691,7 @@ func (s *Service) BanUsers(ctx context.Context, a Actor, req GroupUsersRequest) 
 		return nil
 	}, record: func(b *batch, m EventMeta) {
 		if len(b.done) > 0 {
-			b.tx.Record(MembersBanned{EventMeta: m, Targets: b.done, Members: b.members})
+			b.tx.Record(MembersBanned{EventMeta: m, Targets: b.done, Members: b.members, GroupName: b.group.Name})
 		}
 	}})
 }
@@ -712,7 +718,11 @@ func (s *Service) PromoteUsers(ctx context.Context, a Actor, req GroupUsersReque
 		b.tx.SetState(ctx, b.group.ID, t, to, b.now)
 		b.done = append(b.done, t)
 		return nil
-	}, record: targetsEvent(func(m EventMeta, t []string) Event { return MembersPromoted{m, t} })})
+	}, record: func(b *batch, m EventMeta) {
+		if len(b.done) > 0 {
+			b.tx.Record(MembersPromoted{EventMeta: m, Targets: b.done, GroupName: b.group.Name})
+		}
+	}})
 }
 
 // DemoteUsers lowers admins to member and superadmins to admin, never the last superadmin.
@@ -735,5 +745,20 @@ func (s *Service) DemoteUsers(ctx context.Context, a Actor, req GroupUsersReques
 		b.tx.SetState(ctx, b.group.ID, t, to, b.now)
 		b.done = append(b.done, t)
 		return nil
-	}, record: targetsEvent(func(m EventMeta, t []string) Event { return MembersDemoted{m, t} })})
+	}, record: func(b *batch, m EventMeta) {
+		if len(b.done) > 0 {
+			b.tx.Record(MembersDemoted{EventMeta: m, Targets: b.done, GroupName: b.group.Name})
+		}
+	}})
+}
+
+// without returns ids less id (ids is the caller's own slice).
+func without(ids []string, id string) []string {
+	out := ids[:0]
+	for _, x := range ids {
+		if x != id {
+			out = append(out, x)
+		}
+	}
+	return out
 }

@@ -54,6 +54,15 @@ type Options struct {
 	// another node's logout revoked (no token ids: all of the user's), so
 	// this node's session caches drop them at once. It must not block.
 	OnRemoteRevoked func(userID string, tokenIDs []string)
+	// Members reads group members for the live-only notifications to every
+	// member (inbox.Broadcast); nil pushes none.
+	Members Members
+}
+
+// Members reads which users are members (states 0–2) of a group: those among
+// the given users, or all of them when among is nil.
+type Members interface {
+	GroupMemberIDs(ctx context.Context, groupID string, among []string) ([]string, error)
 }
 
 // Bus carries deliveries between nodes. Publish must not block for long.
@@ -68,6 +77,7 @@ type Hub struct {
 	node     string
 	bus      atomic.Pointer[Bus] // nil: one node
 	queueLen int
+	members  Members
 
 	mu       sync.RWMutex
 	sessions map[string]*Session            // by session id
@@ -83,6 +93,8 @@ type Hub struct {
 	closeOnce     sync.Once
 
 	onRemoteRevoked func(userID string, tokenIDs []string) // Options.OnRemoteRevoked
+
+	broadcasts chan []inbox.Broadcast // live-only group notices, fanned out by their own goroutine
 }
 
 // New returns a hub over the chat service; Close stops it.
@@ -96,15 +108,16 @@ func New(c *chat.Service, o Options) *Hub {
 	if o.QueueLen <= 0 {
 		o.QueueLen = outgoingQueueLen
 	}
-	h := &Hub{log: o.Log, chat: c, node: o.Node, queueLen: o.QueueLen,
+	h := &Hub{log: o.Log, chat: c, node: o.Node, queueLen: o.QueueLen, members: o.Members,
 		sessions: map[string]*Session{}, users: map[string]map[string]*Session{}, channels: map[string]*channelState{},
-		work: make(chan Delivery, 8192), stop: make(chan struct{})}
+		work: make(chan Delivery, 8192), broadcasts: make(chan []inbox.Broadcast, 1024), stop: make(chan struct{})}
 	if o.Bus != nil {
 		h.SetBus(o.Bus)
 	}
 	h.onRemoteRevoked = o.OnRemoteRevoked
-	h.stopped.Add(1)
+	h.stopped.Add(2)
 	go h.deliverLoop()
+	go h.broadcastLoop()
 	return h
 }
 
@@ -291,6 +304,7 @@ type Delivery struct {
 	Node          string               `json:"n,omitempty"`
 	Messages      []chat.Message       `json:"m,omitempty"`
 	Notifications []inbox.Notification `json:"ns,omitempty"`
+	Broadcasts    []inbox.Broadcast    `json:"b,omitempty"` // live-only, to every member of a group
 	Removed       map[string][]string  `json:"r,omitempty"` // group id → user ids
 	Deleted       []string             `json:"d,omitempty"` // group ids
 	Presence      *presenceChange      `json:"p,omitempty"`
@@ -311,7 +325,7 @@ type Revocation struct {
 }
 
 func (d Delivery) empty() bool {
-	return len(d.Messages) == 0 && len(d.Notifications) == 0 && len(d.Removed) == 0 && len(d.Deleted) == 0 &&
+	return len(d.Messages) == 0 && len(d.Notifications) == 0 && len(d.Broadcasts) == 0 && len(d.Removed) == 0 && len(d.Deleted) == 0 &&
 		d.Presence == nil && d.Revoked == nil && !d.SyncRequest && len(d.Snapshot) == 0 && !d.Gone
 }
 
@@ -411,6 +425,7 @@ func (h *Hub) apply(d Delivery) {
 		h.broadcastMessage(m)
 	}
 	h.pushNotifications(d.Notifications)
+	h.queueBroadcasts(d.Broadcasts)
 	for gid, users := range d.Removed {
 		h.removeUsers(chat.GroupChannelID(gid), users)
 	}
@@ -465,14 +480,20 @@ func (h *Hub) snapshot() []presenceChange {
 
 // pushNotifications sends each recipient one notifications envelope with
 // theirs, to every socket of theirs on this node.
-func (h *Hub) pushNotifications(ns []inbox.Notification) {
+func (h *Hub) pushNotifications(ns []inbox.Notification) { h.sendNotifications(ns, true) }
+
+// sendNotifications pushes ns; remember keeps their ids against a catch-up
+// bringing them again (never for live-only notices, which no catch-up reads).
+func (h *Hub) sendNotifications(ns []inbox.Notification, remember bool) {
 	if len(ns) == 0 {
 		return
 	}
 	byUser := map[string][]notificationJSON{}
 	var order []string
 	for _, n := range ns {
-		h.recent.add(notificationKey(n))
+		if remember {
+			h.recent.add(notificationKey(n))
+		}
 		if _, seen := byUser[n.UserID]; !seen {
 			order = append(order, n.UserID)
 		}
@@ -501,15 +522,18 @@ func (h *Hub) pushNotifications(ns []inbox.Notification) {
 }
 
 // Committed hands over what a commit wrote (the groups store's OnWritten):
-// its notifications and event messages go live, the users its events took
-// out of groups leave the groups' channels, deleted groups' channels go.
+// its notifications and event messages go live, and so do the live-only
+// notices to every member its events cause (inbox.GroupBroadcasts), the users
+// its events took out of groups leave the groups' channels, deleted groups'
+// channels go.
 //
 // A commit nobody can see — no socket of this node in its channels or of its
 // notifications' users, and no other node alive — is dropped here, in the
 // committing goroutine, instead of waking the hub's: that hand-off per
 // commit was a measurable part of every membership change's cost.
 func (h *Hub) Committed(events []groups.Event, ns []inbox.Notification, msgs []chat.Message) {
-	d := Delivery{Messages: msgs, Notifications: ns, Removed: chat.RemovedUsers(events), Deleted: chat.DeletedGroups(events)}
+	d := Delivery{Messages: msgs, Notifications: ns, Broadcasts: inbox.GroupBroadcasts(events),
+		Removed: chat.RemovedUsers(events), Deleted: chat.DeletedGroups(events)}
 	if d.empty() || (!h.othersListen() && !h.seenHere(d)) {
 		return
 	}
@@ -536,6 +560,9 @@ func (h *Hub) seenHere(d Delivery) bool {
 	defer h.mu.RUnlock()
 	if len(h.sessions) == 0 {
 		return false
+	}
+	if len(d.Broadcasts) > 0 {
+		return true // a notice to every member: any session may be one
 	}
 	for i := range d.Messages {
 		if h.channels[d.Messages[i].ChannelID] != nil {

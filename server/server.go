@@ -336,7 +336,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Server, error) {
 // the sessions it revoked.
 func (s *Server) wireRealtime(st *store.Groups) {
 	// Another node's logout also clears this node's session cache.
-	s.Hub = realtime.New(s.Chat, realtime.Options{Log: s.log, OnRemoteRevoked: s.Accounts.ForgetSessions})
+	s.Hub = realtime.New(s.Chat, realtime.Options{Log: s.log, OnRemoteRevoked: s.Accounts.ForgetSessions, Members: st})
 	st.OnWritten(func(w store.Written) { s.Hub.Committed(w.Events, w.Notifications, w.Messages) })
 	s.Accounts.OnSessionsRevoked(s.Hub.SessionsRevoked)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -98,29 +99,38 @@ func (s *Groups) Tx(ctx context.Context, fn func(groups.Tx) error, committed fun
 	}
 }
 
-// finish queues the notifications and group event messages of the
+// finish queues the deletion of invitations left stale by the events
+// (dropStaleInvitations), the notifications and group event messages of the
 // transaction's events and its audit entry (when the audit log is on), the
 // last writes before COMMIT (on PostgreSQL in COMMIT's batch: no round trip
 // of their own), and notes the notifications and messages in w for the
 // OnWritten hook.
 func (t *txSQL) finish(ctx context.Context, w *Written, auditRequestID func(context.Context) string) {
 	ns := inbox.GroupNotifications(t.events)
-	if len(ns) > 0 {
-		q, args := insertNotifications(ns)
+	if stored := inbox.Stored(ns); len(stored) > 0 {
+		q, args := insertNotifications(stored)
 		t.ex.write(ctx, violations{}, q, args...)
 	}
 	w.Notifications = ns
 	msgs := chat.GroupEventMessages(t.events)
 	w.Messages = msgs
 	if auditRequestID != nil && len(msgs) == 1 && t.lockSuffix != "" { // PostgreSQL
-		if e, ok := audit.FromEvents(t.events, auditRequestID(ctx), audit.Reason(ctx)); ok {
+		stale := t.staleInvitations()
+		if e, ok := audit.FromEvents(t.events, auditRequestID(ctx), audit.Reason(ctx)); ok && len(stale) <= 1 {
 			m := &msgs[0]
-			t.ex.write(ctx, violations{}, insertEventMessageAndAudit, append([]any{m.ID, m.ChannelID, m.Code, m.SenderID,
-				m.Content, m.CreateTime.UnixMicro()}, auditArgs(e)...)...)
+			q, args := insertEventMessageAndAudit, append([]any{m.ID, m.ChannelID, m.Code, m.SenderID,
+				m.Content, m.CreateTime.UnixMicro()}, auditArgs(e)...)
+			if len(stale) == 1 {
+				// The join's or add's stale invitations go in the same statement.
+				q = "WITH i AS (" + deleteStaleInvitations(15, len(stale[0].users)) + "), " + strings.TrimPrefix(q, "WITH ")
+				args = append(args, idArgs(stale[0].groupID, stale[0].users)...)
+			}
+			t.ex.write(ctx, violations{}, q, args...)
 			t.chatDeletes(ctx)
 			return
 		}
 	}
+	t.dropStaleInvitations(ctx)
 	t.chatWrites(ctx, msgs)
 	if auditRequestID != nil {
 		t.writeAudit(ctx, auditRequestID)

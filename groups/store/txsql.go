@@ -128,6 +128,16 @@ func (t *txSQL) Lock(ctx context.Context, q groups.LockQuery) (groups.Locked, er
 				return row.role.into(&l, row.id)
 			}, idArgs(q.GroupID, q.UserIDs)...)
 	}
+	if q.Members {
+		t.ex.read(ctx, "SELECT user_id FROM group_members WHERE group_id = $1 AND state <= 2", func(r rowScanner) error {
+			var id string
+			if err := r.Scan(&id); err != nil {
+				return err
+			}
+			l.Members = append(l.Members, id)
+			return nil
+		}, q.GroupID)
+	}
 	if err := t.ex.flush(ctx); err != nil {
 		return groups.Locked{}, err
 	}
