@@ -46,7 +46,7 @@ func logoutElsewhere(t *testing.T, nodeA, nodeB string) {
 	b := newBrowser(t, nodeB)
 	bu, _ := url.Parse(nodeB + "/console")
 	b.c.Jar.SetCookies(bu, cookies)
-	wantStatus(t, b.get("/console/groups"), http.StatusOK)
+	step(t, "A's session used on B", b.get("/console/groups"), http.StatusOK)
 	keep := b.csrf
 
 	// A second session stays valid: only the one logged out ends.
@@ -68,6 +68,15 @@ func logoutElsewhere(t *testing.T, nodeA, nodeB string) {
 	replay.c.Jar.SetCookies(au, cookies)
 	wantStatus(t, replay.get("/console/groups"), http.StatusSeeOther)
 
-	wantStatus(t, b2.get("/console/groups"), http.StatusOK)
-	wantStatus(t, a2.get("/console/groups"), http.StatusOK)
+	step(t, "a second session on B after the logout of the first", b2.get("/console/groups"), http.StatusOK)
+	step(t, "a second session on A after the logout of the first", a2.get("/console/groups"), http.StatusOK)
+}
+
+// step is wantStatus naming the step (logoutElsewhere's checks share one
+// caller line).
+func step(t *testing.T, what string, p page, status int) {
+	t.Helper()
+	if p.Status != status {
+		t.Fatalf("%s: status %d (location %q), want %d: %.500s", what, p.Status, p.Location, status, p.Body)
+	}
 }
