@@ -141,6 +141,13 @@ func (w *MemWatch) loop() {
 			if _, ok := w.calls[c]; !ok {
 				continue // it ended meanwhile
 			}
+			if c.live == 0 {
+				// No collection had measured the heap when the call began
+				// (the runtime reports 0 until the first one): take this
+				// one as its start instead of blaming it for the whole heap.
+				c.allocs, c.live = allocs, live
+				continue
+			}
 			if live > c.live && live-c.live > w.limit {
 				c.fired = true
 				c.interrupt()
