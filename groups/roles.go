@@ -92,17 +92,22 @@ type (
 		EventMeta
 		RoleID string
 	}
-	// RoleAssigned: Targets now hold the role.
+	// RoleAssigned: Targets now hold the role (in place of the one they
+	// held, if any).
 	RoleAssigned struct {
 		EventMeta
-		RoleID  string
-		Targets []string
+		RoleID    string
+		RoleName  string
+		GroupName string
+		Targets   []string
 	}
 	// RoleUnassigned: Targets no longer hold the role.
 	RoleUnassigned struct {
 		EventMeta
-		RoleID  string
-		Targets []string
+		RoleID    string
+		RoleName  string
+		GroupName string
+		Targets   []string
 	}
 )
 
@@ -453,10 +458,10 @@ func (s *Service) roleUsers(ctx context.Context, a Actor, req RoleUsersRequest, 
 		m := meta(id, a, s.now())
 		if assign {
 			tx.SetMemberRole(ctx, id, done, roleID)
-			tx.Record(RoleAssigned{EventMeta: m, RoleID: roleID, Targets: done})
+			tx.Record(RoleAssigned{EventMeta: m, RoleID: roleID, RoleName: r.Name, GroupName: l.Group.Name, Targets: done})
 		} else {
 			tx.SetMemberRole(ctx, id, done, "")
-			tx.Record(RoleUnassigned{EventMeta: m, RoleID: roleID, Targets: done})
+			tx.Record(RoleUnassigned{EventMeta: m, RoleID: roleID, RoleName: r.Name, GroupName: l.Group.Name, Targets: done})
 		}
 		return nil
 	})
