@@ -73,10 +73,9 @@ func (m Message) WithChannel(c Channel) Message {
 // GroupEventMessages returns the event messages group events write into the
 // groups' channels, in the events' order, for the store to insert in the
 // events' own transaction: sender = the affected user (for a settings
-// update, the actor), content "{}" for Nakama's codes. Their
-// Username is left empty: the store reads it from the users table as it
-// inserts. A group deleted in the same transaction gets none (its channel
-// goes with it).
+// update, the actor), content "{}" for Nakama's codes. Their Username is
+// left empty: the store reads it from the users table as it inserts. A group
+// deleted in the same transaction gets none (its channel goes with it).
 func GroupEventMessages(events []groups.Event) []Message {
 	var deleted map[string]bool
 	for _, e := range events {
@@ -88,7 +87,7 @@ func GroupEventMessages(events []groups.Event) []Message {
 		}
 	}
 	var out []Message
-	addContent := func(m groups.EventMeta, code int, content string, users ...string) {
+	add := func(m groups.EventMeta, code int, content string, users ...string) {
 		if deleted[m.GroupID] {
 			return
 		}
@@ -101,43 +100,42 @@ func GroupEventMessages(events []groups.Event) []Message {
 				CreateTime: m.Time, UpdateTime: m.Time, Persistent: true}.WithChannel(c))
 		}
 	}
-	add := func(m groups.EventMeta, code int, users ...string) { addContent(m, code, "{}", users...) }
 	for _, e := range events {
 		switch e := e.(type) {
 		case groups.MemberJoined:
-			add(e.EventMeta, CodeGroupJoin, e.ActorID)
+			add(e.EventMeta, CodeGroupJoin, "{}", e.ActorID)
 		case groups.MembersAdded:
-			add(e.EventMeta, CodeGroupAdd, e.Targets...)
+			add(e.EventMeta, CodeGroupAdd, "{}", e.Targets...)
 		case groups.RequestsAccepted:
-			add(e.EventMeta, CodeGroupAdd, e.Targets...)
+			add(e.EventMeta, CodeGroupAdd, "{}", e.Targets...)
 		case groups.MemberLeft:
-			add(e.EventMeta, CodeGroupLeave, e.ActorID)
+			add(e.EventMeta, CodeGroupLeave, "{}", e.ActorID)
 		case groups.MembersKicked:
-			add(e.EventMeta, CodeGroupKick, e.Members...)
+			add(e.EventMeta, CodeGroupKick, "{}", e.Members...)
 		case groups.MembersBanned:
-			add(e.EventMeta, CodeGroupBan, e.Members...)
+			add(e.EventMeta, CodeGroupBan, "{}", e.Members...)
 		case groups.MembersPromoted:
-			add(e.EventMeta, CodeGroupPromote, e.Targets...)
+			add(e.EventMeta, CodeGroupPromote, "{}", e.Targets...)
 		case groups.MembersDemoted:
-			add(e.EventMeta, CodeGroupDemote, e.Targets...)
+			add(e.EventMeta, CodeGroupDemote, "{}", e.Targets...)
 		case groups.LeadershipTransferred:
-			addContent(e.EventMeta, CodeGroupTransfer, transferContent(e.From), e.To)
+			add(e.EventMeta, CodeGroupTransfer, transferContent(e.From), e.To)
 		case groups.InvitationAccepted:
 			if e.Joined {
-				addContent(e.EventMeta, CodeGroupInvitationAccept, contentJSON(map[string]string{
+				add(e.EventMeta, CodeGroupInvitationAccept, contentJSON(map[string]string{
 					"invitation_id": e.Invitation.ID, "inviter_id": e.Invitation.InviterID}), e.Invitation.UserID)
 			}
 		case groups.RoleAssigned:
-			addContent(e.EventMeta, CodeGroupRoleAssign, roleContent(e.RoleID, e.RoleName), e.Targets...)
+			add(e.EventMeta, CodeGroupRoleAssign, roleContent(e.RoleID, e.RoleName), e.Targets...)
 		case groups.RoleUnassigned:
-			addContent(e.EventMeta, CodeGroupRoleRemove, roleContent(e.RoleID, e.RoleName), e.Targets...)
+			add(e.EventMeta, CodeGroupRoleRemove, roleContent(e.RoleID, e.RoleName), e.Targets...)
 		case groups.GroupUpdated:
 			if len(e.Changed) > 0 {
 				sender := e.ActorID
 				if sender == "" {
 					sender = SystemUserID
 				}
-				addContent(e.EventMeta, CodeGroupUpdate, contentJSON(map[string][]string{"fields": e.Changed}), sender)
+				add(e.EventMeta, CodeGroupUpdate, contentJSON(map[string][]string{"fields": e.Changed}), sender)
 			}
 		}
 	}
