@@ -8,7 +8,8 @@ import (
 )
 
 // TestGuildhallEventMessages: an accepted invitation that made a member
-// (11), a role assigned (12) or removed (13), each from the affected user,
+// (11), a role assigned (12) or removed (13; also its holders when it is
+// deleted), each from the affected user,
 // and a settings update (14) from the actor (the nil UUID for the system),
 // with their contents; an acceptance by a member and an update that changed
 // nothing write none.
@@ -21,6 +22,7 @@ func TestGuildhallEventMessages(t *testing.T) {
 		groups.InvitationAccepted{EventMeta: groups.EventMeta{GroupID: gid, ActorID: u2}, Invitation: inv},
 		groups.RoleAssigned{EventMeta: m, RoleID: "r1", RoleName: "Officer", GroupName: "G", Targets: []string{u2}},
 		groups.RoleUnassigned{EventMeta: m, RoleID: "r1", RoleName: "Officer", GroupName: "G", Targets: []string{u2}},
+		groups.RoleDeleted{EventMeta: m, RoleID: "r1", RoleName: "Officer", GroupName: "G", Holders: []string{u2}},
 		groups.GroupUpdated{EventMeta: m, Changed: []string{"name", "description"}},
 		groups.GroupUpdated{EventMeta: m},
 		groups.GroupUpdated{EventMeta: sys, Changed: []string{"metadata"}},
@@ -31,6 +33,7 @@ func TestGuildhallEventMessages(t *testing.T) {
 	}{
 		{CodeGroupInvitationAccept, u2, `{"invitation_id":"inv-1","inviter_id":"` + u1 + `"}`},
 		{CodeGroupRoleAssign, u2, `{"role_id":"r1","role_name":"Officer"}`},
+		{CodeGroupRoleRemove, u2, `{"role_id":"r1","role_name":"Officer"}`},
 		{CodeGroupRoleRemove, u2, `{"role_id":"r1","role_name":"Officer"}`},
 		{CodeGroupUpdate, u1, `{"fields":["name","description"]}`},
 		{CodeGroupUpdate, SystemUserID, `{"fields":["metadata"]}`},

@@ -35,8 +35,8 @@ const (
 	// choice, not an admin's add.
 	CodeGroupInvitationAccept = 11
 	// CodeGroupRoleAssign / CodeGroupRoleRemove: the sender was given a
-	// custom role (in place of the one they held, if any) / lost it;
-	// content {"role_id","role_name"}.
+	// custom role (in place of the one they held, if any) / lost it
+	// (unassigned, or the role deleted); content {"role_id","role_name"}.
 	CodeGroupRoleAssign = 12
 	CodeGroupRoleRemove = 13
 	// CodeGroupUpdate: the sender (the actor; SystemUserID for the server)
@@ -129,6 +129,8 @@ func GroupEventMessages(events []groups.Event) []Message {
 			add(e.EventMeta, CodeGroupRoleAssign, roleContent(e.RoleID, e.RoleName), e.Targets...)
 		case groups.RoleUnassigned:
 			add(e.EventMeta, CodeGroupRoleRemove, roleContent(e.RoleID, e.RoleName), e.Targets...)
+		case groups.RoleDeleted:
+			add(e.EventMeta, CodeGroupRoleRemove, roleContent(e.RoleID, e.RoleName), e.Holders...)
 		case groups.GroupUpdated:
 			if len(e.Changed) > 0 {
 				sender := e.ActorID

@@ -22,7 +22,7 @@ const (
 	NotifyBanned              = -106 // to the target
 	NotifyGroupDisbanded      = -107 // to every member but the actor
 	NotifyRoleAssigned        = -108 // to the member; content has roleId; live only
-	NotifyRoleRemoved         = -109 // to the member; content has roleId; live only
+	NotifyRoleRemoved         = -109 // to the member (unassigned, or the role deleted); content has roleId; live only
 	// NotifyLeadershipTransferred goes to the new superadmin and the
 	// superadmins who became admins (but the actor); content has from, to.
 	NotifyLeadershipTransferred = -110
@@ -104,6 +104,9 @@ func GroupNotifications(events []groups.Event) []Notification {
 				"You've been given the role "+e.RoleName+" in group "+e.GroupName)
 		case groups.RoleUnassigned:
 			out = appendRole(out, e.EventMeta, e.GroupName, e.RoleID, e.RoleName, e.Targets, NotifyRoleRemoved, KindRoleRemoved,
+				"Your role "+e.RoleName+" in group "+e.GroupName+" was removed")
+		case groups.RoleDeleted:
+			out = appendRole(out, e.EventMeta, e.GroupName, e.RoleID, e.RoleName, e.Holders, NotifyRoleRemoved, KindRoleRemoved,
 				"Your role "+e.RoleName+" in group "+e.GroupName+" was removed")
 		case groups.LeadershipTransferred:
 			out = appendTransfer(out, e)

@@ -10,7 +10,8 @@ import (
 )
 
 // TestLiveRoleTransferUpdateKinds: through the API and the socket, a role
-// assigned (-108) and removed (-109) reach the member live only, a
+// assigned (-108) and removed (-109, also by its deletion) reach the member
+// live only, a
 // leadership transfer (-110, stored) the new superadmin and — when the
 // server makes it — the previous one, never the actor; the group channel
 // receives and keeps the event messages of an accepted invitation (11), the
@@ -68,6 +69,18 @@ func TestLiveRoleTransferUpdateKinds(t *testing.T) {
 			}
 		}
 
+		// A deleted role is removed from its holders: -109 and 13 again.
+		var gone struct {
+			ID string `json:"id"`
+		}
+		app.Do(t, "POST", "/v2/group/"+gid+"/role", alice.Token, `{"name":"Gone","rank":120}`, 200, &gone)
+		app.Do(t, "POST", "/v2/group/"+gid+"/role/"+gone.ID+"/assign?user_ids="+bob.UserID, alice.Token, "", 200, nil)
+		wantNotice(t, app, bs, bob.Token, -108, alice.UserID, gid, name, "role_assigned", false)
+		app.Do(t, "DELETE", "/v2/group/"+gid+"/role/"+gone.ID, alice.Token, "", 200, nil)
+		if c := wantNotice(t, app, bs, bob.Token, -109, alice.UserID, gid, name, "role_removed", false); c["roleId"] != gone.ID {
+			t.Fatalf("deleted role's -109 content %v", c)
+		}
+
 		// A settings update: 14 from the actor, naming the changed fields.
 		app.Do(t, "PUT", "/v2/group/"+gid, alice.Token, `{"description":"raids at nine","open":false}`, 200, nil)
 		m = bs.nextMessage(chat.CodeGroupUpdate)
@@ -96,8 +109,9 @@ func TestLiveRoleTransferUpdateKinds(t *testing.T) {
 		}
 
 		codes, senders := history(t, app, alice.Token, "3."+gid+"..")
-		if fmt.Sprint(codes) != "[3 11 12 13 14 10 10]" ||
-			fmt.Sprint(senders) != fmt.Sprint([]string{bob.UserID, carol.UserID, bob.UserID, bob.UserID, alice.UserID, bob.UserID, alice.UserID}) {
+		b := bob.UserID
+		if fmt.Sprint(codes) != "[3 11 12 13 12 13 14 10 10]" ||
+			fmt.Sprint(senders) != fmt.Sprint([]string{b, carol.UserID, b, b, b, b, alice.UserID, b, alice.UserID}) {
 			t.Fatalf("history %v %v", codes, senders)
 		}
 	})

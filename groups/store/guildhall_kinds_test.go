@@ -35,7 +35,7 @@ func (e *env) wantHistory(gid string, want ...string) {
 }
 
 // TestRoleTransferUpdateKinds: an accepted invitation (11), a role assigned
-// (12) and removed (13), a settings update (14, the actor's; none when
+// (12) and removed (13, also by the role's deletion), a settings update (14, the actor's; none when
 // nothing changed) and a leadership transfer (10) write their event
 // messages in the operation's transaction; a transfer stores -110 for the
 // new and the previous superadmins but the actor; role changes store no
@@ -58,7 +58,13 @@ func TestRoleTransferUpdateKinds(t *testing.T) {
 		roleUsers := groups.RoleUsersRequest{GroupID: g.ID, RoleID: role.ID, UserIDs: []string{mem, owner}}
 		ok(t, e.svc.AssignRole(ctx, user(owner), roleUsers))
 		ok(t, e.svc.UnassignRole(ctx, user(owner), roleUsers))
+		// A deleted role is removed from its holders: 13 for each.
+		gone, err := e.svc.CreateRole(ctx, user(owner), groups.CreateRoleRequest{GroupID: g.ID, Name: "Gone", Rank: 120})
+		ok(t, err)
+		ok(t, e.svc.AssignRole(ctx, user(owner), groups.RoleUsersRequest{GroupID: g.ID, RoleID: gone.ID, UserIDs: []string{inv}}))
+		ok(t, e.svc.DeleteRole(ctx, user(owner), groups.RoleRequest{GroupID: g.ID, RoleID: gone.ID}))
 		e.wantKinds(mem, g, owner) // live only
+		e.wantKinds(inv, g, owner, inbox.NotifyInvitationReceived)
 
 		name, same, meta := "guildhall-kinds-2", "guildhall-kinds-2", `{"a":1}`
 		ok(t, e.svc.UpdateGroup(ctx, user(owner), groups.UpdateGroupRequest{GroupID: g.ID, Name: &name}))
@@ -75,6 +81,8 @@ func TestRoleTransferUpdateKinds(t *testing.T) {
 			"11:"+inv+`:{"invitation_id":"`+invID+`","inviter_id":"`+owner+`"}`,
 			"12:"+mem+":"+roleContent,
 			"13:"+mem+":"+roleContent,
+			"12:"+inv+`:{"role_id":"`+gone.ID+`","role_name":"Gone"}`,
+			"13:"+inv+`:{"role_id":"`+gone.ID+`","role_name":"Gone"}`,
 			"14:"+owner+`:{"fields":["name"]}`,
 			"14:"+chat.SystemUserID+`:{"fields":["metadata"]}`,
 			"10:"+mem+`:{"from":["`+owner+`"]}`,
