@@ -26,6 +26,23 @@ const (
 	// the sender; the content names the superadmins who became admins,
 	// {"from":["<user id>",…]}.
 	CodeGroupTransfer = 10
+	// The codes below are Guildhall's too; a client that knows only
+	// Nakama's codes shows them as it shows any unknown code.
+	//
+	// CodeGroupInvitationAccept: the sender accepted an invitation and
+	// became a member; content {"invitation_id","inviter_id"} (inviter_id ""
+	// for the system's invitations). Not 4: the member came by their own
+	// choice, not an admin's add.
+	CodeGroupInvitationAccept = 11
+	// CodeGroupRoleAssign / CodeGroupRoleRemove: the sender was given a
+	// custom role (in place of the one they held, if any) / lost it
+	// (unassigned, or the role deleted); content {"role_id","role_name"}.
+	CodeGroupRoleAssign = 12
+	CodeGroupRoleRemove = 13
+	// CodeGroupUpdate: the sender (the actor; SystemUserID for the server)
+	// changed the group's settings; content {"fields":[…]}, the wire names
+	// of the fields whose value changed (groups.ChangedFields).
+	CodeGroupUpdate = 14
 )
 
 // SystemUserID is the sender of messages without one (scripts acting as the
@@ -55,10 +72,10 @@ func (m Message) WithChannel(c Channel) Message {
 
 // GroupEventMessages returns the event messages group events write into the
 // groups' channels, in the events' order, for the store to insert in the
-// events' own transaction: sender = the affected user, content "{}". Their
-// Username is left empty: the store reads it from the users table as it
-// inserts. A group deleted in the same transaction gets none (its channel
-// goes with it).
+// events' own transaction: sender = the affected user (for a settings
+// update, the actor), content "{}" for Nakama's codes. Their Username is
+// left empty: the store reads it from the users table as it inserts. A group
+// deleted in the same transaction gets none (its channel goes with it).
 func GroupEventMessages(events []groups.Event) []Message {
 	var deleted map[string]bool
 	for _, e := range events {
@@ -70,42 +87,57 @@ func GroupEventMessages(events []groups.Event) []Message {
 		}
 	}
 	var out []Message
-	add := func(m groups.EventMeta, code int, users ...string) {
+	add := func(m groups.EventMeta, code int, content string, users ...string) {
 		if deleted[m.GroupID] {
 			return
 		}
 		c := Channel{ID: GroupChannelID(m.GroupID), Mode: ModeGroup, GroupID: m.GroupID}
 		for _, u := range users {
-			if _, ok := groups.ParseID(u); !ok {
+			if _, ok := groups.ParseID(u); !ok && u != SystemUserID {
 				continue // only a real user has a place in the history (events are built by the service with canonical ids)
 			}
-			out = append(out, Message{ID: uuid.NewString(), Code: code, SenderID: u, Content: "{}",
+			out = append(out, Message{ID: uuid.NewString(), Code: code, SenderID: u, Content: content,
 				CreateTime: m.Time, UpdateTime: m.Time, Persistent: true}.WithChannel(c))
 		}
 	}
 	for _, e := range events {
 		switch e := e.(type) {
 		case groups.MemberJoined:
-			add(e.EventMeta, CodeGroupJoin, e.ActorID)
+			add(e.EventMeta, CodeGroupJoin, "{}", e.ActorID)
 		case groups.MembersAdded:
-			add(e.EventMeta, CodeGroupAdd, e.Targets...)
+			add(e.EventMeta, CodeGroupAdd, "{}", e.Targets...)
 		case groups.RequestsAccepted:
-			add(e.EventMeta, CodeGroupAdd, e.Targets...)
+			add(e.EventMeta, CodeGroupAdd, "{}", e.Targets...)
 		case groups.MemberLeft:
-			add(e.EventMeta, CodeGroupLeave, e.ActorID)
+			add(e.EventMeta, CodeGroupLeave, "{}", e.ActorID)
 		case groups.MembersKicked:
-			add(e.EventMeta, CodeGroupKick, e.Members...)
+			add(e.EventMeta, CodeGroupKick, "{}", e.Members...)
 		case groups.MembersBanned:
-			add(e.EventMeta, CodeGroupBan, e.Members...)
+			add(e.EventMeta, CodeGroupBan, "{}", e.Members...)
 		case groups.MembersPromoted:
-			add(e.EventMeta, CodeGroupPromote, e.Targets...)
+			add(e.EventMeta, CodeGroupPromote, "{}", e.Targets...)
 		case groups.MembersDemoted:
-			add(e.EventMeta, CodeGroupDemote, e.Targets...)
+			add(e.EventMeta, CodeGroupDemote, "{}", e.Targets...)
 		case groups.LeadershipTransferred:
-			n := len(out)
-			add(e.EventMeta, CodeGroupTransfer, e.To)
-			if len(out) > n {
-				out[n].Content = transferContent(e.From)
+			add(e.EventMeta, CodeGroupTransfer, transferContent(e.From), e.To)
+		case groups.InvitationAccepted:
+			if e.Joined {
+				add(e.EventMeta, CodeGroupInvitationAccept, contentJSON(map[string]string{
+					"invitation_id": e.Invitation.ID, "inviter_id": e.Invitation.InviterID}), e.Invitation.UserID)
+			}
+		case groups.RoleAssigned:
+			add(e.EventMeta, CodeGroupRoleAssign, roleContent(e.RoleID, e.RoleName), e.Targets...)
+		case groups.RoleUnassigned:
+			add(e.EventMeta, CodeGroupRoleRemove, roleContent(e.RoleID, e.RoleName), e.Targets...)
+		case groups.RoleDeleted:
+			add(e.EventMeta, CodeGroupRoleRemove, roleContent(e.RoleID, e.RoleName), e.Holders...)
+		case groups.GroupUpdated:
+			if len(e.Changed) > 0 {
+				sender := e.ActorID
+				if sender == "" {
+					sender = SystemUserID
+				}
+				add(e.EventMeta, CodeGroupUpdate, contentJSON(map[string][]string{"fields": e.Changed}), sender)
 			}
 		}
 	}
@@ -155,7 +187,16 @@ func transferContent(from []string) string {
 	if from == nil {
 		from = []string{}
 	}
-	b, err := json.Marshal(map[string][]string{"from": from})
+	return contentJSON(map[string][]string{"from": from})
+}
+
+// roleContent is a role message's content: the role's id and name.
+func roleContent(id, name string) string {
+	return contentJSON(map[string]string{"role_id": id, "role_name": name})
+}
+
+func contentJSON(v any) string {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return "{}"
 	}

@@ -37,10 +37,13 @@ type (
 		Group   Group
 		OwnerID string
 	}
-	// GroupUpdated: a group's fields changed; Group is the new row.
+	// GroupUpdated: a group was updated; Group is the new row. Changed
+	// names, by their wire names, the fields whose value the update changed
+	// (ChangedFields): none when every field given already had its value.
 	GroupUpdated struct {
 		EventMeta
-		Group Group
+		Group   Group
+		Changed []string
 	}
 	// GroupDeleted: a group was deleted with all its rows. Members are its
 	// members (states 0–2) other than the actor, read before the deletion,
@@ -183,3 +186,29 @@ func meta(groupID string, a Actor, now time.Time) EventMeta {
 // Store returns the service's store, for wiring that builds other services
 // over the same storage (the inbox).
 func (s *Service) Store() Store { return s.store }
+
+// ChangedFields lists, by their wire names and in the group's wire order, the
+// fields of a group that differ between before and after: what an update
+// changed. A changed join policy names both "open" (when Nakama's flag
+// changed with it) and "join_policy".
+func ChangedFields(before, after Group) []string {
+	var out []string
+	add := func(changed bool, name string) {
+		if changed {
+			out = append(out, name)
+		}
+	}
+	add(before.CreatorID != after.CreatorID, "creator_id")
+	add(before.Name != after.Name, "name")
+	add(before.Description != after.Description, "description")
+	add(before.LangTag != after.LangTag, "lang_tag")
+	add(before.Metadata != after.Metadata, "metadata")
+	add(before.AvatarURL != after.AvatarURL, "avatar_url")
+	add(before.Open != after.Open, "open")
+	add(before.MaxCount != after.MaxCount, "max_count")
+	add(before.JoinPolicy != after.JoinPolicy, "join_policy")
+	add(before.Tag != after.Tag, "tag")
+	add(before.Hidden != after.Hidden, "hidden")
+	add(before.AdminsOnlyCreateAttributes != after.AdminsOnlyCreateAttributes, "admins_only_create_attributes")
+	return out
+}

@@ -87,6 +87,9 @@ type Tx interface {
 	GroupRoles(ctx context.Context, groupID string) ([]Role, error)
 	InsertRole(ctx context.Context, r Role) // ErrNameTaken
 	UpdateRole(ctx context.Context, r Role) // ErrNameTaken; name, rank, permissions, update time
+	// GroupRolesAndHolders reads the group's custom roles and the users
+	// holding roleID (by id), in one round trip.
+	GroupRolesAndHolders(ctx context.Context, groupID, roleID string) ([]Role, []string, error)
 	// DeleteRole deletes a role and takes it from its holders.
 	DeleteRole(ctx context.Context, groupID, roleID string)
 	// SetMemberRole makes the users' rows hold roleID ("" none).

@@ -87,22 +87,30 @@ type (
 		EventMeta
 		Role Role
 	}
-	// RoleDeleted: a role was deleted; its holders lost it.
+	// RoleDeleted: a role was deleted; its Holders lost it.
 	RoleDeleted struct {
 		EventMeta
-		RoleID string
+		RoleID    string
+		RoleName  string
+		GroupName string
+		Holders   []string
 	}
-	// RoleAssigned: Targets now hold the role.
+	// RoleAssigned: Targets now hold the role (in place of the one they
+	// held, if any).
 	RoleAssigned struct {
 		EventMeta
-		RoleID  string
-		Targets []string
+		RoleID    string
+		RoleName  string
+		GroupName string
+		Targets   []string
 	}
 	// RoleUnassigned: Targets no longer hold the role.
 	RoleUnassigned struct {
 		EventMeta
-		RoleID  string
-		Targets []string
+		RoleID    string
+		RoleName  string
+		GroupName string
+		Targets   []string
 	}
 )
 
@@ -335,11 +343,12 @@ func (s *Service) DeleteRole(ctx context.Context, a Actor, req RoleRequest) erro
 		return err
 	}
 	return s.tx(ctx, func(tx Tx) error {
-		_, p, err := s.roleFrame(ctx, tx, a, id, nil)
+		l, p, err := s.roleFrame(ctx, tx, a, id, nil)
 		if err != nil {
 			return err
 		}
-		roles, err := tx.GroupRoles(ctx, id)
+		// The holders, read under the lock, are told they lost the role.
+		roles, holders, err := tx.GroupRolesAndHolders(ctx, id, roleID)
 		if err != nil {
 			return err
 		}
@@ -351,7 +360,8 @@ func (s *Service) DeleteRole(ctx context.Context, a Actor, req RoleRequest) erro
 			return errRoleRank
 		}
 		tx.DeleteRole(ctx, id, roleID)
-		tx.Record(RoleDeleted{EventMeta: meta(id, a, s.now()), RoleID: roleID})
+		tx.Record(RoleDeleted{EventMeta: meta(id, a, s.now()), RoleID: roleID, RoleName: r.Name, GroupName: l.Group.Name,
+			Holders: holders})
 		return nil
 	})
 }
@@ -453,10 +463,10 @@ func (s *Service) roleUsers(ctx context.Context, a Actor, req RoleUsersRequest, 
 		m := meta(id, a, s.now())
 		if assign {
 			tx.SetMemberRole(ctx, id, done, roleID)
-			tx.Record(RoleAssigned{EventMeta: m, RoleID: roleID, Targets: done})
+			tx.Record(RoleAssigned{EventMeta: m, RoleID: roleID, RoleName: r.Name, GroupName: l.Group.Name, Targets: done})
 		} else {
 			tx.SetMemberRole(ctx, id, done, "")
-			tx.Record(RoleUnassigned{EventMeta: m, RoleID: roleID, Targets: done})
+			tx.Record(RoleUnassigned{EventMeta: m, RoleID: roleID, RoleName: r.Name, GroupName: l.Group.Name, Targets: done})
 		}
 		return nil
 	})

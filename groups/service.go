@@ -265,7 +265,7 @@ func (s *Service) UpdateGroup(ctx context.Context, a Actor, req UpdateGroupReque
 		} else if err != nil {
 			return err
 		}
-		g := l.Group
+		g, before := l.Group, l.Group
 		if !a.System {
 			st, ok := l.States[a.UserID]
 			if !powerOf(a, st, ok, l.Role(a.UserID)).update() {
@@ -294,7 +294,7 @@ func (s *Service) UpdateGroup(ctx context.Context, a Actor, req UpdateGroupReque
 		}
 		g.UpdateTime = s.now()
 		tx.UpdateGroup(ctx, g)
-		tx.Record(GroupUpdated{EventMeta: meta(id, a, g.UpdateTime), Group: g})
+		tx.Record(GroupUpdated{EventMeta: meta(id, a, g.UpdateTime), Group: g, Changed: ChangedFields(before, g)})
 		return nil
 	})
 	if errors.Is(err, ErrNameTaken) {

@@ -25,8 +25,9 @@ type TransferGroupRequest struct {
 // who became admins (the caller; for the system, every other superadmin).
 type LeadershipTransferred struct {
 	EventMeta
-	To   string
-	From []string
+	GroupName string
+	To        string
+	From      []string
 }
 
 var (
@@ -93,7 +94,7 @@ func (s *Service) TransferGroup(ctx context.Context, a Actor, req TransferGroupR
 			tx.SetState(ctx, id, u, Admin, now)
 		}
 		tx.SetState(ctx, id, target, Superadmin, now)
-		tx.Record(LeadershipTransferred{EventMeta: meta(id, a, now), To: target, From: from})
+		tx.Record(LeadershipTransferred{EventMeta: meta(id, a, now), GroupName: l.Group.Name, To: target, From: from})
 		return nil
 	})
 }

@@ -21,11 +21,11 @@ const (
 	NotifyKicked              = -105 // to the member; live only
 	NotifyBanned              = -106 // to the target
 	NotifyGroupDisbanded      = -107 // to every member but the actor
-	// Reserved for features built elsewhere: their notifications are added
-	// with them, with these codes.
-	NotifyRoleAssigned          = -108 // to the member; content has roleId
-	NotifyRoleRemoved           = -109 // to the member; content has roleId
-	NotifyLeadershipTransferred = -110 // to the old and the new superadmin
+	NotifyRoleAssigned        = -108 // to the member; content has roleId; live only
+	NotifyRoleRemoved         = -109 // to the member (unassigned, or the role deleted); content has roleId; live only
+	// NotifyLeadershipTransferred goes to the new superadmin and the
+	// superadmins who became admins (but the actor); content has from, to.
+	NotifyLeadershipTransferred = -110
 )
 
 // The content's kind of each code beyond Nakama's.
@@ -38,6 +38,10 @@ const (
 	KindKicked              = "kicked"
 	KindBanned              = "banned"
 	KindGroupDisbanded      = "group_disbanded"
+	KindRoleAssigned        = "role_assigned"
+	KindRoleRemoved         = "role_removed"
+	// KindLeadershipTransferred is -110's kind.
+	KindLeadershipTransferred = "leadership_transferred"
 )
 
 // GroupNotifications returns the notifications group events cause to named
@@ -45,17 +49,21 @@ const (
 // transaction (one INSERT in the commit batch) and the hub to push them all
 // after the commit: a join request notifies the admins the event names (-5);
 // an added member or an accepted request notifies the user (-4); a rejected
-// request, an invitation, a promotion, a demotion, a kick, a ban and a
-// disbanded group notify the users they concern (-100…-107, see the codes).
-// The actor is never notified of their own action. A new member's notice to
-// the other members is not here: it is a Broadcast.
+// request, an invitation, a promotion, a demotion, a kick, a ban, a
+// disbanded group, a role assigned or removed and a leadership transfer
+// notify the users they concern (-100…-110, see the codes). The actor is
+// never notified of their own action. A new member's notice to the other
+// members is not here: it is a Broadcast.
 //
-// Promotions, demotions and kicks are live only: they are the frequent
-// membership changes (a row each would add a write to every one of them),
-// and their outcome stays visible — the member's state, the group missing
-// from the kicked user's groups, the channel's event messages. The rarer
-// ones are stored, as Nakama stores -4 and -5: an invitation, a rejected
-// request, a ban and a disbanded group.
+// Promotions, demotions, kicks and role changes are live only: they are the
+// frequent membership changes (a row each would add a write to every one of
+// them; a role is a custom group's promotion), and their outcome stays
+// visible — the member's state and role in the member list, the group
+// missing from the kicked user's groups, the channel's event messages. The
+// rarer ones are stored, as Nakama stores -4 and -5: an invitation, a
+// rejected request, a ban, a disbanded group and a leadership transfer
+// (once in a group's life, and the new superadmin must learn of powers
+// they now hold even if they were offline).
 func GroupNotifications(events []groups.Event) []Notification {
 	var out []Notification
 	for _, e := range events {
@@ -91,6 +99,17 @@ func GroupNotifications(events []groups.Event) []Notification {
 		case groups.GroupDeleted:
 			out = appendKind(out, e.EventMeta, e.GroupName, e.Members, NotifyGroupDisbanded, KindGroupDisbanded, true,
 				"Group "+e.GroupName+" was disbanded")
+		case groups.RoleAssigned:
+			out = appendRole(out, e.EventMeta, e.GroupName, e.RoleID, e.RoleName, e.Targets, NotifyRoleAssigned, KindRoleAssigned,
+				"You've been given the role "+e.RoleName+" in group "+e.GroupName)
+		case groups.RoleUnassigned:
+			out = appendRole(out, e.EventMeta, e.GroupName, e.RoleID, e.RoleName, e.Targets, NotifyRoleRemoved, KindRoleRemoved,
+				"Your role "+e.RoleName+" in group "+e.GroupName+" was removed")
+		case groups.RoleDeleted:
+			out = appendRole(out, e.EventMeta, e.GroupName, e.RoleID, e.RoleName, e.Holders, NotifyRoleRemoved, KindRoleRemoved,
+				"Your role "+e.RoleName+" in group "+e.GroupName+" was removed")
+		case groups.LeadershipTransferred:
+			out = appendTransfer(out, e)
 		case groups.InvitationsSent:
 			for _, inv := range e.Invitations {
 				content := mustJSON(map[string]string{"kind": KindInvitationReceived, "group_id": inv.GroupID,
@@ -129,6 +148,46 @@ func appendKind(out []Notification, m groups.EventMeta, name string, targets []s
 		}
 		out = append(out, Notification{ID: uuid.NewString(), UserID: uid, Subject: subject, Content: content,
 			Code: code, SenderID: m.ActorID, CreateTime: m.Time, Persistent: persistent})
+	}
+	return out
+}
+
+// appendRole adds a role notification (live only) to each target but the
+// actor: the common content with the role's id (AccelByte's "roleId") and
+// name.
+func appendRole(out []Notification, m groups.EventMeta, name, roleID, roleName string, targets []string, code int,
+	kind, subject string) []Notification {
+	content := mustJSON(map[string]string{"kind": kind, "group_id": m.GroupID, "group_name": name,
+		"roleId": roleID, "role_name": roleName})
+	for _, uid := range targets {
+		if uid == m.ActorID {
+			continue
+		}
+		out = append(out, Notification{ID: uuid.NewString(), UserID: uid, Subject: subject, Content: content,
+			Code: code, SenderID: m.ActorID, CreateTime: m.Time})
+	}
+	return out
+}
+
+// appendTransfer adds the stored leadership notice to the new superadmin and
+// each superadmin who became an admin, but the actor: the common content
+// with "from" (the previous superadmins) and "to" (the new one).
+func appendTransfer(out []Notification, e groups.LeadershipTransferred) []Notification {
+	from := e.From
+	if from == nil {
+		from = []string{}
+	}
+	content := mustJSON(map[string]any{"kind": KindLeadershipTransferred, "group_id": e.GroupID,
+		"group_name": e.GroupName, "from": from, "to": e.To})
+	add := func(uid, subject string) {
+		if uid != e.ActorID {
+			out = append(out, Notification{ID: uuid.NewString(), UserID: uid, Subject: subject, Content: content,
+				Code: NotifyLeadershipTransferred, SenderID: e.ActorID, CreateTime: e.Time, Persistent: true})
+		}
+	}
+	add(e.To, "You've been given the leadership of group "+e.GroupName)
+	for _, uid := range from {
+		add(uid, "Your leadership of group "+e.GroupName+" was transferred")
 	}
 	return out
 }
@@ -209,7 +268,7 @@ func appendNewMembers(out []Broadcast, m groups.EventMeta, name string, members 
 func mustJSON(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
-		panic(err) // only called with maps of strings
+		panic(err) // only called with maps of strings and string slices
 	}
 	return string(b)
 }

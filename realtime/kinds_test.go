@@ -14,14 +14,14 @@ import (
 // (live-only new-member notices come from a goroutine of their own, so they
 // may pass or trail the others), so an unwanted one would come before the
 // wanted one.
-func nextNotice(t *testing.T, c *client, code float64) (map[string]any, map[string]string) {
+func nextNotice(t *testing.T, c *client, code float64) (map[string]any, map[string]any) {
 	t.Helper()
 	frame := c.nextWhere(fmt.Sprintf("notification %v", code), func(m map[string]any) bool {
 		list, _ := get(m, "notifications", "notifications").([]any)
 		return len(list) > 0 && get(list[0].(map[string]any), "code") == code
 	})
 	n := notificationsOf(t, frame)[0]
-	var content map[string]string
+	var content map[string]any // strings, but -110's "from" is a list
 	if err := json.Unmarshal([]byte(n["content"].(string)), &content); err != nil {
 		t.Fatalf("content of %v: %v", n, err)
 	}
@@ -31,7 +31,7 @@ func nextNotice(t *testing.T, c *client, code float64) (map[string]any, map[stri
 // wantNotice checks the next notification: code, sender, group, kind, and
 // whether it is persistent (then it is also the stored row).
 func wantNotice(t *testing.T, app *testapp.App, c *client, token string, code float64, sender, gid, name, kind string,
-	persistent bool) map[string]string {
+	persistent bool) map[string]any {
 	t.Helper()
 	n, content := nextNotice(t, c, code)
 	if n["sender_id"] != sender || content["kind"] != kind || content["group_id"] != gid ||

@@ -18,7 +18,7 @@ type stored struct {
 	code    int
 	sender  string
 	subject string
-	content map[string]string
+	content map[string]any // strings, but -110's "from" is a list
 }
 
 // inboxOf reads every stored notification of a user, oldest first.
@@ -46,7 +46,8 @@ func (e *env) wantKinds(uid string, g groups.Group, actor string, codes ...int) 
 	kinds := map[int]string{inbox.NotifyJoinRequestRejected: inbox.KindJoinRequestRejected,
 		inbox.NotifyInvitationReceived: inbox.KindInvitationReceived, inbox.NotifyPromoted: inbox.KindPromoted,
 		inbox.NotifyDemoted: inbox.KindDemoted, inbox.NotifyKicked: inbox.KindKicked, inbox.NotifyBanned: inbox.KindBanned,
-		inbox.NotifyGroupDisbanded: inbox.KindGroupDisbanded}
+		inbox.NotifyGroupDisbanded: inbox.KindGroupDisbanded, inbox.NotifyRoleAssigned: inbox.KindRoleAssigned,
+		inbox.NotifyRoleRemoved: inbox.KindRoleRemoved, inbox.NotifyLeadershipTransferred: inbox.KindLeadershipTransferred}
 	var got []stored
 	for _, n := range e.inboxOf(uid) {
 		if n.code <= -100 && n.code >= -199 {

@@ -91,6 +91,25 @@ func (t *txSQL) UpdateRole(ctx context.Context, r groups.Role) {
 		r.Name, strings.ToLower(r.Name), int16(r.Rank), int32(r.Permissions), r.UpdateTime.UnixMicro(), r.ID, r.GroupID)
 }
 
+func (t *txSQL) GroupRolesAndHolders(ctx context.Context, groupID, roleID string) ([]groups.Role, []string, error) {
+	var roles []groups.Role
+	var holders []string
+	t.ex.read(ctx, "SELECT "+roleColumns+" FROM group_roles WHERE group_id = $1"+rolesOrder, scanRoles(&roles), groupID)
+	t.ex.read(ctx, "SELECT user_id FROM group_members WHERE group_id = $1 AND role_id = $2 ORDER BY user_id",
+		func(r rowScanner) error {
+			var id string
+			if err := r.Scan(&id); err != nil {
+				return err
+			}
+			holders = append(holders, id)
+			return nil
+		}, groupID, roleID)
+	if err := t.ex.flush(ctx); err != nil {
+		return nil, nil, err
+	}
+	return roles, holders, nil
+}
+
 func (t *txSQL) DeleteRole(ctx context.Context, groupID, roleID string) {
 	t.ex.write(ctx, violations{}, "UPDATE group_members SET role_id = NULL WHERE group_id = $1 AND role_id = $2",
 		groupID, roleID)
