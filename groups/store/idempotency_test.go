@@ -70,8 +70,10 @@ func TestIdempotencyProtocol(t *testing.T) {
 		if c.Replay() != nil {
 			t.Fatal("a released key replays")
 		}
-		// Pending: a second request waits until its deadline, then 409.
-		wctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		// Pending: a second request waits until its deadline, then 409. The
+		// deadline leaves room for the reservation's own statement on a busy
+		// machine (50 ms once ran out inside it on SQLite during make test).
+		wctx, cancel := context.WithTimeout(ctx, 400*time.Millisecond)
 		_, err := svc.Begin(wctx, u[0], "k2", "h")
 		cancel()
 		if !isCode(err, errs.CodeAborted, "A request with this idempotency key is still in progress.") {
@@ -85,7 +87,7 @@ func TestIdempotencyProtocol(t *testing.T) {
 		if err := c.Finish(ctx, 200, []byte(`{"late":true}`)); err != nil { // the old holder's answer is dropped
 			t.Fatal(err)
 		}
-		wctx, cancel = context.WithTimeout(ctx, 50*time.Millisecond)
+		wctx, cancel = context.WithTimeout(ctx, 400*time.Millisecond)
 		_, err = svc.Begin(wctx, u[0], "k2", "h")
 		cancel()
 		if !isCode(err, errs.CodeAborted, "A request with this idempotency key is still in progress.") {
