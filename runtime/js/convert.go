@@ -143,7 +143,7 @@ func (lg *lazyGroup) value(v *vm, i int) goja.Value {
 	case "maxCount":
 		return v.rt.ToValue(int64(g.MaxCount))
 	case "metadata":
-		return v.toJS(runtime.ParseObject(g.Metadata), true)
+		return v.metadataObject(g.Metadata)
 	case "name":
 		return v.rt.ToValue(g.Name)
 	case "open":
@@ -247,16 +247,23 @@ func (v *vm) fromPayloadObject(in *runtime.Payload, ret goja.Value) (req any, ok
 	if in.Plan == nil || !isObj || obj.ClassName() != "Object" {
 		return nil, false
 	}
+	var lo *lazyObject
 	var lp *lazyPayload
+	var keys []string
 	if t := obj.ExportType(); t == lazyType {
-		lo, _ := asLazy(obj)
+		// Its own methods, as goja would call them, without goja's key
+		// iteration and string conversions.
+		lo, _ = asLazy(obj)
 		lp, _ = lo.src.(*lazyPayload)
-	} else if t != mapType {
+		keys = lo.Keys()
+	} else if t == mapType {
+		keys = obj.Keys()
+	} else {
 		return nil, false
 	}
 	plan := in.Plan
 	req = in.New()
-	for _, k := range obj.Keys() {
+	for _, k := range keys {
 		f, known := plan.ClientField(k)
 		if !known {
 			return nil, false
@@ -269,7 +276,13 @@ func (v *vm) fromPayloadObject(in *runtime.Payload, ret goja.Value) (req any, ok
 			}
 		}
 		if !simple {
-			x, simple = v.primitiveOrList(obj.Get(k), f.Kind == codec.Strings)
+			var val goja.Value
+			if lo != nil {
+				val = lo.Get(k)
+			} else {
+				val = obj.Get(k)
+			}
+			x, simple = v.primitiveOrList(val, f.Kind == codec.Strings)
 		}
 		if !simple || plan.SetValue(req, f, x) != nil {
 			return nil, false
