@@ -73,9 +73,10 @@ func (e *exporter) value(val goja.Value) (any, error) {
 		// their Export walks the entries unchecked; as plain objects they
 		// have no own enumerable keys, as in JSON.stringify.
 	default:
-		if obj.ExportType() != mapType {
+		if t := obj.ExportType(); t != mapType && t != lazyType {
 			// Functions, dates, regexps, buffers and wrapped Go values: their
-			// Export does not walk script values.
+			// Export does not walk script values. A lazy object is read
+			// like the plain object it stands for.
 			return obj.Export(), nil
 		}
 	}

@@ -381,7 +381,7 @@ func jsonCheck(val goja.Value, depth int, path []*goja.Object, size *float64, li
 		}
 		return jsonOK
 	}
-	if obj.ExportType() != mapType {
+	if t := obj.ExportType(); t != mapType && t != lazyType {
 		return jsonOK
 	}
 	for _, k := range obj.Keys() {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dop251/goja"
 
+	"github.com/guildhall/guildhall/codec"
 	"github.com/guildhall/guildhall/errs"
 )
 
@@ -25,6 +26,8 @@ type vm struct {
 	args    []goja.Value    // reused argument buffer
 	// camelKeys caches lowerCamelCase field names.
 	camelKeys map[string]string
+	// planKeys caches a request plan's payload keys (payloadKeys).
+	planKeys map[*codec.Plan][]string
 	// memInterrupt stops the running call for the memory watchdog.
 	memInterrupt func()
 	// memHit is set when the running call was stopped for memory.
