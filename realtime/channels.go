@@ -67,7 +67,7 @@ func (h *Hub) announce(pc presenceChange, publish bool) {
 	b := encode(envelope{ChannelPresenceEvent: &presenceEventJSON{ChannelID: pc.Channel.ID, Joins: pc.Joins,
 		Leaves: pc.Leaves, channelParts: parts(pc.Channel)}})
 	for _, s := range h.localMembers(pc.Channel.ID) {
-		s.send(b)
+		s.sendFrame(&b)
 	}
 }
 
@@ -133,7 +133,7 @@ func (h *Hub) join(s *Session, cid string, c chat.Channel, persistence, hidden b
 		b := encode(envelope{ChannelPresenceEvent: &presenceEventJSON{ChannelID: c.ID, Joins: pc.Joins, channelParts: parts(c)}})
 		for _, o := range cs.members {
 			if o.session != nil {
-				o.session.send(b)
+				o.session.sendFrame(&b)
 			}
 		}
 	}
@@ -163,7 +163,7 @@ func (h *Hub) broadcastMessage(m chat.Message) {
 	}
 	b := encode(envelope{ChannelMessage: messageWire(m)})
 	for _, s := range targets {
-		s.send(b)
+		s.sendFrame(&b)
 	}
 }
 

@@ -164,7 +164,7 @@ type Session struct {
 	Expires  time.Time // the session token's exp; the transport closes the socket then
 
 	hub      *Hub
-	out      chan []byte
+	out      chan *[]byte // pointers: 8 bytes a slot, not 24, in each idle socket's queue
 	done     chan struct{}
 	once     sync.Once
 	reason   string
@@ -180,7 +180,7 @@ type SessionInfo struct {
 // Register adds a connected socket.
 func (h *Hub) Register(info SessionInfo) *Session {
 	s := &Session{ID: uuid.NewString(), UserID: info.UserID, Username: info.Username, TokenID: info.TokenID,
-		Expires: info.Expires, hub: h, out: make(chan []byte, h.queueLen), done: make(chan struct{}),
+		Expires: info.Expires, hub: h, out: make(chan *[]byte, h.queueLen), done: make(chan struct{}),
 		channels: map[string]struct{}{}}
 	h.mu.Lock()
 	h.sessions[s.ID] = s
@@ -226,7 +226,7 @@ func (h *Hub) Sessions(userID string) int {
 }
 
 // Outbound is the session's queue of frames to write, in order.
-func (s *Session) Outbound() <-chan []byte { return s.out }
+func (s *Session) Outbound() <-chan *[]byte { return s.out }
 
 // Done is closed when the session must end; CloseReason says why.
 func (s *Session) Done() <-chan struct{} { return s.done }
@@ -248,14 +248,18 @@ func (s *Session) Close(reason string) {
 
 // send queues a frame without waiting: a session whose queue is full is
 // closed (a slow consumer never holds up the server).
-func (s *Session) send(b []byte) {
+func (s *Session) send(b []byte) { s.sendFrame(&b) }
+
+// sendFrame is send of a frame shared by several sessions (a broadcast
+// encodes it once and queues the same pointer everywhere; nobody writes to it).
+func (s *Session) sendFrame(f *[]byte) {
 	select {
 	case <-s.done:
 		return
 	default:
 	}
 	select {
-	case s.out <- b:
+	case s.out <- f:
 	default:
 		s.Close(ReasonQueueFull)
 	}
@@ -516,7 +520,7 @@ func (h *Hub) sendNotifications(ns []inbox.Notification, remember bool) {
 		}
 		b := encode(envelope{Notifications: &notificationsJSON{Notifications: byUser[uid]}})
 		for _, s := range targets {
-			s.send(b)
+			s.sendFrame(&b)
 		}
 	}
 }

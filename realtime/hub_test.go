@@ -2,6 +2,8 @@ package realtime
 
 import (
 	"context"
+	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -74,8 +76,8 @@ func frameWith(t *testing.T, s *Session, want string) string {
 	for {
 		select {
 		case b := <-s.Outbound():
-			if strings.Contains(string(b), want) {
-				return string(b)
+			if strings.Contains(string(*b), want) {
+				return string(*b)
 			}
 		case <-deadline:
 			t.Fatalf("no frame with %s", want)
@@ -184,4 +186,34 @@ func TestCommittedNobodySees(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestIdleSessionHeap: an idle socket's session stays small (issue 15's
+// 10,000 idle sockets at ≤ 20 KB each, of which the goroutines and the
+// connection take most). Its outgoing queue of Nakama's 64 slots holds
+// pointers, 8 bytes a slot: slices there (24 bytes a slot) made a session
+// about 2.1 KiB, over the 1.5 KiB bound.
+func TestIdleSessionHeap(t *testing.T) {
+	h := New(nil, Options{QueueLen: 64})
+	defer h.Close()
+	const n = 2000
+	ids := make([]string, n) // the users' ids exist before: a socket's token names them
+	for i := range ids {
+		ids[i] = fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
+	}
+	sessions := make([]*Session, 0, n)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := 0; i < n; i++ {
+		sessions = append(sessions, h.Register(SessionInfo{UserID: ids[i]}))
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	per := float64(after.HeapAlloc-before.HeapAlloc) / n
+	runtime.KeepAlive(sessions)
+	if per > 1536 {
+		t.Fatalf("an idle session takes %.0f bytes of heap, want at most 1536", per)
+	}
+	t.Logf("%.0f bytes of heap per idle session", per)
 }

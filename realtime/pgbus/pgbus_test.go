@@ -110,8 +110,8 @@ func TestAloneNodeSendsNothing(t *testing.T) {
 	}
 	select {
 	case f := <-s.Outbound():
-		if !strings.Contains(string(f), "with-a-peer") {
-			t.Fatalf("node b's socket got %s first, want the notification sent with a peer", f)
+		if !strings.Contains(string(*f), "with-a-peer") {
+			t.Fatalf("node b's socket got %s first, want the notification sent with a peer", *f)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("node b's socket got nothing")
@@ -151,7 +151,7 @@ func frame(t *testing.T, s *realtime.Session, want ...string) {
 		case f := <-s.Outbound():
 			ok := true
 			for _, w := range want {
-				ok = ok && strings.Contains(string(f), w)
+				ok = ok && strings.Contains(string(*f), w)
 			}
 			if ok {
 				return

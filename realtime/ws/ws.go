@@ -181,7 +181,7 @@ func writer(c *websocket.Conn, s *realtime.Session, cfg Config, done chan<- stru
 	for {
 		select {
 		case b := <-s.Outbound():
-			if !write(b) {
+			if !write(*b) {
 				s.Close(realtime.ReasonServer)
 				_ = c.UnderlyingConn().Close()
 				return
@@ -200,7 +200,7 @@ func writer(c *websocket.Conn, s *realtime.Session, cfg Config, done chan<- stru
 			for drained := s.CloseReason() == realtime.ReasonQueueFull; !drained; {
 				select {
 				case b := <-s.Outbound():
-					if !write(b) {
+					if !write(*b) {
 						drained = true
 					}
 				default:
